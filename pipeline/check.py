@@ -1,0 +1,80 @@
+"""``sealdesk check``: intake, extraction and validation of one application, in one go.
+
+Extraction and validation are not built yet. Until they are, every file that could be read
+is listed as a document of kind ``other``, every broken file and page is a finding, and a
+``check_incomplete`` warning keeps the verdict from ever being ``clear``: a report must never
+say "nothing to look at" about checks that did not run.
+"""
+
+from __future__ import annotations
+
+from pipeline.records.intake import REJECTED_FILE, FileOutcome, IntakeResult
+from pipeline.validate.report import CheckReport, Code, DocumentEntry, Finding, Severity
+
+
+def build_report(intake: IntakeResult) -> CheckReport:
+    findings: list[Finding] = []
+    documents: list[DocumentEntry] = []
+    for outcome in intake.files:
+        findings.extend(_file_findings(outcome, len(documents)))
+        if outcome.outcome != REJECTED_FILE and outcome.pages:
+            documents.append(
+                DocumentEntry(
+                    source=outcome.name,
+                    page=1,
+                    kind="other",
+                    confidence=0.0,
+                    pages=len(outcome.pages),
+                )
+            )
+    findings.append(
+        Finding(
+            Code.CHECK_INCOMPLETE,
+            Severity.WARNING,
+            "文件尚未自动识别与核对（提取与校验功能未启用）：请人工逐项核对全部材料。"
+            " Extraction and validation did not run: check every document by eye.",
+            evidence={"missing_stages": ["extract", "validate"]},
+        )
+    )
+    return CheckReport(intake.application_id, tuple(findings), tuple(documents))
+
+
+def _file_findings(outcome: FileOutcome, document: int) -> list[Finding]:
+    if outcome.outcome == REJECTED_FILE or outcome.problem_code:
+        return [
+            Finding(
+                Code.INVALID_FILE,
+                Severity.ERROR,
+                f"文件“{outcome.name}”无法读取：{outcome.problem}",
+                evidence={
+                    "file": outcome.name,
+                    "reason": outcome.problem_code,
+                    "detail": outcome.problem,
+                    "sha256": outcome.sha256,
+                },
+            )
+        ]
+    findings = [
+        Finding(
+            Code.INVALID_FILE,
+            Severity.WARNING,
+            f"文件“{outcome.name}”有损坏：{warning}",
+            document=document,
+            evidence={"file": outcome.name, "reason": "damaged", "detail": warning},
+        )
+        for warning in outcome.warnings
+        if "cut short" in warning
+    ]
+    findings.extend(
+        Finding(
+            Code.UNREADABLE_PAGE,
+            Severity.WARNING,
+            f"文件“{outcome.name}”第 {page.index + 1} 页无法读取：{page.problem}",
+            document=document,
+            page=page.index + 1,
+            evidence={"file": outcome.name, "detail": page.problem},
+        )
+        for page in outcome.pages
+        if page.problem
+    )
+    return findings

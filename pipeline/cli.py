@@ -1,0 +1,319 @@
+"""The ``sealdesk`` command. Configuration is read here, once, and handed down."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+
+from pipeline import __version__
+from pipeline.application import load_record
+from pipeline.check import build_report
+from pipeline.config import Settings, load_settings, sqlite_url
+from pipeline.errors import NotFound, SealdeskError
+from pipeline.records.intake import IntakeResult, intake_application
+from pipeline.records.lifecycle import STATUS_LABELS, Status
+from pipeline.records.models import Application, ApplicationFile, AuditEntry, Page, StoredFile
+from pipeline.records.reports import save_report
+from pipeline.validate.report import CheckReport, Severity
+from pipeline.workspace import Workspace, configure_logging, open_workspace
+
+SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+
+
+class Context:
+    def __init__(self, settings: Settings, actor: str) -> None:
+        self.settings = settings
+        self.actor = actor
+
+    def workspace(self) -> Workspace:
+        return open_workspace(self.settings)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sealdesk")
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    envvar="SEALDESK_HOME",
+    help="Workspace directory (default: $SEALDESK_HOME or ~/.local/share/sealdesk).",
+)
+@click.option(
+    "--as",
+    "actor",
+    envvar="SEALDESK_USER",
+    default=_default_actor,
+    help="Who is acting, for the audit trail (default: $SEALDESK_USER or login name).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, actor: str, verbose: bool) -> None:
+    """sealdesk: the back office for enterprise e-seal applications.
+
+    Intake staff take applications and their scans in; reviewers work through what the
+    checks flagged; the nightly batch issues the approved ones.
+    """
+    settings = load_settings(home)
+    configure_logging(settings, verbose)
+    ctx.obj = Context(settings, actor)
+
+
+@cli.command()
+@pass_context
+def init(ctx: Context) -> None:
+    """Create the workspace, or upgrade an older one's database."""
+    workspace = ctx.workspace()
+    click.echo(f"workspace  {workspace.settings.home}")
+    click.echo(f"database   {workspace.db.safe_url()}")
+    click.echo(f"file store {workspace.settings.store_dir}")
+    click.echo(f"tokens     {workspace.settings.tokens_dir}")
+    click.echo(f"inbox      {workspace.settings.inbox_dir}")
+    click.echo(f"logs       {workspace.settings.logs_dir}")
+
+
+@cli.command()
+@click.argument("application", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@pass_context
+def intake(ctx: Context, application: Path, files: tuple[Path, ...]) -> None:
+    """Record APPLICATION (a JSON record) and the FILES that arrived for it.
+
+    Files may be PDF, JPEG, PNG or TIFF in any mix, recognised by content. A broken file is
+    refused with its reason and the others go on; a file sent twice is kept once.
+    """
+    record = load_record(application)
+    workspace = ctx.workspace()
+    result = intake_application(workspace, record, list(files), ctx.actor)
+    _print_intake(result)
+    if any(f.outcome == "rejected" for f in result.files):
+        click.echo("\nRefused files are listed above with what to ask the sender for.")
+
+
+def _print_intake(result: IntakeResult) -> None:
+    status = Status(result.status)
+    state = "new application" if result.created else f"round {result.round}"
+    click.echo(f"{result.application_id}: {state}, {status.value} ({STATUS_LABELS[status]})")
+    for f in result.files:
+        sha = (f.sha256 or "-")[:12]
+        pages = f"{len(f.pages)} p." if f.pages else "-"
+        colour = {"rejected": "red", "duplicate": "yellow"}.get(f.outcome)
+        outcome = click.style(f"{f.outcome:<9}", fg=colour)
+        click.echo(f"  {outcome} {f.media_type or '?':<16} {pages:>6}  {sha}  {f.name}")
+        for line in ([f.problem] if f.problem else []) + list(f.warnings):
+            click.echo(f"            {line}")
+        for page in f.pages:
+            if page.problem:
+                click.echo(f"            {page.problem}")
+
+
+@cli.command()
+@click.argument("application", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Judge expiry against this date (YYYY-MM-DD; default: today).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (the contract).")
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Record the application and files in the workspace (default: a dry run).",
+)
+@pass_context
+def check(
+    ctx: Context, application: Path, files: tuple[Path, ...], today: Any, as_json: bool, save: bool
+) -> None:
+    """Check APPLICATION and its FILES and print the check report.
+
+    Without --save this is a dry run in a throwaway workspace: nothing is recorded.
+    """
+    record = load_record(application)
+    _ = today.date() if today else date.today()  # expiry rules come with validation
+    with _check_workspace(ctx.settings, save) as workspace:
+        result = intake_application(workspace, record, list(files), ctx.actor)
+        report = build_report(result)
+        if save:
+            with workspace.session() as session:
+                save_report(session, report, ctx.actor)
+    if as_json:
+        click.echo(report.dumps())
+    else:
+        _print_report(report)
+
+
+@contextmanager
+def _check_workspace(settings: Settings, save: bool) -> Iterator[Workspace]:
+    if save:
+        yield open_workspace(settings)
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="sealdesk-check-"))
+    try:
+        home = scratch / "workspace"
+        yield open_workspace(
+            replace(settings, home=home, database_url=sqlite_url(home / "sealdesk.db"))
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _print_report(report: CheckReport) -> None:
+    colour = "green" if report.verdict == "clear" else "red"
+    click.echo(f"{report.application_id}: " + click.style(report.verdict, fg=colour, bold=True))
+    click.echo(f"\nFindings ({len(report.findings)})")
+    for finding in report.findings:
+        severity = click.style(
+            f"{finding.severity.value:<7}", fg=SEVERITY_COLOURS[finding.severity]
+        )
+        where = f"doc {finding.document}" if finding.document is not None else ""
+        click.echo(f"  {severity} {finding.code.value:<18} {where:<6} {finding.message}")
+    click.echo(f"\nDocuments ({len(report.documents)})")
+    for index, doc in enumerate(report.documents):
+        click.echo(f"  {index:>2}  {doc.kind:<20} {doc.pages:>3} p.  {doc.source}")
+
+
+@cli.command(name="list")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
+@pass_context
+def list_applications(ctx: Context, status: str | None) -> None:
+    """List applications, oldest first."""
+    with ctx.workspace().session() as session:
+        query = select(Application).order_by(Application.created_at)
+        if status:
+            query = query.where(Application.status == status)
+        rows = session.scalars(query).all()
+        for app in rows:
+            label = STATUS_LABELS[Status(app.status)]
+            click.echo(
+                f"{app.id:<18} {app.kind:<11} {app.status:<17} {label:<6} "
+                f"{app.verdict or '':<8} {app.company_name}"
+            )
+        if not rows:
+            click.echo("no applications")
+
+
+@cli.command()
+@click.argument("application_id")
+@pass_context
+def show(ctx: Context, application_id: str) -> None:
+    """Show an application: its record, files, pages and history."""
+    with ctx.workspace().session() as session:
+        app = session.get(Application, application_id)
+        if app is None:
+            raise NotFound(f"no application {application_id}")
+        label = STATUS_LABELS[Status(app.status)]
+        click.echo(f"{app.id}  {app.scheme}/{app.kind}  {app.status} ({label})  round {app.round}")
+        click.echo(f"company  {app.company_name}  {app.company_uscc}")
+        click.echo(f"taken in by {app.received_by} at {app.created_at:%Y-%m-%d %H:%M} UTC")
+        click.echo("\nfiles")
+        links = session.execute(
+            select(ApplicationFile, StoredFile)
+            .join(StoredFile, ApplicationFile.file_id == StoredFile.id)
+            .where(ApplicationFile.application_id == app.id)
+            .order_by(ApplicationFile.id)
+        ).all()
+        for link, stored in links:
+            pages = session.scalar(select(func.count()).where(Page.file_id == stored.id))
+            state = stored.problem_code or f"{pages} p."
+            click.echo(
+                f"  round {link.round}  {stored.sha256[:12]}  {state:<18} {link.original_name}"
+            )
+        click.echo("\nhistory")
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.subject_id == app.id).order_by(AuditEntry.seq)
+        )
+        for entry in entries:
+            detail = json.dumps(entry.detail, ensure_ascii=False)
+            click.echo(
+                f"  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor:<12} {entry.action:<28} {detail}"
+            )
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail: who did what, when."""
+
+
+@audit.command("verify")
+@pass_context
+def audit_verify(ctx: Context) -> None:
+    """Check that no audit entry was edited, deleted, reordered or inserted."""
+    report = ctx.workspace().verify_audit()
+    if report.intact:
+        head = f", newest {report.head.hash[:16]}…" if report.head else ""
+        click.echo(f"audit trail intact: {report.entries} entries{head}")
+        return
+    click.echo(click.style("audit trail BROKEN", fg="red", bold=True), err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(3)
+
+
+@audit.command("log")
+@click.argument("subject", required=False)
+@click.option("--limit", default=50, show_default=True)
+@pass_context
+def audit_log(ctx: Context, subject: str | None, limit: int) -> None:
+    """The newest audit entries (of one application if SUBJECT is given)."""
+    with ctx.workspace().session() as session:
+        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+        if subject:
+            query = query.where(AuditEntry.subject_id == subject)
+        for entry in reversed(session.scalars(query).all()):
+            detail = json.dumps(entry.detail, ensure_ascii=False)
+            click.echo(
+                f"{entry.seq:>6} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:<12} "
+                f"{entry.action:<28} {entry.subject_id:<18} {detail}"
+            )
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "demo_dir",
+    type=click.Path(path_type=Path),
+    default=Path("demo-workspace"),
+    show_default=True,
+    help="Where the demo workspace goes (made afresh).",
+)
+def demo(demo_dir: Path) -> None:
+    """Run the main path on the sample applications in a fresh demo workspace."""
+    from pipeline.demo import run_demo
+
+    run_demo(demo_dir)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SealdeskError as exc:
+        click.echo(f"sealdesk: {exc}", err=True)
+        sys.exit(exc.exit_status)

@@ -1,0 +1,1 @@
+"""Issuance: keys on tokens, certificates from the HSM-held CA, e-seal, signed PDFs (issue 7)."""

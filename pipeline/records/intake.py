@@ -1,0 +1,375 @@
+"""Record an application and the files that arrived for it.
+
+Each file is committed on its own, so one bad or huge file, or a crash halfway through a
+batch, never loses the files before it. A file whose content (sha256) is already known is
+linked, not processed again.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.application import ApplicationRecord
+from pipeline.errors import LifecycleError
+from pipeline.ingest import InvalidFile, probe_file, render_pages
+from pipeline.ingest.problems import FileProblem
+from pipeline.ingest.read import RenderedPage, check_size
+from pipeline.records import lifecycle
+from pipeline.records.audit import record_event
+from pipeline.records.lifecycle import OPEN_FOR_FILES, REJECTED, Status
+from pipeline.records.models import Application, ApplicationFile, Page, StoredFile
+from pipeline.store import sha256_of
+from pipeline.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+NEW, DUPLICATE, KNOWN, REJECTED_FILE = "new", "duplicate", "known", "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    index: int
+    width: int
+    height: int
+    dpi: int | None
+    has_text: bool
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What happened to one file. ``outcome``: new, duplicate, known (sent for another
+    application before) or rejected (``problem_code`` and ``problem`` say why)."""
+
+    name: str
+    outcome: str
+    size: int
+    sha256: str | None = None
+    media_type: str | None = None
+    pages: tuple[PageOutcome, ...] = ()
+    problem_code: str | None = None
+    problem: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    application_id: str
+    status: str
+    round: int
+    created: bool
+    files: tuple[FileOutcome, ...] = field(default_factory=tuple)
+
+
+def display_name(path: Path) -> str:
+    """The file's name as a person can read it, even when it is not valid UTF-8."""
+    name = path.name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def intake_application(
+    workspace: Workspace, record: ApplicationRecord, paths: Sequence[Path], actor: str
+) -> IntakeResult:
+    """Take in an application (new, updated before review, or resubmitted) and its files."""
+    digests = {path: _digest_if_acceptable(path, workspace) for path in paths}
+    with workspace.session() as session:
+        app, created = _admit_application(session, record, set(digests.values()) - {None}, actor)
+        app_id, round_ = app.id, app.round
+        was_checked = app.status == Status.CHECKED
+    outcomes = [_take_file(workspace, app_id, round_, path, digests[path], actor) for path in paths]
+    added = sum(o.outcome in (NEW, KNOWN, REJECTED_FILE) for o in outcomes)
+    with workspace.session() as session:
+        app = session.get_one(Application, app_id)
+        if was_checked and added:
+            lifecycle.mark_files_added(session, app, actor, added)
+        status = app.status
+    return IntakeResult(app_id, status, round_, created, tuple(outcomes))
+
+
+def _digest_if_acceptable(path: Path, workspace: Workspace) -> str | None:
+    try:
+        check_size(path.stat().st_size, workspace.settings.limits)
+        return sha256_of(path)
+    except (InvalidFile, OSError):
+        return None  # refused in _take_file, with the reason
+
+
+def _admit_application(
+    session: Session, record: ApplicationRecord, digests: set[str | None], actor: str
+) -> tuple[Application, bool]:
+    app = session.get(Application, record.application_id)
+    if app is None:
+        app = Application(
+            id=record.application_id,
+            scheme=record.scheme,
+            kind=record.kind,
+            company_name=record.company_name,
+            company_uscc=record.company_uscc,
+            record=record.data,
+            record_sha256=record.digest(),
+            status=Status.RECEIVED.value,
+            round=1,
+            received_by=actor,
+        )
+        session.add(app)
+        session.flush()
+        record_event(
+            session,
+            actor,
+            "application.received",
+            ("application", app.id),
+            {"kind": record.kind, "scheme": record.scheme, "round": 1},
+        )
+        return app, True
+    status = Status(app.status)
+    if status not in OPEN_FOR_FILES | REJECTED:
+        raise LifecycleError(
+            f"{app.id} is {status.value} ({lifecycle.STATUS_LABELS[status]}): it takes new files "
+            "only before review starts or after a rejection"
+        )
+    changed = app.record_sha256 != record.digest()
+    known = set(
+        session.scalars(
+            select(StoredFile.sha256)
+            .join(ApplicationFile, ApplicationFile.file_id == StoredFile.id)
+            .where(ApplicationFile.application_id == app.id)
+        )
+    )
+    has_new_files = bool(digests - known) or None in digests
+    if status in REJECTED:
+        if not (changed or has_new_files):
+            raise LifecycleError(
+                f"{app.id} was sent back ({lifecycle.STATUS_LABELS[status]}); a resubmission "
+                "needs changed details or new files, and these were all received before"
+            )
+        lifecycle.resubmit(session, app, actor)
+    if changed:
+        _update_record(session, app, record, actor)
+    return app, False
+
+
+def _update_record(
+    session: Session, app: Application, record: ApplicationRecord, actor: str
+) -> None:
+    if record.kind != app.kind or record.scheme != app.scheme:
+        raise LifecycleError(
+            f"{app.id} is a {app.scheme}/{app.kind} application; a {record.scheme}/{record.kind} "
+            "one needs an application id of its own"
+        )
+    app.company_name, app.company_uscc = record.company_name, record.company_uscc
+    app.record, app.record_sha256 = record.data, record.digest()
+    record_event(
+        session,
+        actor,
+        "application.record_updated",
+        ("application", app.id),
+        {"record_sha256": app.record_sha256, "round": app.round},
+    )
+
+
+def _take_file(
+    workspace: Workspace, app_id: str, round_: int, path: Path, digest: str | None, actor: str
+) -> FileOutcome:
+    name = display_name(path)
+    if digest is None:
+        return _refuse_unread(workspace, app_id, path, name, actor)
+    with workspace.session() as session:
+        existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+        if existing is not None:
+            return _link_known(session, existing, app_id, round_, name, actor)
+    try:
+        return _process_new(workspace, app_id, round_, path, name, digest, actor)
+    except InvalidFile as bad:
+        return _keep_rejected(workspace, app_id, round_, path, name, digest, bad, actor)
+    except Exception as exc:  # the batch boundary: one file's surprise is its own problem
+        log.exception("unexpected failure reading %s", name)
+        failure = InvalidFile(FileProblem.UNREADABLE, f"the file could not be read ({exc!r})")
+        return _keep_rejected(workspace, app_id, round_, path, name, digest, failure, actor)
+
+
+def _process_new(
+    workspace: Workspace, app_id: str, round_: int, path: Path, name: str, digest: str, actor: str
+) -> FileOutcome:
+    limits = workspace.settings.limits
+    probe = probe_file(path, limits)
+    workspace.store.put_path(path, digest)
+    pages = []
+    with workspace.session() as session:
+        stored = StoredFile(
+            sha256=digest,
+            size=probe.size,
+            media_type=probe.media_type,
+            stored=True,
+            page_count=probe.page_count,
+        )
+        session.add(stored)
+        session.flush()
+        for page in render_pages(path, probe, limits):
+            pages.append(_store_page(workspace, session, stored.id, page))
+        _link(session, stored, app_id, round_, name, actor, NEW)
+    return FileOutcome(
+        name, NEW, probe.size, digest, probe.media_type, tuple(pages), warnings=probe.warnings
+    )
+
+
+def _store_page(
+    workspace: Workspace, session: Session, file_id: int, page: RenderedPage
+) -> PageOutcome:
+    image_sha = None
+    width = height = 0
+    if page.image is not None:
+        buffer = io.BytesIO()
+        dpi = (page.dpi, page.dpi) if page.dpi else None
+        page.image.save(buffer, format="PNG", compress_level=3, **({"dpi": dpi} if dpi else {}))
+        image_sha = workspace.store.put_bytes(buffer.getvalue())
+        width, height = page.image.size
+    session.add(
+        Page(
+            file_id=file_id,
+            index=page.index,
+            image_sha256=image_sha,
+            width=width,
+            height=height,
+            dpi=page.dpi,
+            text=page.text,
+            problem=page.problem,
+        )
+    )
+    return PageOutcome(page.index, width, height, page.dpi, bool(page.text), page.problem)
+
+
+def _link(
+    session: Session,
+    stored: StoredFile,
+    app_id: str,
+    round_: int,
+    name: str,
+    actor: str,
+    outcome: str,
+) -> None:
+    session.add(
+        ApplicationFile(
+            application_id=app_id,
+            file_id=stored.id,
+            original_name=name,
+            round=round_,
+            received_by=actor,
+        )
+    )
+    record_event(
+        session,
+        actor,
+        "file.received",
+        ("application", app_id),
+        {
+            "file": stored.sha256,
+            "name": name,
+            "round": round_,
+            "outcome": outcome,
+            "problem": stored.problem_code,
+        },
+    )
+
+
+def _link_known(
+    session: Session, stored: StoredFile, app_id: str, round_: int, name: str, actor: str
+) -> FileOutcome:
+    link = session.scalar(
+        select(ApplicationFile).where(
+            ApplicationFile.application_id == app_id, ApplicationFile.file_id == stored.id
+        )
+    )
+    pages = tuple(
+        PageOutcome(p.index, p.width, p.height, p.dpi, bool(p.text), p.problem)
+        for p in session.scalars(select(Page).where(Page.file_id == stored.id).order_by(Page.index))
+    )
+    if link is not None:
+        note = (
+            f"already received as {link.original_name!r} (round {link.round}); not processed again"
+        )
+        return FileOutcome(
+            name,
+            DUPLICATE,
+            stored.size,
+            stored.sha256,
+            stored.media_type,
+            pages,
+            stored.problem_code,
+            stored.problem,
+            (note,),
+        )
+    _link(session, stored, app_id, round_, name, actor, KNOWN)
+    return FileOutcome(
+        name,
+        KNOWN,
+        stored.size,
+        stored.sha256,
+        stored.media_type,
+        pages,
+        stored.problem_code,
+        stored.problem,
+        ("the same file was received before for another application",),
+    )
+
+
+def _keep_rejected(
+    workspace: Workspace,
+    app_id: str,
+    round_: int,
+    path: Path,
+    name: str,
+    digest: str,
+    bad: InvalidFile,
+    actor: str,
+) -> FileOutcome:
+    """A refused file within the size limit is still kept, so staff can see what was sent."""
+    workspace.store.put_path(path, digest)
+    size = path.stat().st_size
+    with workspace.session() as session:
+        stored = StoredFile(
+            sha256=digest,
+            size=size,
+            media_type=None,
+            stored=True,
+            page_count=0,
+            problem_code=bad.problem.value,
+            problem=bad.message,
+        )
+        session.add(stored)
+        session.flush()
+        _link(session, stored, app_id, round_, name, actor, REJECTED_FILE)
+    log.info("%s refused: %s", name, bad.message)
+    return FileOutcome(
+        name, REJECTED_FILE, size, digest, problem_code=bad.problem.value, problem=bad.message
+    )
+
+
+def _refuse_unread(
+    workspace: Workspace, app_id: str, path: Path, name: str, actor: str
+) -> FileOutcome:
+    """Empty, over the size limit or unreadable: refused without being read or stored."""
+    try:
+        size = path.stat().st_size
+        check_size(size, workspace.settings.limits)
+        code, message = "unreadable", "the file could not be read"
+    except OSError as exc:
+        size, code, message = 0, "unreadable", f"cannot read the file: {exc.strerror}"
+    except InvalidFile as bad:
+        code, message = bad.problem.value, bad.message
+    with workspace.session() as session:
+        record_event(
+            session,
+            actor,
+            "file.refused",
+            ("application", app_id),
+            {"name": name, "size": size, "problem": code},
+        )
+    log.info("%s refused: %s", name, message)
+    return FileOutcome(name, REJECTED_FILE, size, problem_code=code, problem=message)

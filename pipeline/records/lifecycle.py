@@ -1,0 +1,193 @@
+"""An application's life cycle, as the seeds describe it.
+
+    received ──check──▶ checked (verdict clear / flagged)
+    checked ──核验──▶ prereview_passed (核验通过) │ prereview_failed (核验未通过)
+    prereview_passed ──复核──▶ rereview_passed (复核通过) │ rereview_failed (复核未通过)
+    rereview_passed ──▶ issued ──▶ shipped
+    prereview_failed / rereview_failed ──resubmit──▶ received (next round)
+
+A rejection goes back to the applicant with the remarks; the resubmitted files start a new
+round, which is checked and reviewed from the start. The two review stages of one round are
+decided by two different people, neither of whom took the application in (dual control).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.errors import LifecycleError
+from pipeline.records.audit import record_event
+from pipeline.records.models import Application, ReviewDecision
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    CHECKED = "checked"
+    PREREVIEW_PASSED = "prereview_passed"
+    PREREVIEW_FAILED = "prereview_failed"
+    REREVIEW_PASSED = "rereview_passed"
+    REREVIEW_FAILED = "rereview_failed"
+    ISSUED = "issued"
+    SHIPPED = "shipped"
+
+
+STATUS_LABELS = {
+    Status.RECEIVED: "已接收",
+    Status.CHECKED: "已检查",
+    Status.PREREVIEW_PASSED: "核验通过",
+    Status.PREREVIEW_FAILED: "核验未通过",
+    Status.REREVIEW_PASSED: "复核通过",
+    Status.REREVIEW_FAILED: "复核未通过",
+    Status.ISSUED: "已制证",
+    Status.SHIPPED: "已寄出",
+}
+
+REJECTED = frozenset({Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED})
+"""Back with the applicant: only a resubmission moves these on."""
+OPEN_FOR_FILES = frozenset({Status.RECEIVED, Status.CHECKED})
+"""Files may be added (the check then runs again) before review starts."""
+
+_STAGES = {
+    "prereview": (Status.CHECKED, Status.PREREVIEW_PASSED, Status.PREREVIEW_FAILED),
+    "rereview": (Status.PREREVIEW_PASSED, Status.REREVIEW_PASSED, Status.REREVIEW_FAILED),
+}
+
+
+def _move(
+    session: Session,
+    app: Application,
+    allowed_from: frozenset[Status],
+    to: Status,
+    actor: str,
+    action: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    current = Status(app.status)
+    if current not in allowed_from:
+        allowed = " or ".join(sorted(s.value for s in allowed_from))
+        raise LifecycleError(
+            f"{app.id} is {current.value} ({STATUS_LABELS[current]}); "
+            f"{action} needs it to be {allowed}"
+        )
+    app.status = to.value
+    record_event(
+        session,
+        actor,
+        action,
+        ("application", app.id),
+        {"from": current.value, "to": to.value, "round": app.round, **(detail or {})},
+    )
+
+
+def mark_checked(session: Session, app: Application, verdict: str, actor: str) -> None:
+    if verdict not in ("clear", "flagged"):
+        raise ValueError(f"verdict must be clear or flagged, not {verdict!r}")
+    _move(
+        session,
+        app,
+        OPEN_FOR_FILES,
+        Status.CHECKED,
+        actor,
+        "application.checked",
+        {"verdict": verdict},
+    )
+    app.verdict = verdict
+
+
+def mark_files_added(session: Session, app: Application, actor: str, count: int) -> None:
+    """New files before review: the application must be checked again."""
+    _move(
+        session,
+        app,
+        OPEN_FOR_FILES,
+        Status.RECEIVED,
+        actor,
+        "application.files_added",
+        {"files": count},
+    )
+    app.verdict = None
+
+
+def resubmit(session: Session, app: Application, actor: str) -> None:
+    """The applicant answers a rejection: a new round starts from received."""
+    _move(
+        session,
+        app,
+        REJECTED,
+        Status.RECEIVED,
+        actor,
+        "application.resubmitted",
+        {"new_round": app.round + 1},
+    )
+    app.round += 1
+    app.verdict = None
+
+
+def decide(
+    session: Session, app: Application, stage: str, approve: bool, actor: str, remarks: str = ""
+) -> ReviewDecision:
+    """Record a 核验 (``prereview``) or 复核 (``rereview``) decision, enforcing dual control."""
+    if stage not in _STAGES:
+        raise ValueError(f"stage must be prereview or rereview, not {stage!r}")
+    remarks = remarks.strip()
+    if not approve and not remarks:
+        raise LifecycleError("a rejection needs remarks (备注) telling the applicant what to fix")
+    if actor == app.received_by:
+        raise LifecycleError(f"{actor} took {app.id} in and so cannot review it")
+    earlier = session.scalars(
+        select(ReviewDecision).where(
+            ReviewDecision.application_id == app.id, ReviewDecision.round == app.round
+        )
+    ).all()
+    if any(d.actor == actor for d in earlier):
+        raise LifecycleError(
+            f"{actor} already decided a stage of {app.id} in this round; "
+            "the other stage needs a second person"
+        )
+    source, passed, failed = _STAGES[stage]
+    decision = ReviewDecision(
+        application_id=app.id,
+        round=app.round,
+        stage=stage,
+        decision="approve" if approve else "reject",
+        remarks=remarks,
+        actor=actor,
+    )
+    _move(
+        session,
+        app,
+        frozenset({source}),
+        passed if approve else failed,
+        actor,
+        f"review.{stage}.{'approve' if approve else 'reject'}",
+        {"remarks": remarks},
+    )
+    session.add(decision)
+    return decision
+
+
+def mark_issued(session: Session, app: Application, actor: str, serial: str) -> None:
+    _move(
+        session,
+        app,
+        frozenset({Status.REREVIEW_PASSED}),
+        Status.ISSUED,
+        actor,
+        "application.issued",
+        {"serial": serial},
+    )
+
+
+def mark_shipped(session: Session, app: Application, actor: str, tracking: str = "") -> None:
+    _move(
+        session,
+        app,
+        frozenset({Status.ISSUED}),
+        Status.SHIPPED,
+        actor,
+        "application.shipped",
+        {"tracking": tracking},
+    )

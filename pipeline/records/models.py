@@ -1,0 +1,206 @@
+"""Tables of the workspace database. Schema changes go through ``migrations/``.
+
+``tests/test_migrations.py`` checks that these models and the migrated schema agree, so a
+column added here without a migration fails the tests.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, also on SQLite (which keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Application(Base):
+    """One application (申请 / 更新 / 补办) and where it stands in its life cycle."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    company_name: Mapped[str] = mapped_column(Text)
+    company_uscc: Mapped[str] = mapped_column(String(64))
+    record: Mapped[dict[str, Any]]
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    received_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StoredFile(Base):
+    """A file's content, once per sha256, whatever its name or how often it was sent."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    media_type: Mapped[str | None] = mapped_column(String(64))
+    stored: Mapped[bool] = mapped_column(default=True)
+    page_count: Mapped[int] = mapped_column(default=0)
+    problem_code: Mapped[str | None] = mapped_column(String(32))
+    problem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApplicationFile(Base):
+    """A file as received for an application: under which name, in which round."""
+
+    __tablename__ = "application_files"
+    __table_args__ = (UniqueConstraint("application_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    original_name: Mapped[str] = mapped_column(Text)
+    round: Mapped[int]
+    received_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Page(Base):
+    """A page of a file rendered for the later stages (an image in the store)."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("file_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+    index: Mapped[int]
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    dpi: Mapped[int | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+
+
+class Document(Base):
+    """A logical document found among an application's pages (extraction fills these)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    round: Mapped[int]
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float]
+    first_page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"))
+    page_ids: Mapped[list[Any]]
+    fields: Mapped[dict[str, Any]]
+    seals: Mapped[list[Any]]
+
+
+class Finding(Base):
+    """One finding of a check report (code and severity as in check-report.md)."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    round: Mapped[int]
+    code: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text)
+    document: Mapped[int | None]
+    page: Mapped[int | None]
+    evidence: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewDecision(Base):
+    """A person's decision at pre-review (核验) or re-review (复核)."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    round: Mapped[int]
+    stage: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Credential(Base):
+    """A certificate issued for an application (issuance fills these)."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime]
+    not_after: Mapped[datetime]
+    token_label: Mapped[str] = mapped_column(String(64))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained audit trail (see ``audit.py``)."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(128), index=True)
+    detail: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

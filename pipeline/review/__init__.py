@@ -1,0 +1,1 @@
+"""Review: the packet and the two-stage review (issue 6)."""

@@ -1,0 +1,1 @@
+"""Validation: from an application record and its extracted documents, the check report."""

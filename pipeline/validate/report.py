@@ -1,0 +1,105 @@
+"""The check report, as ``shared/spec/check-report.md`` defines it (a public interface).
+
+Names here are the contract's; add freely, never rename.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    """The application cannot be approved as it stands."""
+    WARNING = "warning"
+    """A person must look: an uncertain read, a near match."""
+    INFO = "info"
+    """Recorded, no action."""
+
+
+class Code(StrEnum):
+    INVALID_FILE = "invalid_file"
+    UNREADABLE_PAGE = "unreadable_page"
+    DOCUMENT_MISSING = "document_missing"
+    NAME_MISMATCH = "name_mismatch"
+    SEAL_MISSING = "seal_missing"
+    SEAL_NAME_MISMATCH = "seal_name_mismatch"
+    USCC_INVALID = "uscc_invalid"
+    USCC_MISMATCH = "uscc_mismatch"
+    ID_NUMBER_INVALID = "id_number_invalid"
+    ID_EXPIRED = "id_expired"
+    ID_NAME_MISMATCH = "id_name_mismatch"
+    LICENCE_EXPIRED = "licence_expired"
+    PAYER_MISMATCH = "payer_mismatch"
+    CHECK_INCOMPLETE = "check_incomplete"
+    """Added to the contract: some checks did not run, so a person must do them by eye."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: Code
+    severity: Severity
+    message: str
+    document: int | None = None
+    page: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "document": self.document,
+            "page": self.page,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEntry:
+    source: str
+    page: int
+    kind: str
+    confidence: float
+    fields: dict[str, Any] = field(default_factory=dict)
+    seals: tuple[dict[str, Any], ...] = ()
+    pages: int = 1
+    """Added to the contract: how many pages of ``source`` the document spans."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "page": self.page,
+            "kind": self.kind,
+            "confidence": self.confidence,
+            "fields": self.fields,
+            "seals": list(self.seals),
+            "pages": self.pages,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    application_id: str
+    findings: tuple[Finding, ...]
+    documents: tuple[DocumentEntry, ...]
+
+    @property
+    def verdict(self) -> str:
+        """``clear`` only when nothing needs a person's attention; never an approval."""
+        attention = (Severity.ERROR, Severity.WARNING)
+        return "flagged" if any(f.severity in attention for f in self.findings) else "clear"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "application_id": self.application_id,
+            "verdict": self.verdict,
+            "findings": [f.to_json() for f in self.findings],
+            "documents": [d.to_json() for d in self.documents],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2)
