@@ -1,26 +1,23 @@
-# The two commands a new user runs (see README.md): `make demo` and `make test`.
-# Each first runs scripts/setup.sh, which installs only what is missing.
-SHELL := /bin/bash
-VENV := .venv/bin
-
+# Shortcuts for people who like make; the README's commands are scripts/demo and scripts/test,
+# which need nothing installed first (a fresh Debian has no make).
 .PHONY: setup demo test test-slow lint lock
 
 setup:
-	@scripts/setup.sh
+	scripts/setup.sh
 
-demo: setup
-	$(VENV)/sealdesk demo
+demo:
+	scripts/demo
 
-test: setup lint
-	$(VENV)/pytest
+test:
+	scripts/test
 
-test-slow: setup
-	$(VENV)/pytest -m slow
+test-slow:
+	scripts/test -m slow
 
 lint: setup
-	$(VENV)/ruff check .
-	$(VENV)/ruff format --check .
-	$(VENV)/mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 # Re-resolve requirements/*.in into requirements/lock.txt (needs the package index).
 lock:

@@ -13,10 +13,16 @@ from pipeline.validate.report import CheckReport, Code, DocumentEntry, Finding, 
 
 
 def build_report(intake: IntakeResult) -> CheckReport:
+    """The report for the application's current round.
+
+    Files refused in an earlier round were sent back with the remarks already: they are
+    recorded as ``info``, so they do not hold up a resubmission that replaced them.
+    """
     findings: list[Finding] = []
     documents: list[DocumentEntry] = []
     for outcome in intake.files:
-        findings.extend(_file_findings(outcome, len(documents)))
+        earlier = outcome.round < intake.round
+        findings.extend(_file_findings(outcome, len(documents), earlier))
         if outcome.outcome != REJECTED_FILE and outcome.pages:
             documents.append(
                 DocumentEntry(
@@ -39,18 +45,20 @@ def build_report(intake: IntakeResult) -> CheckReport:
     return CheckReport(intake.application_id, tuple(findings), tuple(documents))
 
 
-def _file_findings(outcome: FileOutcome, document: int) -> list[Finding]:
+def _file_findings(outcome: FileOutcome, document: int, earlier: bool) -> list[Finding]:
     if outcome.outcome == REJECTED_FILE or outcome.problem_code:
+        when = f"（第 {outcome.round} 轮已退回）" if earlier else ""
         return [
             Finding(
                 Code.INVALID_FILE,
-                Severity.ERROR,
-                f"文件“{outcome.name}”无法读取：{outcome.problem}",
+                Severity.INFO if earlier else Severity.ERROR,
+                f"文件“{outcome.name}”无法读取{when}：{outcome.problem}",
                 evidence={
                     "file": outcome.name,
                     "reason": outcome.problem_code,
                     "detail": outcome.problem,
                     "sha256": outcome.sha256,
+                    "round": outcome.round,
                 },
             )
         ]

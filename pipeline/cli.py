@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from pipeline.errors import NotFound, SealdeskError
 from pipeline.records.intake import IntakeResult, intake_application
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application, ApplicationFile, AuditEntry, Page, StoredFile
-from pipeline.records.reports import save_report
+from pipeline.records.reports import check_and_save
 from pipeline.validate.report import CheckReport, Severity
 from pipeline.workspace import Workspace, configure_logging, open_workspace
 
@@ -154,10 +155,7 @@ def check(
     _ = today.date() if today else date.today()  # expiry rules come with validation
     with _check_workspace(ctx.settings, save) as workspace:
         result = intake_application(workspace, record, list(files), ctx.actor)
-        report = build_report(result)
-        if save:
-            with workspace.session() as session:
-                save_report(session, report, ctx.actor)
+        report = check_and_save(workspace, result, ctx.actor) if save else build_report(result)
     if as_json:
         click.echo(report.dumps())
     else:
@@ -317,3 +315,11 @@ def main() -> None:
     except SealdeskError as exc:
         click.echo(f"sealdesk: {exc}", err=True)
         sys.exit(exc.exit_status)
+    except Exception as exc:  # the last line of defence: say so, keep the details in the log
+        logging.getLogger("pipeline").exception("internal error")
+        click.echo(
+            f"sealdesk: internal error: {exc!r}; the traceback is in the log "
+            "(logs/sealdesk.log in the workspace)",
+            err=True,
+        )
+        sys.exit(70)  # EX_SOFTWARE

@@ -2,7 +2,8 @@
 
 It grows as the stages land; today: intake of an application and its scans (one file
 broken, one of another type in disguise), a second delivery of the same files (recognised,
-not processed again), the check, the two review stages by two people, and the audit trail.
+not processed again), the check, a rejection at 核验, the resubmission, the check again,
+核验 and 复核 by two people, and the audit trail.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ from pathlib import Path
 import click
 
 from pipeline.application import load_record
-from pipeline.check import build_report
 from pipeline.config import load_settings
 from pipeline.errors import WorkspaceError
 from pipeline.records import lifecycle
 from pipeline.records.intake import IntakeResult, intake_application
 from pipeline.records.models import Application
-from pipeline.records.reports import save_report
-from pipeline.workspace import open_workspace
+from pipeline.records.reports import check_and_save
+from pipeline.validate.report import CheckReport
+from pipeline.workspace import Workspace, open_workspace
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+RESENT = SAMPLES / "resent"
 MARKER = ".sealdesk-demo"
 
 
@@ -44,44 +46,67 @@ def _summary(result: IntakeResult) -> None:
         click.echo(f"    {f.outcome:<9} {len(f.pages)} page(s)  {f.name}{reason}")
 
 
+def _check(workspace: Workspace, result: IntakeResult, clerk: str) -> CheckReport:
+    report = check_and_save(workspace, result, clerk)
+    for finding in report.findings:
+        click.echo(f"    {finding.severity.value:<7} {finding.code.value:<16} {finding.message}")
+    click.echo(f"    verdict: {report.verdict}")
+    return report
+
+
+def _decide(
+    workspace: Workspace, app_id: str, stage: str, approve: bool, actor: str, remarks: str
+) -> None:
+    with workspace.session() as session:
+        app = session.get_one(Application, app_id)
+        lifecycle.decide(session, app, stage, approve, actor, remarks)
+        status = lifecycle.Status(app.status)
+        click.echo(
+            f"    {actor}: {status.value} ({lifecycle.STATUS_LABELS[status]})  备注：{remarks}"
+        )
+
+
 def run_demo(directory: Path) -> None:
     home = _fresh(directory)
     settings = load_settings(home, environ={})
     workspace = open_workspace(settings)
     record = load_record(next(SAMPLES.glob("CQC-*.json")))
-    files = sorted(p for p in SAMPLES.iterdir() if p.suffix != ".json")
+    app_id = record.application_id
+    files = sorted(p for p in SAMPLES.iterdir() if p.is_file() and p.suffix != ".json")
 
-    click.secho("1. intake: the application and its files arrive (clerk: intake01)", bold=True)
+    click.secho(
+        "1. intake: the application and its mailed scans arrive (clerk intake01)", bold=True
+    )
     result = intake_application(workspace, record, files, "intake01")
     _summary(result)
-    click.secho("2. the same files arrive again by mail", bold=True)
+    click.secho("2. the same scans arrive again, by upload", bold=True)
     _summary(intake_application(workspace, record, files[:3], "intake01"))
     click.secho("3. check", bold=True)
-    report = build_report(result)
-    with workspace.session() as session:
-        save_report(session, report, "intake01")
-    for finding in report.findings:
-        click.echo(f"    {finding.severity.value:<7} {finding.code.value:<16} {finding.message}")
-    click.echo(f"    verdict: {report.verdict}")
-    click.secho("4. review: 核验 by reviewer01, 复核 by reviewer02", bold=True)
-    with workspace.session() as session:
-        app = session.get_one(Application, record.application_id)
-        lifecycle.decide(
-            session,
-            app,
-            "prereview",
-            True,
-            "reviewer01",
-            "材料已人工核对：名称、公章、信用代码一致",
-        )
-        lifecycle.decide(session, app, "rereview", True, "reviewer02", "复核通过")
-        click.echo(
-            f"    status: {app.status} ({lifecycle.STATUS_LABELS[lifecycle.Status(app.status)]})"
-        )
-    click.secho("5. audit trail", bold=True)
+    _check(workspace, result, "intake01")
+    click.secho("4. 核验 (reviewer01): rejected, back to the applicant", bold=True)
+    _decide(
+        workspace,
+        app_id,
+        "prereview",
+        False,
+        "reviewer01",
+        "组织机构代码证复印件文件损坏无法打开，请重新上传完整文件",
+    )
+    click.secho("5. the applicant resubmits the document", bold=True)
+    result = intake_application(workspace, record, sorted(RESENT.iterdir()), "intake01")
+    click.echo(f"    round {result.round}")
+    _summary(result)
+    click.secho("6. check again", bold=True)
+    report = _check(workspace, result, "intake01")
+    click.secho("7. 核验 (reviewer01) and 复核 (reviewer02)", bold=True)
+    _decide(
+        workspace, app_id, "prereview", True, "reviewer01", "已人工核对：名称、公章、信用代码一致"
+    )
+    _decide(workspace, app_id, "rereview", True, "reviewer02", "复核通过")
+    click.secho("8. audit trail", bold=True)
     chain = workspace.verify_audit()
     click.echo(f"    {chain.entries} entries, intact: {chain.intact}")
-    report_path = home / f"{record.application_id}.check.json"
+    report_path = home / f"{app_id}.check.json"
     report_path.write_text(report.dumps() + "\n", encoding="utf-8")
     click.secho("\nWhere things are", bold=True)
     click.echo(f"  workspace     {home}")
@@ -89,4 +114,4 @@ def run_demo(directory: Path) -> None:
     click.echo(f"  file store    {settings.store_dir}")
     click.echo(f"  check report  {report_path}")
     click.echo(f"  log           {settings.logs_dir / 'sealdesk.log'}")
-    click.echo(f"\nTry: SEALDESK_HOME={home} .venv/bin/sealdesk show {record.application_id}")
+    click.echo(f"\nTry: SEALDESK_HOME={home} .venv/bin/sealdesk show {app_id}")

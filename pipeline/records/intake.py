@@ -57,6 +57,8 @@ class FileOutcome:
     problem_code: str | None = None
     problem: str | None = None
     warnings: tuple[str, ...] = ()
+    round: int = 1
+    """The round in which the application received this file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +70,49 @@ class IntakeResult:
     files: tuple[FileOutcome, ...] = field(default_factory=tuple)
 
 
+def application_files(session: Session, app_id: str) -> tuple[FileOutcome, ...]:
+    """Every file the application has received, all rounds, in the order they came."""
+    rows = session.execute(
+        select(ApplicationFile, StoredFile)
+        .join(StoredFile, ApplicationFile.file_id == StoredFile.id)
+        .where(ApplicationFile.application_id == app_id)
+        .order_by(ApplicationFile.id)
+    ).all()
+    return tuple(
+        FileOutcome(
+            link.original_name,
+            REJECTED_FILE if stored.problem_code else NEW,
+            stored.size,
+            stored.sha256,
+            stored.media_type,
+            _pages_of(session, stored),
+            stored.problem_code,
+            stored.problem,
+            round=link.round,
+        )
+        for link, stored in rows
+    )
+
+
+def _pages_of(session: Session, stored: StoredFile) -> tuple[PageOutcome, ...]:
+    pages = session.scalars(select(Page).where(Page.file_id == stored.id).order_by(Page.index))
+    return tuple(
+        PageOutcome(p.index, p.width, p.height, p.dpi, bool(p.text), p.problem) for p in pages
+    )
+
+
 def display_name(path: Path) -> str:
-    """The file's name as a person can read it, even when it is not valid UTF-8."""
-    name = path.name
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """The file's name as a person can read it, even when it is not valid UTF-8.
+
+    Names from Windows machines in China often arrive as GBK bytes: shown decoded as such.
+    """
+    raw = path.name.encode("utf-8", "surrogateescape")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def intake_application(
@@ -179,7 +220,7 @@ def _take_file(
 ) -> FileOutcome:
     name = display_name(path)
     if digest is None:
-        return _refuse_unread(workspace, app_id, path, name, actor)
+        return _refuse_unread(workspace, app_id, round_, path, name, actor)
     with workspace.session() as session:
         existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
         if existing is not None:
@@ -286,10 +327,7 @@ def _link_known(
             ApplicationFile.application_id == app_id, ApplicationFile.file_id == stored.id
         )
     )
-    pages = tuple(
-        PageOutcome(p.index, p.width, p.height, p.dpi, bool(p.text), p.problem)
-        for p in session.scalars(select(Page).where(Page.file_id == stored.id).order_by(Page.index))
-    )
+    pages = _pages_of(session, stored)
     if link is not None:
         note = (
             f"already received as {link.original_name!r} (round {link.round}); not processed again"
@@ -304,6 +342,7 @@ def _link_known(
             stored.problem_code,
             stored.problem,
             (note,),
+            link.round,
         )
     _link(session, stored, app_id, round_, name, actor, KNOWN)
     return FileOutcome(
@@ -316,6 +355,7 @@ def _link_known(
         stored.problem_code,
         stored.problem,
         ("the same file was received before for another application",),
+        round_,
     )
 
 
@@ -347,12 +387,18 @@ def _keep_rejected(
         _link(session, stored, app_id, round_, name, actor, REJECTED_FILE)
     log.info("%s refused: %s", name, bad.message)
     return FileOutcome(
-        name, REJECTED_FILE, size, digest, problem_code=bad.problem.value, problem=bad.message
+        name,
+        REJECTED_FILE,
+        size,
+        digest,
+        problem_code=bad.problem.value,
+        problem=bad.message,
+        round=round_,
     )
 
 
 def _refuse_unread(
-    workspace: Workspace, app_id: str, path: Path, name: str, actor: str
+    workspace: Workspace, app_id: str, round_: int, path: Path, name: str, actor: str
 ) -> FileOutcome:
     """Empty, over the size limit or unreadable: refused without being read or stored."""
     try:
@@ -372,4 +418,4 @@ def _refuse_unread(
             {"name": name, "size": size, "problem": code},
         )
     log.info("%s refused: %s", name, message)
-    return FileOutcome(name, REJECTED_FILE, size, problem_code=code, problem=message)
+    return FileOutcome(name, REJECTED_FILE, size, problem_code=code, problem=message, round=round_)

@@ -1,13 +1,27 @@
-"""Keep a check report's findings and move the application to ``checked``."""
+"""Check a recorded application as it stands, keep the report, mark it ``checked``."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from pipeline.check import build_report
 from pipeline.records import lifecycle
+from pipeline.records.intake import IntakeResult, application_files
 from pipeline.records.models import Application, Finding
 from pipeline.validate.report import CheckReport
+from pipeline.workspace import Workspace
+
+
+def check_and_save(workspace: Workspace, intake: IntakeResult, actor: str) -> CheckReport:
+    """The report over every file the application has (all rounds), saved with it."""
+    with workspace.session() as session:
+        everything = replace(intake, files=application_files(session, intake.application_id))
+        report = build_report(everything)
+        save_report(session, report, actor)
+    return report
 
 
 def save_report(session: Session, report: CheckReport, actor: str) -> Application:

@@ -1,0 +1,130 @@
+"""The ``sealdesk`` command as a user runs it: the installed script, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_RECORD, SAMPLES
+
+SEALDESK = Path(sys.executable).parent / "sealdesk"
+GOOD = [
+    "form-scan.pdf",
+    "licence.jpg",
+    "id-card.png",
+    "envelope.tif",
+    "phone-photo.jpg",
+    "payment-receipt.pdf",
+]
+BAD = {"truncated.pdf": "truncated", "notes.docx.pdf": "unsupported_type"}
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": "clerk"}
+    return subprocess.run(
+        [str(SEALDESK), *args], capture_output=True, text=True, env=env, check=False, timeout=120
+    )
+
+
+def samples(*names: str) -> list[str]:
+    return [str(SAMPLES / n) for n in names]
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("init", "intake", "check", "list", "show", "audit", "demo"):
+        assert f"  {command} " in result.stdout
+
+
+def test_intake_prints_what_was_kept(tmp_path: Path) -> None:
+    result = run(tmp_path, "intake", str(SAMPLE_RECORD), *samples(*GOOD, *BAD))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "CQC-2026-000101: new application, received (已接收)"
+    for name in GOOD:
+        assert any(line.split()[0] == "new" and line.endswith(name) for line in lines), name
+    assert "the PDF is cut short" in result.stdout
+    listing = run(tmp_path, "list")
+    assert "CQC-2026-000101" in listing.stdout and "received" in listing.stdout
+    shown = run(tmp_path, "show", "CQC-2026-000101")
+    assert "2 p." in shown.stdout and "application.received" in shown.stdout
+    assert run(tmp_path, "audit", "verify").returncode == 0
+
+
+def test_check_json_is_the_contract(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        "check",
+        str(SAMPLE_RECORD),
+        *samples(*GOOD, *BAD),
+        "--today",
+        "2026-11-21",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # stdout holds the report and nothing else
+    assert set(report) == {"application_id", "verdict", "findings", "documents"}
+    assert report["application_id"] == "CQC-2026-000101"
+    invalid = {f["evidence"]["file"]: f for f in report["findings"] if f["code"] == "invalid_file"}
+    assert {name: f["evidence"]["reason"] for name, f in invalid.items()} == BAD
+    assert all(f["severity"] == "error" and f["document"] is None for f in invalid.values())
+    assert [d["source"] for d in report["documents"]] == GOOD
+    for finding in report["findings"]:
+        assert set(finding) >= {"code", "severity", "message", "document", "page", "evidence"}
+    assert report["verdict"] == "flagged"
+    assert not (tmp_path / "sealdesk.db").exists()  # a dry run records nothing
+
+
+def test_check_never_says_clear_while_checks_are_missing(tmp_path: Path) -> None:
+    report = json.loads(
+        run(tmp_path, "check", str(SAMPLE_RECORD), *samples(*GOOD), "--json").stdout
+    )
+    codes = [f["code"] for f in report["findings"]]
+    assert codes == ["check_incomplete"] and report["verdict"] == "flagged"
+
+
+def test_check_save_records_the_check(tmp_path: Path) -> None:
+    result = run(tmp_path, "check", "--save", str(SAMPLE_RECORD), *samples("licence.jpg"))
+    assert result.returncode == 0, result.stderr
+    assert "flagged" in result.stdout and "check_incomplete" in result.stdout
+    assert "checked" in run(tmp_path, "list").stdout
+
+
+def test_bad_record_is_refused_with_every_problem(tmp_path: Path) -> None:
+    data = json.loads(SAMPLE_RECORD.read_text(encoding="utf-8"))
+    data["application_id"] = "nope"
+    del data["company"]["uscc"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = run(tmp_path, "check", str(bad), *samples("licence.jpg"), "--json")
+    assert result.returncode == 65 and result.stdout == ""
+    assert "application_id: 'nope' does not match" in result.stderr
+    assert "company: 'uscc' is a required property" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["check"], ["intake", "/nonexistent.json"], ["show", "X"]])
+def test_usage_errors_exit_non_zero(tmp_path: Path, args: list[str]) -> None:
+    result = run(tmp_path, *args)
+    assert result.returncode != 0 and result.stderr
+
+
+def test_demo_runs_the_main_path(tmp_path: Path) -> None:
+    result = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "reviewer02: rereview_passed (复核通过)" in result.stdout
+    assert "reviewer01: prereview_failed (核验未通过)" in result.stdout
+    assert "intact: True" in result.stdout
+    report = json.loads((tmp_path / "demo" / "CQC-2026-000101.check.json").read_text())
+    assert report["verdict"] == "flagged"
+    again = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"))  # a rerun starts afresh
+    assert again.returncode == 0
+    elsewhere = tmp_path / "precious"
+    elsewhere.mkdir()
+    refused = run(tmp_path, "demo", "--dir", str(elsewhere))
+    assert refused.returncode != 0 and "not a demo workspace" in refused.stderr
