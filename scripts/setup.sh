@@ -30,6 +30,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# This machine's pip configuration may name index folders that do not exist; pip says so
+# once per package. Keep the rest of what pip says.
+quiet_pip() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+
 PYTHON=${PYTHON:-python3}
 lock_hash=$(cat requirements/lock.txt pyproject.toml | sha256sum | cut -c1-16)
 stamp=.venv/.sealdesk-installed
@@ -38,8 +42,13 @@ if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]];
   [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3" 2>/dev/null \
     || say "pip upgrade skipped; using the venv's own pip"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/lock.txt
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  quiet_pip .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    -r requirements/lock.txt
+  # setuptools warns about every editable install; show its output only if it fails
+  if ! out=$(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1); then
+    printf '%s\n' "$out" | grep -v "is ignored: it is neither" >&2
+    exit 1
+  fi
   .venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check; exit 1; }
   echo "$lock_hash" > "$stamp"
 fi
