@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
+
+from fixtures.make_samples import born_digital_pdf
 
 A4_150 = (1240, 1754)
 
@@ -51,28 +52,7 @@ def encrypted_pdf(path: Path, user_password: str = "secret", owner_password: str
 
 def text_pdf(path: Path, text: str) -> Path:
     """A born-digital one-page PDF whose text layer holds ``text`` (Latin only)."""
-    stream = f"BT /F1 12 Tf 72 760 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    )
-    path.write_bytes(out.getvalue())
+    path.write_bytes(born_digital_pdf([text]))
     return path
 
 
