@@ -1,0 +1,206 @@
+"""The generated corpus tells the truth: valid codes are valid, defects are really there,
+the ground truth's boxes land where intake puts the pages, and it is all reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stdnum.cn import ric, uscc
+
+from fixtures.corpus.identity import org_code_check, org_code_valid
+from fixtures.corpus.packet import DEFECTS, Options, build_packet, near_miss, write_packet
+from pipeline.application import parse_record
+from pipeline.config import IngestLimits
+from pipeline.ingest import probe_file, render_pages
+from tests.conftest import REPO
+
+PACKETS = REPO / "fixtures" / "packets"
+TODAY = Options().today
+
+
+def fold(name: str) -> str:
+    """What the contract lets a comparison ignore: width, bracket style, white space."""
+    text = unicodedata.normalize("NFKC", name)
+    return "".join(text.split()).replace("（", "(").replace("）", ")")
+
+
+def packet(
+    defect: str | None, seed: int = 5, index: int = 0
+) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    return build_packet(index, replace(Options(seed=seed), defect=defect or "none"))
+
+
+def docs_of(documents: list[Any], kind: str) -> list[Any]:
+    return [d for d in documents if d.drawn.kind == kind]
+
+
+def test_gb11714_check_character_matches_the_standards_example() -> None:
+    assert org_code_check("D2143569") == "X"  # the standard's worked example: D2143569-X
+    assert org_code_valid("D2143569X") and not org_code_valid("D21435690")
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_clean_packets_are_consistent(index: int) -> None:
+    record, documents, truth = packet(None, index=index)
+    parse_record(record)  # valid against the shared schema
+    assert truth["defect"] is None
+    company = record["company"]
+    if not company["foreign"]:
+        assert uscc.is_valid(company["uscc"]) and org_code_valid(company["uscc"][8:17])
+    assert ric.is_valid(record["contact"]["id_number"])
+    birth = record["contact"]["id_number"][6:14]
+    for doc in documents:
+        fields = doc.drawn.fields
+        assert doc.stamped, f"{doc.drawn.kind} left unstamped in a clean packet"
+        if "company_name" in fields:
+            assert fold(fields["company_name"]) == fold(company["name"])
+        if doc.drawn.kind == "business_licence":
+            assert fields.get("uscc", company["uscc"]) == company["uscc"]
+            end = fields["operating_period"].split("/")[1]
+            assert end == "长期" or date.fromisoformat(end) > TODAY
+        if (
+            doc.drawn.kind == "id_card_copy"
+            and fields["id_number"] == record["contact"]["id_number"]
+        ):
+            assert fields["name"] == record["contact"]["name"]
+            assert fields["birth_date"].replace("-", "") == birth
+            assert fields["valid_to"] == "长期" or date.fromisoformat(fields["valid_to"]) > TODAY
+    assert record["payment"]["payer_name"] == company["name"]
+    assert truth["company_seal"]["text"] == company["name"]
+    if record["agent"]:
+        assert docs_of(documents, "authorization_letter")
+
+
+def test_near_miss_is_one_slip_away() -> None:
+    import random
+
+    rng = random.Random(3)
+    for name in (
+        "北京示例信息科技有限公司",
+        "华信（北京）电子科技股份有限公司",
+        "上海恒通有限责任公司",
+    ):
+        for _ in range(30):
+            other = near_miss(name, rng)
+            assert fold(other) != fold(name)
+            assert abs(len(other) - len(name)) <= 2
+
+
+def test_every_defect_is_really_there() -> None:
+    for defect in DEFECTS:
+        record, documents, truth = packet(defect, seed=11)
+        assert truth["defect"]["kind"] == defect
+        assert tuple(truth["defect"]["codes"]) == DEFECTS[defect]
+        _check_defect(defect, record, documents, truth)
+
+
+def _check_defect(
+    defect: str, record: dict[str, Any], documents: list[Any], truth: dict[str, Any]
+) -> None:
+    name, code = record["company"]["name"], record["company"]["uscc"]
+    licences = docs_of(documents, "business_licence")
+    ids = docs_of(documents, "id_card_copy")
+    contact_ids = [
+        d
+        for d in ids
+        if d.drawn.fields["id_number"] != (record.get("agent") or {}).get("id_number")
+    ]
+    if defect == "seal_near_miss":
+        assert fold(truth["company_seal"]["text"]) != fold(name)
+        assert all(d.seal_name == truth["company_seal"]["text"] for d in documents)
+    elif defect == "licence_other_name":
+        assert fold(licences[0].drawn.fields["company_name"]) != fold(name)
+    elif defect == "licence_other_uscc":
+        other = licences[0].drawn.fields["uscc"]
+        assert other != code and uscc.is_valid(other)
+    elif defect == "uscc_typo":
+        assert not uscc.is_valid(code) and uscc.is_valid(licences[0].drawn.fields["uscc"])
+    elif defect == "licence_unstamped":
+        assert not licences[0].stamped
+        assert all(s["owner"] == "authority" for s in licences[0].drawn.sheet.seals)
+    elif defect == "id_copy_unstamped":
+        assert not contact_ids[0].stamped and not contact_ids[0].drawn.sheet.seals
+    elif defect == "licence_missing":
+        assert not licences
+    elif defect == "id_copy_missing":
+        assert not contact_ids
+    elif defect == "agent_without_letter":
+        assert record["agent"] and not docs_of(documents, "authorization_letter")
+    elif defect == "id_expired":
+        assert date.fromisoformat(contact_ids[0].drawn.fields["valid_to"]) < TODAY
+    elif defect == "id_other_name":
+        assert contact_ids[0].drawn.fields["name"] != record["contact"]["name"]
+    elif defect == "payer_not_company":
+        assert fold(record["payment"]["payer_name"]) != fold(name)
+    elif defect == "licence_expired":
+        end = licences[0].drawn.fields["operating_period"].split("/")[1]
+        assert date.fromisoformat(end) < TODAY
+
+
+def test_committed_packets_cover_every_defect_and_are_valid() -> None:
+    manifest = json.loads((PACKETS / "manifest.json").read_text(encoding="utf-8"))
+    defects = [p["defect"] for p in manifest["packets"]]
+    assert set(DEFECTS) <= set(defects) and defects.count(None) >= 2
+    for row in manifest["packets"]:
+        directory = PACKETS / row["application_id"]
+        parse_record(json.loads((directory / "application.json").read_text(encoding="utf-8")))
+        truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+        assert truth["expected"]["verdict"] == ("flagged" if row["defect"] else "clear")
+        for f in truth["files"]:
+            assert (directory / f["name"]).is_file()
+
+
+@pytest.mark.parametrize("application_id", ["CQC-2026-606078", "MOF-2026-606082"])
+def test_truth_lands_where_intake_renders_the_page(application_id: str) -> None:
+    """Page sizes agree with intake's rendering; every box lies on its page."""
+    directory = PACKETS / application_id
+    truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+    limits = IngestLimits()
+    for f in truth["files"]:
+        path = directory / f["name"]
+        pages = list(render_pages(path, probe_file(path, limits), limits))
+        assert len(pages) == len(f["pages"])
+        for page, expected in zip(pages, f["pages"], strict=True):
+            assert page.image is not None
+            assert abs(page.image.width - expected["size"][0]) <= 2
+            assert abs(page.image.height - expected["size"][1]) <= 2
+            boxes = [s["bbox"] for s in expected["seals"]] + list(expected["boxes"].values())
+            for x0, y0, x1, y1 in boxes:
+                assert -5 <= x0 < x1 <= page.image.width + 5
+                assert -5 <= y0 < y1 <= page.image.height + 5
+
+
+def _digests(directory: Path) -> dict[str, str]:
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    options = Options(seed=77, dpis=(200,), jpeg_quality=(40, 50))
+    for run in ("a", "b"):
+        for index in (3, 4):
+            write_packet(index, options, tmp_path / run)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+
+
+def test_committed_truth_is_what_the_generator_makes(tmp_path: Path) -> None:
+    """The committed set can be made again: same records and same ground truth."""
+    from fixtures.make_packets import BASE, CASES
+
+    for index in (0, 2):
+        defect, delivery = CASES[index]
+        row = write_packet(index, replace(BASE, defect=defect, delivery=delivery), tmp_path)
+        made = tmp_path / row["application_id"]
+        committed = PACKETS / row["application_id"]
+        for name in ("application.json", "truth.json"):
+            assert (made / name).read_text() == (committed / name).read_text()
