@@ -148,6 +148,11 @@ def test_committed_packets_cover_every_defect_and_are_valid() -> None:
     manifest = json.loads((PACKETS / "manifest.json").read_text(encoding="utf-8"))
     defects = [p["defect"] for p in manifest["packets"]]
     assert set(DEFECTS) <= set(defects) and defects.count(None) >= 2
+    truths = [
+        json.loads((PACKETS / p["application_id"] / "truth.json").read_text())
+        for p in manifest["packets"]
+    ]
+    assert any(t["foreign"] for t in truths) and any(t["old_style_licence"] for t in truths)
     for row in manifest["packets"]:
         directory = PACKETS / row["application_id"]
         parse_record(json.loads((directory / "application.json").read_text(encoding="utf-8")))
@@ -197,9 +202,11 @@ def test_committed_truth_is_what_the_generator_makes(tmp_path: Path) -> None:
     """The committed set can be made again: same records and same ground truth."""
     from fixtures.make_packets import BASE, CASES
 
-    for index in (0, 2):
-        defect, delivery = CASES[index]
-        row = write_packet(index, replace(BASE, defect=defect, delivery=delivery), tmp_path)
+    for index in (0, 2, len(CASES) - 1):
+        defect, delivery, case = CASES[index]
+        row = write_packet(
+            index, replace(BASE, defect=defect, delivery=delivery, case=case), tmp_path
+        )
         made = tmp_path / row["application_id"]
         committed = PACKETS / row["application_id"]
         for name in ("application.json", "truth.json"):
