@@ -1,0 +1,138 @@
+"""Credit codes and ID numbers as OCR reads them, corrected only where the standard allows.
+
+OCR confuses look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B, …). Characters outside a code's
+alphabet are mapped to their look-alike inside it; if the check character then fails, each
+single look-alike swap is tried, and a correction is kept only when exactly one candidate
+validates. Anything else is returned as read, marked unverified: a different valid code is
+never produced silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from stdnum.cn import ric, uscc
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+TO_DIGIT = {
+    "O": "0",
+    "Q": "0",
+    "D": "0",
+    "I": "1",
+    "L": "1",
+    "T": "1",
+    "Z": "2",
+    "S": "5",
+    "B": "8",
+    "G": "6",
+    "o": "0",
+    "l": "1",
+    "|": "1",
+}
+TO_USCC = {"O": "0", "I": "1", "S": "5", "Z": "2", "V": "U"}
+SWAPS = {
+    "0": "DQ",
+    "D": "0",
+    "Q": "0",
+    "1": "7LT",
+    "7": "1T",
+    "T": "71",
+    "L": "1",
+    "2": "Z",
+    "5": "S6",
+    "6": "5G",
+    "G": "6",
+    "8": "B3",
+    "B": "83",
+    "3": "8B",
+    "U": "V",
+    "X": "K",
+    "K": "X",
+    "M": "N",
+    "N": "M",
+    "H": "N",
+    "4": "A",
+    "A": "4",
+}
+USCC_PATTERN = re.compile(r"[0-9A-Z]{18}")
+ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRead:
+    value: str
+    """The code, corrected where exactly one look-alike swap validates."""
+    read: str
+    """What OCR read (after removing spaces)."""
+    valid: bool
+    corrections: tuple[str, ...] = field(default_factory=tuple)
+    """Each change, e.g. ``O→0 at 9``; empty when read as is."""
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[\s\-·.]", "", text.upper())
+
+
+def _swaps(value: str, valid: object, alphabet: str, positions: range) -> list[tuple[str, str]]:
+    found = []
+    for i in positions:
+        for other in SWAPS.get(value[i], ""):
+            if other not in alphabet:
+                continue
+            candidate = value[:i] + other + value[i + 1 :]
+            if valid(candidate):  # type: ignore[operator]
+                found.append((candidate, f"{value[i]}→{other} at {i + 1}"))
+    return found
+
+
+def read_uscc(text: str) -> CodeRead | None:
+    """The unified social credit code in ``text`` (18 characters), corrected if certain."""
+    raw = _clean(text)
+    if len(raw) != 18:
+        match = USCC_PATTERN.search(raw)
+        if not match:
+            return None
+        raw = match.group()
+    fixed = list(raw)
+    notes = []
+    for i, char in enumerate(raw):
+        target = TO_DIGIT.get(char, char) if i < 8 else TO_USCC.get(char, char)
+        if i == 0 and char in "0OQD" and raw[1:2].isdigit():
+            target = "9"  # 91… / 92… / 93…: the first character is never 0
+        if target != char:
+            fixed[i] = target
+            notes.append(f"{char}→{target} at {i + 1}")
+    value = "".join(fixed)
+    if uscc.is_valid(value):
+        return CodeRead(value, raw, True, tuple(notes))
+    candidates = _swaps(value, uscc.is_valid, USCC_ALPHABET, range(18))
+    if len(candidates) == 1:
+        corrected, note = candidates[0]
+        return CodeRead(corrected, raw, True, (*notes, note))
+    return CodeRead(value, raw, False, tuple(notes))
+
+
+def read_id_number(text: str) -> CodeRead | None:
+    """The 18-character resident ID number in ``text``, corrected if certain."""
+    raw = _clean(text)
+    fixed = "".join(
+        TO_DIGIT.get(c, c) if i < 17 else ("X" if c in "XK×x" else TO_DIGIT.get(c, c))
+        for i, c in enumerate(raw)
+    )
+    match = ID_PATTERN.search(fixed)
+    if not match:
+        return None
+    value = match.group()
+    notes = tuple(
+        f"{a}→{b} at {i + 1}"
+        for i, (a, b) in enumerate(zip(raw[match.start() : match.end()], value, strict=False))
+        if a != b
+    )
+    if ric.is_valid(value):
+        return CodeRead(value, raw, True, notes)
+    candidates = _swaps(value, ric.is_valid, "0123456789X", range(18))
+    if len(candidates) == 1:
+        corrected, note = candidates[0]
+        return CodeRead(corrected, raw, True, (*notes, note))
+    return CodeRead(value, raw, False, notes)

@@ -1,0 +1,260 @@
+"""The fields of each document kind (names as in check-report.md), read from its lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.extract.codes import CodeRead, read_id_number, read_uscc
+from pipeline.extract.dates import parse_date, parse_period
+from pipeline.extract.layout import pairs, value
+from pipeline.extract.ocr import TextLine
+
+APPLICATION_ID = re.compile(r"[A-Z]{2,4}-\d{4}-\d{6}")
+COMPANY_END = re.compile(
+    r"(股份有限公司|有限责任公司|有限公司|公司|集团|GmbH|AG|Ltd\.?|SAS|AB|Inc\.?)"
+)
+
+
+@dataclass
+class Fields:
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, TextLine] = field(default_factory=dict)
+    """The line each value was read from (for evidence crops)."""
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per field: what OCR read, corrections made, confidence."""
+
+    def put(self, name: str, text: Any, line: TextLine | None = None, **note: Any) -> None:
+        if text in ("", None):
+            return
+        self.values[name] = text
+        if line is not None:
+            self.lines[name] = line
+            note.setdefault("confidence", round(line.score, 3))
+        if note:
+            self.notes[name] = note
+
+    def put_code(self, name: str, read: CodeRead | None, line: TextLine | None) -> None:
+        if read is None:
+            return
+        self.put(
+            name,
+            read.value,
+            line,
+            read=read.read,
+            valid=read.valid,
+            corrections=list(read.corrections),
+        )
+
+
+def company_name(text: str) -> str:
+    """A company name as printed: cut after its legal-form ending, brackets kept as read."""
+    text = text.strip().strip("：:")
+    ends = [m.end() for m in COMPANY_END.finditer(text)]
+    return text[: ends[-1]] if ends else text
+
+
+def _all_text(lines: list[TextLine]) -> str:
+    return " ".join(line.text for line in lines)
+
+
+def _find_code(
+    lines: list[TextLine], reader: Callable[[str], CodeRead | None]
+) -> tuple[CodeRead | None, TextLine | None]:
+    best: tuple[CodeRead | None, TextLine | None] = (None, None)
+    for line in lines:
+        read = reader(line.text)
+        if read is not None and (best[0] is None or (read.valid and not best[0].valid)):
+            best = (read, line)
+    return best
+
+
+def licence(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    found = pairs(
+        lines,
+        (
+            "统一社会信用代码",
+            "注册号",
+            "名称",
+            "类型",
+            "法定代表人",
+            "负责人",
+            "经营范围",
+            "注册资本",
+            "成立日期",
+            "营业期限",
+            "住所",
+            "登记机关",
+        ),
+    )
+    text, line = value(found, "名称")
+    out.put("company_name", company_name(text), line)
+    code, code_line = _find_code(lines, read_uscc)
+    out.put_code("uscc", code, code_line)
+    for name, label in (
+        ("company_type", "类型"),
+        ("legal_representative", "法定代表人"),
+        ("registered_capital", "注册资本"),
+    ):
+        text, line = value(found, label)
+        out.put(name, text, line)
+    text, line = value(found, "成立日期")
+    out.put("established_on", parse_date(text), line)
+    text, line = value(found, "营业期限")
+    start, end = parse_period(text)
+    if start or end:
+        out.put("operating_period", f"{start or ''}/{end or ''}", line, printed=text)
+    text, line = value(found, "住所")
+    out.put("address", text, line)
+    dates = [parse_date(ln.text) for ln in lines]
+    issued = [d for d, ln in zip(dates, lines, strict=True) if d and "至" not in ln.text]
+    if issued:
+        out.put("issued_on", issued[-1])
+    authority = [
+        ln
+        for ln in lines
+        if ln.text.endswith("市场监督管理局") or ln.text.endswith("工商行政管理局")
+    ]
+    if authority:
+        out.put("authority", authority[0].text, authority[0])
+    return out
+
+
+def id_card(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    found = pairs(
+        lines, ("姓名", "性别", "民族", "出生", "住址", "公民身份号码", "签发机关", "有效期限")
+    )
+    text, line = value(found, "姓名")
+    out.put("name", text.replace(" ", ""), line)
+    number, number_line = _find_code(lines, read_id_number)
+    out.put_code("id_number", number, number_line)
+    text, line = value(found, "性别")
+    sex = next((c for c in text if c in "男女"), "")
+    out.put("sex", sex, line)
+    text, line = value(found, "出生")
+    out.put("birth_date", parse_date(text), line)
+    text, line = value(found, "住址")
+    out.put("address", text, line)
+    text, line = value(found, "签发机关")
+    out.put("issuing_authority", text, line)
+    text, line = value(found, "有效期限")
+    period_line = line or next(
+        (ln for ln in lines if re.search(r"\d{4}\.\d{2}\.\d{2}", ln.text)), None
+    )
+    start, end = parse_period(text or (period_line.text if period_line else ""))
+    out.put("valid_from", start, period_line)
+    out.put("valid_to", end, period_line)
+    return out
+
+
+def application_form(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    match = next(
+        (
+            (APPLICATION_ID.search(ln.text.replace(" ", "")), ln)
+            for ln in lines
+            if APPLICATION_ID.search(ln.text.replace(" ", ""))
+        ),
+        (None, None),
+    )
+    if match[0] is not None:
+        out.put("application_id", match[0].group(), match[1])
+    found = pairs(
+        lines,
+        (
+            "公司名称",
+            "企业名称",
+            "职能部门名称",
+            "联系人",
+            "联系人电话",
+            "联系电话",
+            "统一社会信用代码",
+            "联系人公司名称",
+            "联系人部门名称",
+            "联系人身份证号",
+        ),
+    )
+    text, line = value(found, "公司名称", "企业名称")
+    out.put("company_name", company_name(text), line)
+    text, line = value(found, "职能部门名称")
+    out.put("department", text, line)
+    text, line = value(found, "联系人")
+    out.put("contact_name", text, line)
+    text, line = value(found, "联系人电话", "联系电话")
+    out.put("contact_phone", text.replace(" ", ""), line)
+    text, line = value(found, "统一社会信用代码")
+    if text:
+        out.put_code("uscc", read_uscc(text), line)
+    return out
+
+
+def confirmation_letter(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    text = _all_text(lines).replace(" ", "")
+    match = re.search(r"我单位(.+?(?:有限责任公司|股份有限公司|有限公司|公司))", text)
+    if match:
+        line = next((ln for ln in lines if match.group(1)[:4] in ln.text), None)
+        out.put("company_name", match.group(1), line)
+    code, line = _find_code(lines, read_uscc)
+    out.put_code("uscc", code, line)
+    return out
+
+
+def authorization_letter(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    found = pairs(lines, ("委托单位", "统一社会信用代码", "受托人", "身份证号码", "工作单位"))
+    text, line = value(found, "委托单位")
+    out.put("principal", company_name(text), line)
+    text, line = value(found, "受托人")
+    out.put("agent_name", re.split(r"身份证", text)[0].strip(), line)
+    text, line = value(found, "身份证号码")
+    number = read_id_number(text) if text else None
+    if number is None:
+        candidates = [ln for ln in lines if ln is not line]
+        number, line = _find_code(candidates, read_id_number)
+    out.put_code("agent_id_number", number, line)
+    return out
+
+
+def org_code_certificate(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    found = pairs(
+        lines, ("代码", "机构名称", "机构类型", "法定代表人", "地址", "有效期", "颁发单位")
+    )
+    text, line = value(found, "代码")
+    code = re.sub(r"[^0-9A-Z]", "", text.upper())
+    out.put("org_code", code[:9] if len(code) >= 9 else code, line)
+    text, line = value(found, "机构名称")
+    out.put("company_name", company_name(text), line)
+    return out
+
+
+def foreign_registration(lines: list[TextLine]) -> Fields:
+    out = Fields()
+    for line in lines:
+        lower = line.text.lower()
+        if lower.startswith("company name"):
+            out.put("company_name", line.text.split(":", 1)[-1].strip(), line)
+        if "registration no" in lower:
+            out.put("registration_number", line.text.split(":", 1)[-1].strip(), line)
+    return out
+
+
+READERS: dict[str, Callable[[list[TextLine]], Fields]] = {
+    "business_licence": licence,
+    "id_card_copy": id_card,
+    "application_form": application_form,
+    "confirmation_letter": confirmation_letter,
+    "authorization_letter": authorization_letter,
+    "org_code_certificate": org_code_certificate,
+    "foreign_registration": foreign_registration,
+}
+
+
+def read_fields(kind: str, lines: list[TextLine]) -> Fields:
+    reader = READERS.get(kind)
+    return reader(lines) if reader else Fields()

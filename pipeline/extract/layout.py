@@ -1,0 +1,121 @@
+"""Lines on a page arranged into rows and label–value pairs, the way a clerk reads a form."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.extract.ocr import TextLine
+
+SEPARATORS = "：:　 "
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    line: TextLine
+
+
+def page_angle(lines: list[TextLine]) -> float:
+    """The text's slope in radians (median over long lines); 0 when there is too little."""
+    angles = []
+    for line in lines:
+        if len(line.quad) != 4:
+            continue
+        (x0, y0), (x1, y1) = line.quad[0], line.quad[1]
+        if x1 - x0 > 3 * line.height:
+            angles.append(math.atan2(y1 - y0, x1 - x0))
+    return float(np.median(angles)) if len(angles) >= 3 else 0.0
+
+
+def rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Lines grouped into rows (in the text's own frame, so a tilted photo still works)."""
+    if not lines:
+        return []
+    angle = page_angle(lines)
+    cos, sin = math.cos(-angle), math.sin(-angle)
+
+    def frame(line: TextLine) -> tuple[float, float]:
+        x, y = line.centre
+        return x * cos - y * sin, x * sin + y * cos
+
+    placed = sorted(lines, key=lambda ln: frame(ln)[1])
+    heights = float(np.median([ln.height for ln in lines]))
+    out: list[list[TextLine]] = []
+    last_y = -1e9
+    for line in placed:
+        y = frame(line)[1]
+        if out and abs(y - last_y) < 0.6 * max(heights, line.height * 0.8):
+            out[-1].append(line)
+        else:
+            out.append([line])
+        last_y = y if len(out[-1]) == 1 else (last_y + y) / 2
+    return [sorted(row, key=lambda ln: frame(ln)[0]) for row in out]
+
+
+def _label_pattern(label: str) -> re.Pattern[str]:
+    return re.compile(r"^\s*" + r"\s*".join(map(re.escape, label)) + rf"[{SEPARATORS}]*")
+
+
+def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell]]:
+    """For each label found, the cells after it in its row, up to the next label.
+
+    A label may stand in a box of its own, share a box with its value (名称长沙…), or be
+    split over boxes (名 | 称); all three are found.
+    """
+    patterns = sorted(((lab, _label_pattern(lab)) for lab in labels), key=lambda p: -len(p[0]))
+    found: dict[str, list[Cell]] = {}
+    for row in rows(lines):
+        cells = _merge_split_labels(row, labels)
+        current: str | None = None
+        for cell in cells:
+            label, rest = _match(cell.text, patterns)
+            if label is not None:
+                current = label
+                found.setdefault(label, [])
+                if rest:
+                    found[label].append(Cell(rest, cell.line))
+            elif current is not None:
+                found[current].append(cell)
+    return found
+
+
+def _match(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> tuple[str | None, str]:
+    for label, pattern in patterns:
+        match = pattern.match(text)
+        if match:
+            return label, text[match.end() :].strip(SEPARATORS)
+    return None, text
+
+
+def _merge_split_labels(row: list[TextLine], labels: tuple[str, ...]) -> list[Cell]:
+    cells = [Cell(line.text, line) for line in row]
+    merged: list[Cell] = []
+    i = 0
+    while i < len(cells):
+        joined, j = cells[i].text, i
+        while (
+            j + 1 < len(cells)
+            and len(joined) < 6
+            and any(lab.startswith(joined.replace(" ", "")) and lab != joined for lab in labels)
+        ):
+            candidate = joined + cells[j + 1].text
+            if not any(lab.startswith(candidate.replace(" ", "")[: len(lab)]) for lab in labels):
+                break
+            joined, j = candidate, j + 1
+        merged.append(Cell(joined, cells[i].line) if j > i else cells[i])
+        i = j + 1
+    return merged
+
+
+def value(found: dict[str, list[Cell]], *labels: str) -> tuple[str, TextLine | None]:
+    """The first non-empty value among ``labels`` and the line it came from."""
+    for label in labels:
+        cells = found.get(label) or []
+        text = "".join(c.text for c in cells).strip(SEPARATORS)
+        if text:
+            return text, cells[0].line
+    return "", None

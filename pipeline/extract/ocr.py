@@ -1,0 +1,101 @@
+"""Text on a page: the engines behind one small interface.
+
+An engine finds text lines (``detect``), reads cut-out line images (``recognize``), and
+says which way up lines are (``upright``). Everything above this module works on
+:class:`TextLine` and never knows which engine ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+Quad = np.ndarray
+"""Four corner points (x, y), clockwise from top left, float32, page pixels."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    text: str
+    score: float
+    box: tuple[int, int, int, int]
+    """Axis-aligned bounds on the page (x0, y0, x1, y1)."""
+    quad: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def height(self) -> float:
+        if len(self.quad) == 4:
+            (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.quad
+            return float(np.hypot(x3 - x0, y3 - y0) + np.hypot(x2 - x1, y2 - y1)) / 2
+        return float(self.box[3] - self.box[1])
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[Quad]:
+        """Text line quadrilaterals on ``image`` (RGB or grey, any size)."""
+
+    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """The text of each line image (upright, left to right) and its confidence."""
+
+    def upright(self, crops: list[np.ndarray]) -> list[bool]:
+        """For each line image, whether it reads the right way up (False: turned 180°)."""
+
+
+def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
+    """Cut a text line out along its quadrilateral, straightened (and turned if vertical)."""
+    points = np.asarray(quad, dtype=np.float32)
+    width = int(max(np.linalg.norm(points[0] - points[1]), np.linalg.norm(points[2] - points[3])))
+    height = int(max(np.linalg.norm(points[0] - points[3]), np.linalg.norm(points[1] - points[2])))
+    width, height = max(width, 2), max(height, 2)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(points, target)
+    line = cv2.warpPerspective(
+        image, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    if height / width >= 1.5:
+        line = np.rot90(line)
+    return np.ascontiguousarray(line)
+
+
+def read_lines(
+    engine: OcrEngine, image: np.ndarray, detect_side: int = 1280, min_score: float = 0.3
+) -> list[TextLine]:
+    """Find lines on a shrunken copy (cheap), read them from the full image (sharp)."""
+    scale = min(1.0, detect_side / max(image.shape[:2]))
+    small = (
+        image
+        if scale == 1.0
+        else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
+    quads = [np.asarray(q, dtype=np.float32) / scale for q in engine.detect(small)]
+    if not quads:
+        return []
+    crops = [crop_quad(image, q) for q in quads]
+    ups = engine.upright(crops)
+    crops = [
+        c if up else np.ascontiguousarray(np.rot90(c, 2)) for c, up in zip(crops, ups, strict=True)
+    ]
+    lines = []
+    for quad, (text, score) in zip(quads, engine.recognize(crops), strict=True):
+        text = text.strip()
+        if not text or score < min_score:
+            continue
+        xs, ys = quad[:, 0], quad[:, 1]
+        lines.append(
+            TextLine(
+                text,
+                float(score),
+                (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())),
+                tuple((float(x), float(y)) for x, y in quad),
+            )
+        )
+    return lines

@@ -1,0 +1,287 @@
+"""Seals on a page: found by their red ink, read by unrolling the ring.
+
+Finding: pixels much redder than they are green or blue, closed into blobs, kept when a
+blob has a seal's size and an ellipse's outline. Reading: the ink alone (redness, so the
+black print underneath drops out) is unrolled around the centre into a strip in which the
+rim text runs left to right, upright; the strip is cut at its gaps, the longest run is the
+name, a short run on the far side is the code (upside down, so turned), and the middle,
+once the seal is turned upright, holds the inscription.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.extract.ocr import OcrEngine
+
+WORK_SIDE = 1000
+"""Seals are found on the page shrunk to this long side (they are 400+ px at 300 dpi)."""
+MIN_SEAL, MAX_SEAL = 0.07, 0.42
+"""A seal's diameter as a share of the page's shorter side (A4: 15–88 mm)."""
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+AUTHORITY = re.compile(r"(局|委员会|厅|人民政府|法院|公安|监督管理|行政管理|质量技术监督)")
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    bbox: tuple[int, int, int, int]
+    shape: str
+    owner: str
+    text: str
+    inscription: str
+    code: str
+    confidence: float
+    centre: tuple[float, float]
+    axes: tuple[float, float]
+    ellipse_angle: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bbox": list(self.bbox),
+            "shape": self.shape,
+            "owner": self.owner,
+            "text": self.text,
+            "inscription": self.inscription,
+            "code": self.code,
+            "confidence": round(self.confidence, 3),
+        }
+
+
+def flatten_light(image: np.ndarray) -> np.ndarray:
+    """Divide out shading and colour cast (phone photos): paper becomes white everywhere."""
+    small = cv2.resize(image, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((7, 7), np.uint8))  # ink is darker than paper
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat: np.ndarray = cv2.divide(image, np.maximum(paper, 1), scale=255)
+    return flat
+
+
+def redness(image: np.ndarray) -> np.ndarray:
+    """How much redder than green or blue each pixel is (0–255): seal ink, not print."""
+    rgb = image.astype(np.int16)
+    red = rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])
+    return np.clip(red, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class _Blob:
+    centre: tuple[float, float]
+    axes: tuple[float, float]
+    angle: float
+    bbox: tuple[int, int, int, int]
+
+
+def find_seals(image: np.ndarray) -> list[_Blob]:
+    """Red, seal-sized, ellipse-shaped blobs on the page (full-page coordinates)."""
+    scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    small = flatten_light(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    hue, sat = hsv[..., 0], hsv[..., 1]
+    red_hue = (hue <= 8) | (hue >= 165)  # seal ink; the licence's gold border is ~19
+    mask = (red_hue & (sat >= 45) & (redness(small) > 20)).astype(np.uint8) * 255
+    side = min(small.shape[:2])
+    # a dry pad prints a seal in fragments: grow them together before judging the shape
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, side // 35),) * 2)
+    joined = cv2.dilate(mask, grow)
+    contours, _ = cv2.findContours(joined, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    blobs = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side * 1.1):
+            continue
+        region = mask[y : y + h, x : x + w]
+        points = cv2.findNonZero(region)
+        if points is None or len(points) < 50:
+            continue
+        hull = cv2.convexHull(points + np.array([[x, y]], dtype=np.int32))
+        x, y, w, h = cv2.boundingRect(hull)
+        if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side) or not 0.45 <= w / h <= 2.2:
+            continue
+        (cx, cy), (a, b), angle = cv2.fitEllipse(hull)
+        if cv2.contourArea(hull) < 0.75 * math.pi * a * b / 4:
+            continue  # not an ellipse's outline: red print, a signature, a logo
+        filled = cv2.countNonZero(mask[y : y + h, x : x + w]) / float(w * h)
+        if not 0.04 <= filled <= 0.55:
+            continue  # too little ink for a seal, or a filled disc (the national emblem)
+        inv = 1 / scale
+        pad = 0.04 * max(w, h)
+        bbox = (
+            int((x - pad) * inv),
+            int((y - pad) * inv),
+            int((x + w + pad) * inv),
+            int((y + h + pad) * inv),
+        )
+        blobs.append(_Blob((cx * inv, cy * inv), (a * inv, b * inv), angle, bbox))
+    return blobs
+
+
+def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, float, float]:
+    """The seal's ink as black on white, straightened to a circle, and its centre/radius."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = blob.bbox
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    ink = redness(flatten_light(image[y0:y1, x0:x1]))
+    ink = cv2.normalize(ink, None, 0, 255, cv2.NORM_MINMAX)
+    paper = 255 - ink
+    cx, cy = blob.centre[0] - x0, blob.centre[1] - y0
+    a, b = blob.axes
+    if min(a, b) / max(a, b) < 0.88:  # oval: stretch the short axis to make a circle
+        angle = blob.angle
+        matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+        paper = cv2.warpAffine(paper, matrix, paper.shape[::-1], borderValue=255)
+        stretch = max(a, b) / min(a, b)
+        short_is_x = a < b
+        fx, fy = (stretch, 1.0) if short_is_x else (1.0, stretch)
+        paper = cv2.resize(paper, None, fx=fx, fy=fy, interpolation=cv2.INTER_CUBIC)
+        cx, cy = cx * fx, cy * fy
+    return paper, cx, cy
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    x0: float
+    x1: float
+    height: float
+    upright: bool
+
+
+def _runs(engine: OcrEngine, strip: np.ndarray) -> list[_Run]:
+    """Text runs along a strip holding the ring twice over, and which way up each is: the
+    name stands upright, a code on the lower arc stands on its head."""
+    quads = engine.detect(_as_rgb(strip))
+    spans = sorted(
+        (float(q[:, 0].min()), float(q[:, 0].max()), float(np.ptp(q[:, 1]))) for q in quads
+    )
+    merged: list[list[float]] = []
+    for x0, x1, h in spans:
+        if merged and x0 - merged[-1][1] < 0.25 * h:
+            merged[-1][1] = max(merged[-1][1], x1)
+            merged[-1][2] = max(merged[-1][2], h)
+        else:
+            merged.append([x0, x1, h])
+    crops = [_as_rgb(strip[:, int(a) : int(b) + 1]) for a, b, _ in merged]
+    ups = engine.upright(crops) if crops else []
+    texts = engine.recognize(crops) if crops else []
+    cjk = sum(len(_CJK.findall(t)) for t, _ in texts)
+    runs = []
+    for (a, b, h), up, (text, _) in zip(merged, ups, texts, strict=True):
+        digits = sum(c.isdigit() for c in text)
+        if cjk and digits >= max(2, len(text) // 2) and not _CJK.search(text):
+            up = False  # a run of digits beside a Chinese name: the lower arc's code
+        runs.append(_Run(a, b, h, up))
+    return runs
+
+
+def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
+    """The longest chain of upright runs (word gaps allowed) no longer than one turn."""
+    best: tuple[float, float] | None = None
+    chain: tuple[float, float] | None = None
+    for run in runs:
+        if not run.upright:
+            chain = None
+            continue
+        if chain is not None and run.x0 - chain[1] < 1.2 * run.height and run.x1 - chain[0] <= turn:
+            chain = (chain[0], run.x1)
+        else:
+            chain = (run.x0, run.x1)
+        if best is None or chain[1] - chain[0] > best[1] - best[0]:
+            best = chain
+    return best
+
+
+def read_seal(image: np.ndarray, blob: _Blob, engine: OcrEngine) -> Seal:
+    paper, cx, cy = _ink_image(image, blob)
+    radius = max(blob.axes) / 2
+    if blob.axes[0] / blob.axes[1] < 0.88 or blob.axes[1] / blob.axes[0] < 0.88:
+        radius = min(radius * 1.0, max(paper.shape) / 2)
+    turn = max(360, int(2 * math.pi * radius))
+    zoom = max(1.0, 230 / radius)  # photos shrink seals: read them at 300-dpi size
+    polar = cv2.warpPolar(
+        255 - paper,
+        (int(radius * zoom), int(turn * zoom)),
+        (cx, cy),
+        radius * 1.02,
+        cv2.WARP_POLAR_LINEAR + cv2.INTER_CUBIC,
+    )
+    band = polar[:, int(0.5 * radius * zoom) :]  # rows: angle, columns: radius (rim at right)
+    strip = 255 - np.rot90(band)  # angle runs left to right, outward is up
+    # columns measure arc at the rim; the text stands at about 0.78 R: undo the stretch
+    strip = cv2.resize(strip, None, fx=0.8, fy=1.0, interpolation=cv2.INTER_AREA)
+    turn = strip.shape[1]
+    twice = np.hstack([strip, strip])
+    runs = _runs(engine, twice)
+    span = _name_span(runs, turn)
+    text, score, inscription, code = "", 0.0, "", ""
+    if span is not None:
+        x0, x1 = span
+        pad = int(0.01 * turn)
+        name_strip = twice[:, max(0, int(x0) - pad) : int(x1) + pad]
+        ((text, score),) = engine.recognize([_as_rgb(name_strip)])
+        middle = ((x0 + x1) / 2 % turn) * 360 / turn
+        code = _read_code(twice, runs, (x0, x1), turn, engine)
+        inscription = _read_inscription(paper, cx, cy, radius, middle, engine)
+    text = _trim_code_fragments(re.sub(r"\s+", "", text))
+    owner = "authority" if AUTHORITY.search(text) else "company"
+    a, b = blob.axes
+    shape = "round" if min(a, b) / max(a, b) >= 0.88 else "oval"
+    return Seal(
+        blob.bbox, shape, owner, text, inscription, code, score, blob.centre, blob.axes, blob.angle
+    )
+
+
+def _trim_code_fragments(text: str) -> str:
+    """A Chinese rim name never starts or ends with digits or symbols: those are pieces of
+    the lower arc's code read along with it."""
+    if len(_CJK.findall(text)) < 4:
+        return text.strip()
+    for pattern in (r"^[^\u4e00-\u9fff（(]+", r"[^\u4e00-\u9fff）)]+$"):
+        match = re.search(pattern, text)
+        if match and any(not c.isalpha() for c in match.group()):
+            text = text[: match.start()] + text[match.end() :]
+    return text
+
+
+def _read_code(
+    twice: np.ndarray, runs: list[_Run], name: tuple[float, float], turn: int, engine: OcrEngine
+) -> str:
+    """The code on the lower arc faces the centre: the upside-down run, turned."""
+    del name, turn
+    upside_down = [r for r in runs if not r.upright]
+    if not upside_down:
+        return ""
+    run = max(upside_down, key=lambda r: r.x1 - r.x0)
+    crop = twice[:, int(run.x0) : int(run.x1) + 1]
+    ((text, score),) = engine.recognize([_as_rgb(np.rot90(crop, 2))])
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= 8 and score > 0.5 else ""
+
+
+def _read_inscription(
+    paper: np.ndarray, cx: float, cy: float, radius: float, name_deg: float, engine: OcrEngine
+) -> str:
+    turn = name_deg - 270  # the name's middle belongs at the top
+    matrix = cv2.getRotationMatrix2D((cx, cy), turn, 1.0)
+    upright = cv2.warpAffine(paper, matrix, paper.shape[::-1], borderValue=255)
+    y0, y1 = int(cy + 0.2 * radius), int(cy + 0.68 * radius)
+    x0, x1 = int(cx - 0.62 * radius), int(cx + 0.62 * radius)
+    region = upright[max(0, y0) : y1, max(0, x0) : x1]
+    if region.size == 0 or (255 - region).sum() < 255 * 0.02 * region.size:
+        return ""
+    ((text, score),) = engine.recognize([_as_rgb(region)])
+    text = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    return text if score > 0.6 and len(text) >= 3 else ""
+
+
+def _as_rgb(grey: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(grey), cv2.COLOR_GRAY2RGB))
+
+
+def detect_and_read(image: np.ndarray, engine: OcrEngine) -> list[Seal]:
+    return [read_seal(image, blob, engine) for blob in find_seals(image)]
