@@ -1,9 +1,9 @@
 """``sealdesk check``: intake, extraction and validation of one application, in one go.
 
-Extraction and validation are not built yet. Until they are, every file that could be read
-is listed as a document of kind ``other``, every broken file and page is a finding, and a
-``check_incomplete`` warning keeps the verdict from ever being ``clear``: a report must never
-say "nothing to look at" about checks that did not run.
+Validation is not built yet. Until it is, the report lists the documents extraction found
+(kinds, fields, seals), every broken file and page is a finding, and a ``check_incomplete``
+warning keeps the verdict from ever being ``clear``: a report must never say "nothing to
+look at" about checks that did not run.
 """
 
 from __future__ import annotations
@@ -12,40 +12,44 @@ from pipeline.records.intake import REJECTED_FILE, FileOutcome, IntakeResult
 from pipeline.validate.report import CheckReport, Code, DocumentEntry, Finding, Severity
 
 
-def build_report(intake: IntakeResult) -> CheckReport:
+def build_report(intake: IntakeResult, extracted: list[DocumentEntry] | None = None) -> CheckReport:
     """The report for the application's current round.
 
-    Files refused in an earlier round were sent back with the remarks already: they are
-    recorded as ``info``, so they do not hold up a resubmission that replaced them.
+    ``extracted``: the documents extraction found; without them, each readable file is
+    listed as one document of kind ``other``. Files refused in an earlier round were sent
+    back with the remarks already: they are recorded as ``info``, so they do not hold up a
+    resubmission that replaced them.
     """
+    readable = [o for o in intake.files if o.outcome != REJECTED_FILE and o.pages]
+    documents = (
+        list(extracted)
+        if extracted is not None
+        else [
+            DocumentEntry(source=o.name, page=1, kind="other", confidence=0.0, pages=len(o.pages))
+            for o in readable
+        ]
+    )
+    first_document: dict[str, int] = {}
+    for index, document in enumerate(documents):
+        first_document.setdefault(document.source, index)
     findings: list[Finding] = []
-    documents: list[DocumentEntry] = []
     for outcome in intake.files:
         earlier = outcome.round < intake.round
-        findings.extend(_file_findings(outcome, len(documents), earlier))
-        if outcome.outcome != REJECTED_FILE and outcome.pages:
-            documents.append(
-                DocumentEntry(
-                    source=outcome.name,
-                    page=1,
-                    kind="other",
-                    confidence=0.0,
-                    pages=len(outcome.pages),
-                )
-            )
+        findings.extend(_file_findings(outcome, first_document.get(outcome.name), earlier))
+    missing = ["validate"] if extracted is not None else ["extract", "validate"]
     findings.append(
         Finding(
             Code.CHECK_INCOMPLETE,
             Severity.WARNING,
-            "文件尚未自动识别与核对（提取与校验功能未启用）：请人工逐项核对全部材料。"
-            " Extraction and validation did not run: check every document by eye.",
-            evidence={"missing_stages": ["extract", "validate"]},
+            "材料尚未自动核对（校验功能未启用）：请人工逐项核对名称、公章、信用代码与证件。"
+            " Validation did not run: check every document by eye.",
+            evidence={"missing_stages": missing},
         )
     )
     return CheckReport(intake.application_id, tuple(findings), tuple(documents))
 
 
-def _file_findings(outcome: FileOutcome, document: int, earlier: bool) -> list[Finding]:
+def _file_findings(outcome: FileOutcome, document: int | None, earlier: bool) -> list[Finding]:
     if outcome.outcome == REJECTED_FILE or outcome.problem_code:
         when = f"（第 {outcome.round} 轮已退回）" if earlier else ""
         return [

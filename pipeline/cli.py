@@ -20,13 +20,12 @@ from sqlalchemy import func, select
 
 from pipeline import __version__
 from pipeline.application import load_record
-from pipeline.check import build_report
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
 from pipeline.records.intake import IntakeResult, intake_application
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application, ApplicationFile, AuditEntry, Page, StoredFile
-from pipeline.records.reports import check_and_save
+from pipeline.records.reports import check_and_save, check_intake
 from pipeline.validate.report import CheckReport, Severity
 from pipeline.workspace import Workspace, configure_logging, open_workspace
 
@@ -155,7 +154,10 @@ def check(
     _ = today.date() if today else date.today()  # expiry rules come with validation
     with _check_workspace(ctx.settings, save) as workspace:
         result = intake_application(workspace, record, list(files), ctx.actor)
-        report = check_and_save(workspace, result, ctx.actor) if save else build_report(result)
+        if save:
+            report = check_and_save(workspace, result, ctx.actor)
+        else:
+            report = check_intake(workspace, result)
     if as_json:
         click.echo(report.dumps())
     else:
@@ -190,6 +192,73 @@ def _print_report(report: CheckReport) -> None:
     click.echo(f"\nDocuments ({len(report.documents)})")
     for index, doc in enumerate(report.documents):
         click.echo(f"  {index:>2}  {doc.kind:<20} {doc.pages:>3} p.  {doc.source}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
+@click.option(
+    "--engine",
+    type=click.Choice(["rapidocr", "tesseract"]),
+    default=None,
+    help="OCR engine (default: the workspace setting, rapidocr).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes reading pages in parallel (default: 2).",
+)
+@pass_context
+def extract(
+    ctx: Context, files: tuple[Path, ...], as_json: bool, engine: str | None, workers: int | None
+) -> None:
+    """Read FILES: the documents in them, their kinds, fields and seals.
+
+    Nothing is recorded; this is what the check sees.
+    """
+    from pipeline.extract.documents import extract_documents
+
+    settings = ctx.settings.extract
+    documents, problems = extract_documents(
+        [(p.name, p) for p in files],
+        ctx.settings.limits,
+        engine or settings.engine,
+        workers or settings.workers,
+    )
+    if as_json:
+        payload = {"documents": [d.to_json() for d in documents], "problems": problems}
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for name, problem in problems.items():
+        click.echo(click.style(f"{name}: cannot be read: {problem}", fg="red"))
+    for index, doc in enumerate(documents):
+        click.echo(
+            click.style(
+                f"[{index}] {doc.source} p.{doc.page}"
+                f"{'-' + str(doc.page + doc.pages - 1) if doc.pages > 1 else ''}"
+                f"  {doc.kind} ({doc.confidence:.2f})",
+                bold=True,
+            )
+        )
+        for key, value in doc.fields.items():
+            note = doc.field_notes.get(key, {})
+            extra = (
+                f"  (read {note['read']}, corrected {', '.join(note['corrections'])})"
+                if note.get("corrections")
+                else ""
+            )
+            click.echo(f"    {key:<22} {value}{extra}")
+        for seal in doc.seals:
+            colour = "red" if seal["owner"] == "company" else "blue"
+            click.echo(
+                "    "
+                + click.style(f"seal {seal['owner']:<9}", fg=colour)
+                + f" {seal['text'] or '(unread)'}"
+                + (f" · {seal['inscription']}" if seal["inscription"] else "")
+                + (f" · {seal['code']}" if seal["code"] else "")
+                + f"  ({seal['confidence']:.2f}, {seal['shape']}, {seal['bbox']})"
+            )
 
 
 @cli.command(name="list")

@@ -49,6 +49,14 @@ class IngestLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtractSettings:
+    engine: str = "rapidocr"
+    """OCR engine: rapidocr (default: measured better) or tesseract."""
+    workers: int = 2
+    """Processes that read pages in parallel (one per core)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, resolved. Build it with :func:`load_settings`."""
 
@@ -57,6 +65,7 @@ class Settings:
     database_url: str
     """Any SQLAlchemy URL; SQLite in the workspace by default."""
     limits: IngestLimits = field(default_factory=IngestLimits)
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
 
     @property
     def store_dir(self) -> Path:
@@ -104,7 +113,7 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
-    _refuse_unknown(path, "", data, {"database", "limits"})
+    _refuse_unknown(path, "", data, {"database", "limits", "extract"})
     database = data.get("database", {})
     _refuse_unknown(path, "database.", database, {"url"})
     if "url" in database:
@@ -115,7 +124,12 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
     for key, value in limits.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{path}: limits.{key} must be a positive whole number")
-    return replace(settings, limits=replace(settings.limits, **limits))
+    settings = replace(settings, limits=replace(settings.limits, **limits))
+    extract = data.get("extract", {})
+    _refuse_unknown(path, "extract.", extract, {"engine", "workers"})
+    if "workers" in extract and (not isinstance(extract["workers"], int) or extract["workers"] < 1):
+        raise ConfigError(f"{path}: extract.workers must be a whole number of at least 1")
+    return replace(settings, extract=replace(settings.extract, **extract))
 
 
 def _refuse_unknown(path: Path, prefix: str, table: Any, known: set[str]) -> None:

@@ -74,7 +74,17 @@ def test_check_json_is_the_contract(tmp_path: Path) -> None:
     invalid = {f["evidence"]["file"]: f for f in report["findings"] if f["code"] == "invalid_file"}
     assert {name: f["evidence"]["reason"] for name, f in invalid.items()} == BAD
     assert all(f["severity"] == "error" and f["document"] is None for f in invalid.values())
-    assert [d["source"] for d in report["documents"]] == GOOD
+    documents = report["documents"]
+    assert {d["source"] for d in documents} == set(GOOD)
+    for document in documents:
+        assert set(document) >= {"source", "page", "kind", "confidence", "fields", "seals"}
+    kinds = {d["source"]: d["kind"] for d in documents}
+    assert kinds["form-scan.pdf"] == "application_form"
+    assert kinds["licence.jpg"] == "business_licence"
+    assert kinds["phone-photo.jpg"] == "authorization_letter"  # turned upright by EXIF
+    licence = next(d for d in documents if d["source"] == "licence.jpg")
+    assert licence["fields"]["uscc"] == "91110108MA01ABCD2H"
+    assert {s["text"] for s in licence["seals"]} == {"北京示例信息科技有限公司"}
     for finding in report["findings"]:
         assert set(finding) >= {"code", "severity", "message", "document", "page", "evidence"}
     assert report["verdict"] == "flagged"

@@ -68,6 +68,10 @@ class CodeRead:
     valid: bool
     corrections: tuple[str, ...] = field(default_factory=tuple)
     """Each change, e.g. ``O→0 at 9``; empty when read as is."""
+    guessed: bool = False
+    """A look-alike swap inside the alphabet made it validate. About one broken code in
+    three has some such swap that validates by chance, so a guessed code is never certain:
+    validation must treat it as a warning unless it equals the code it is checked against."""
 
 
 def _clean(text: str) -> str:
@@ -109,7 +113,7 @@ def read_uscc(text: str) -> CodeRead | None:
     candidates = _swaps(value, uscc.is_valid, USCC_ALPHABET, range(18))
     if len(candidates) == 1:
         corrected, note = candidates[0]
-        return CodeRead(corrected, raw, True, (*notes, note))
+        return CodeRead(corrected, raw, True, (*notes, note), guessed=True)
     return CodeRead(value, raw, False, tuple(notes))
 
 
@@ -134,5 +138,5 @@ def read_id_number(text: str) -> CodeRead | None:
     candidates = _swaps(value, ric.is_valid, "0123456789X", range(18))
     if len(candidates) == 1:
         corrected, note = candidates[0]
-        return CodeRead(corrected, raw, True, (*notes, note))
+        return CodeRead(corrected, raw, True, (*notes, note), guessed=True)
     return CodeRead(value, raw, False, notes)

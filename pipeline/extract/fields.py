@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.extract.codes import CodeRead, read_id_number, read_uscc
 from pipeline.extract.dates import parse_date, parse_period
-from pipeline.extract.layout import pairs, value
+from pipeline.extract.layout import pairs, rows, value
 from pipeline.extract.ocr import TextLine
 
 APPLICATION_ID = re.compile(r"[A-Z]{2,4}-\d{4}-\d{6}")
@@ -46,6 +46,7 @@ class Fields:
             read=read.read,
             valid=read.valid,
             corrections=list(read.corrections),
+            guessed=read.guessed,
         )
 
 
@@ -57,7 +58,21 @@ def company_name(text: str) -> str:
 
 
 def _all_text(lines: list[TextLine]) -> str:
-    return " ".join(line.text for line in lines)
+    """The page's text in reading order (row by row, left to right)."""
+    return " ".join(line.text for row in rows(lines) for line in row)
+
+
+def _code_after_label(lines: list[TextLine]) -> tuple[CodeRead | None, TextLine | None]:
+    """The code after 信用代码 in reading order, also when it wraps onto the next line or
+    OCR split it into boxes."""
+    text = re.sub(r"\s+", "", _all_text(lines))
+    match = re.search(r"信用代码[：:（(]?([0-9A-Za-z]{16,20})", text)
+    if match is None:
+        return None, None
+    read = read_uscc(match.group(1)[:18])
+    start = match.group(1)[:6]
+    line = next((ln for ln in lines if start in ln.text.replace(" ", "")), None)
+    return read, line
 
 
 def _find_code(
@@ -93,6 +108,8 @@ def licence(lines: list[TextLine]) -> Fields:
     text, line = value(found, "名称")
     out.put("company_name", company_name(text), line)
     code, code_line = _find_code(lines, read_uscc)
+    if code is None or not code.valid:
+        code, code_line = _code_after_label(lines)
     out.put_code("uscc", code, code_line)
     for name, label in (
         ("company_type", "类型"),
@@ -187,19 +204,26 @@ def application_form(lines: list[TextLine]) -> Fields:
     text, line = value(found, "联系人电话", "联系电话")
     out.put("contact_phone", text.replace(" ", ""), line)
     text, line = value(found, "统一社会信用代码")
-    if text:
-        out.put_code("uscc", read_uscc(text), line)
+    code = read_uscc(text) if text else None
+    if code is None or not code.valid:
+        code, line = _code_after_label(lines)
+    if code is not None:
+        out.put_code("uscc", code, line)
     return out
 
 
 def confirmation_letter(lines: list[TextLine]) -> Fields:
     out = Fields()
     text = _all_text(lines).replace(" ", "")
-    match = re.search(r"我单位(.+?(?:有限责任公司|股份有限公司|有限公司|公司))", text)
+    match = re.search(
+        r"我单位([^，。；,;]{2,40}?(?:有限责任公司|股份有限公司|有限公司|公司))", text
+    )
     if match:
         line = next((ln for ln in lines if match.group(1)[:4] in ln.text), None)
         out.put("company_name", match.group(1), line)
-    code, line = _find_code(lines, read_uscc)
+    code, line = _code_after_label(lines)
+    if code is None or not code.valid:
+        code, line = _find_code(lines, read_uscc)
     out.put_code("uscc", code, line)
     return out
 

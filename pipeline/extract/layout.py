@@ -60,16 +60,28 @@ def _label_pattern(label: str) -> re.Pattern[str]:
     return re.compile(r"^\s*" + r"\s*".join(map(re.escape, label)) + rf"[{SEPARATORS}]*")
 
 
+WRAPPING = ("住址", "住所", "地址", "经营范围")
+"""Labels whose values run on over the next rows."""
+
+
 def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell]]:
-    """For each label found, the cells after it in its row, up to the next label.
+    """For each label found, the cells after it in its row, up to the next label; for
+    addresses and the business scope, also the rows below that carry no label, cell by cell
+    to the value standing above it (the licence has two columns).
 
     A label may stand in a box of its own, share a box with its value (名称长沙…), or be
     split over boxes (名 | 称); all three are found.
     """
     patterns = sorted(((lab, _label_pattern(lab)) for lab in labels), key=lambda p: -len(p[0]))
     found: dict[str, list[Cell]] = {}
+    open_values: dict[str, float] = {}  # wrapping label -> x where its value starts
     for row in rows(lines):
         cells = _merge_split_labels(row, labels)
+        labelled = any(_match(c.text, patterns)[0] for c in cells)
+        if not labelled:
+            _continue_values(cells, open_values, found)
+            continue
+        open_values = {}
         current: str | None = None
         for cell in cells:
             label, rest = _match(cell.text, patterns)
@@ -80,7 +92,21 @@ def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell
                     found[label].append(Cell(rest, cell.line))
             elif current is not None:
                 found[current].append(cell)
+            if current in WRAPPING and found[current] and current not in open_values:
+                open_values[current] = float(found[current][0].line.box[0])
     return found
+
+
+def _continue_values(
+    cells: list[Cell], open_values: dict[str, float], found: dict[str, list[Cell]]
+) -> None:
+    for cell in cells:
+        if not open_values:
+            return
+        x = float(cell.line.box[0])
+        label = min(open_values, key=lambda k: abs(open_values[k] - x))
+        if abs(open_values[label] - x) < 3 * cell.line.height:
+            found[label].append(cell)
 
 
 def _match(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> tuple[str | None, str]:

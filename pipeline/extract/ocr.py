@@ -66,17 +66,25 @@ def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
     return np.ascontiguousarray(line)
 
 
+def shrink(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    scale = min(1.0, side / max(image.shape[:2]))
+    if scale == 1.0:
+        return image, 1.0
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
 def read_lines(
-    engine: OcrEngine, image: np.ndarray, detect_side: int = 1280, min_score: float = 0.3
+    engine: OcrEngine,
+    image: np.ndarray,
+    detect_side: int = 1280,
+    min_score: float = 0.3,
+    found: list[Quad] | None = None,
 ) -> list[TextLine]:
-    """Find lines on a shrunken copy (cheap), read them from the full image (sharp)."""
-    scale = min(1.0, detect_side / max(image.shape[:2]))
-    small = (
-        image
-        if scale == 1.0
-        else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    )
-    quads = [np.asarray(q, dtype=np.float32) / scale for q in engine.detect(small)]
+    """Find lines on a shrunken copy (cheap), read them from the full image (sharp).
+    ``found``: quads already detected on the shrunken copy (not looked for again)."""
+    small, scale = shrink(image, detect_side)
+    detected = found if found is not None else engine.detect(small)
+    quads = [np.asarray(q, dtype=np.float32) / scale for q in detected]
     if not quads:
         return []
     crops = [crop_quad(image, q) for q in quads]

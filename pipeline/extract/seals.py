@@ -78,6 +78,14 @@ class _Blob:
     bbox: tuple[int, int, int, int]
 
 
+def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+    """Whether most of ``inner`` lies within ``outer``."""
+    x0, y0 = max(inner[0], outer[0]), max(inner[1], outer[1])
+    x1, y1 = min(inner[2], outer[2]), min(inner[3], outer[3])
+    overlap = max(0, x1 - x0) * max(0, y1 - y0)
+    return overlap > 0.5 * (inner[2] - inner[0]) * (inner[3] - inner[1])
+
+
 def find_seals(image: np.ndarray) -> list[_Blob]:
     """Red, seal-sized, ellipse-shaped blobs on the page (full-page coordinates)."""
     scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
@@ -119,7 +127,13 @@ def find_seals(image: np.ndarray) -> list[_Blob]:
             int((y + h + pad) * inv),
         )
         blobs.append(_Blob((cx * inv, cy * inv), (a * inv, b * inv), angle, bbox))
-    return blobs
+    # a seal printed in pieces can also yield a piece of its own: keep the whole
+    blobs.sort(key=lambda b: -(b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]))
+    kept: list[_Blob] = []
+    for blob in blobs:
+        if not any(_inside(blob.bbox, other.bbox) for other in kept):
+            kept.append(blob)
+    return kept
 
 
 def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, float, float]:
@@ -150,6 +164,8 @@ class _Run:
     x1: float
     height: float
     upright: bool
+    middle: float = 0.0
+    """Vertical centre in the strip: how far from the seal's centre the run stands."""
 
 
 def _runs(engine: OcrEngine, strip: np.ndarray) -> list[_Run]:
@@ -157,34 +173,51 @@ def _runs(engine: OcrEngine, strip: np.ndarray) -> list[_Run]:
     name stands upright, a code on the lower arc stands on its head."""
     quads = engine.detect(_as_rgb(strip))
     spans = sorted(
-        (float(q[:, 0].min()), float(q[:, 0].max()), float(np.ptp(q[:, 1]))) for q in quads
+        (float(q[:, 0].min()), float(q[:, 0].max()), float(np.ptp(q[:, 1])), float(q[:, 1].mean()))
+        for q in quads
     )
     merged: list[list[float]] = []
-    for x0, x1, h in spans:
-        if merged and x0 - merged[-1][1] < 0.25 * h:
-            merged[-1][1] = max(merged[-1][1], x1)
-            merged[-1][2] = max(merged[-1][2], h)
+    for x0, x1, h, y in spans:
+        last = merged[-1] if merged else None
+        alike = last is not None and min(h, last[2]) > 0.6 * max(h, last[2])
+        if last is not None and alike and x0 - last[1] < 0.25 * h:
+            last[1] = max(last[1], x1)
+            last[2] = max(last[2], h)
         else:
-            merged.append([x0, x1, h])
-    crops = [_as_rgb(strip[:, int(a) : int(b) + 1]) for a, b, _ in merged]
+            merged.append([x0, x1, h, y])
+    crops = [_as_rgb(strip[:, int(m[0]) : int(m[1]) + 1]) for m in merged]
     ups = engine.upright(crops) if crops else []
-    texts = engine.recognize(crops) if crops else []
-    cjk = sum(len(_CJK.findall(t)) for t, _ in texts)
+    # only short runs can be the code: read those, to tell digits from a name's words
+    short = [i for i, (a, b, h, _) in enumerate(merged) if b - a < 10 * h]
+    read = dict(zip(short, engine.recognize([crops[i] for i in short]), strict=True))
+    texts = [read.get(i, ("", 0.0)) for i in range(len(merged))]
+    cjk = sum(len(_CJK.findall(t)) for t, _ in texts) or len(merged) - len(short)
     runs = []
-    for (a, b, h), up, (text, _) in zip(merged, ups, texts, strict=True):
+    for (a, b, h, y), up, (text, _) in zip(merged, ups, texts, strict=True):
         digits = sum(c.isdigit() for c in text)
         if cjk and digits >= max(2, len(text) // 2) and not _CJK.search(text):
             up = False  # a run of digits beside a Chinese name: the lower arc's code
-        runs.append(_Run(a, b, h, up))
+        runs.append(_Run(a, b, h, up, y))
     return runs
 
 
 def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
-    """The longest chain of upright runs (word gaps allowed) no longer than one turn."""
+    """The longest chain of upright runs (word gaps allowed) no longer than one turn, of
+    the name's height and at the name's distance from the centre: the inscription's outer
+    characters and the code's small digits reach into the rim band, but lower and smaller."""
+    upright = [r for r in runs if r.upright]
+    if not upright:
+        return None
+    widest = max(upright, key=lambda r: r.x1 - r.x0)
     best: tuple[float, float] | None = None
     chain: tuple[float, float] | None = None
     for run in runs:
-        if not run.upright:
+        belongs = (
+            run.upright
+            and abs(run.middle - widest.middle) < 0.3 * widest.height
+            and run.height > 0.6 * widest.height
+        )
+        if not belongs:
             chain = None
             continue
         if chain is not None and run.x0 - chain[1] < 1.2 * run.height and run.x1 - chain[0] <= turn:
@@ -227,13 +260,27 @@ def read_seal(image: np.ndarray, blob: _Blob, engine: OcrEngine) -> Seal:
         middle = ((x0 + x1) / 2 % turn) * 360 / turn
         code = _read_code(twice, runs, (x0, x1), turn, engine)
         inscription = _read_inscription(paper, cx, cy, radius, middle, engine)
-    text = _trim_code_fragments(re.sub(r"\s+", "", text))
+    text = _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
     owner = "authority" if AUTHORITY.search(text) else "company"
     a, b = blob.axes
     shape = "round" if min(a, b) / max(a, b) >= 0.88 else "oval"
     return Seal(
         blob.bbox, shape, owner, text, inscription, code, score, blob.centre, blob.axes, blob.angle
     )
+
+
+_NAME_END = re.compile(
+    r"(公司|局|委员会|厂|中心|研究院|研究所|事务所|合作社|GmbH|AG|Ltd\.?|SAS|AB|Inc\.?)"
+)
+
+
+def _end_at_legal_form(text: str) -> str:
+    """A name ends at its legal form (公司, 局 …): characters read beyond it are the
+    inscription's outer characters, which reach into the rim band at its ends."""
+    ends = [m.end() for m in _NAME_END.finditer(text)]
+    if ends and len(text) - ends[-1] <= 4:
+        return text[: ends[-1]]
+    return text
 
 
 def _trim_code_fragments(text: str) -> str:

@@ -87,10 +87,12 @@ def _seek(image: Image.Image, index: int) -> None:
         raise InvalidFile(FileProblem.CORRUPT, f"page {index + 1} cannot be found ({exc})") from exc
 
 
-def render_image(path: Path, limits: IngestLimits) -> Iterator[ImagePageResult]:
+def render_image(
+    path: Path, limits: IngestLimits, only: int | None = None
+) -> Iterator[ImagePageResult]:
     with _open(path) as image:
         frames = getattr(image, "n_frames", 1)
-        for index in range(frames):
+        for index in range(frames) if only is None else (only,):
             _seek(image, index)
             try:
                 page, dpi = _normalise(image, limits)

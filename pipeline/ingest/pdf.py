@@ -81,10 +81,12 @@ def _page_size_problem(width_pt: float, height_pt: float, limits: IngestLimits) 
     return None
 
 
-def render_pdf(path: Path, limits: IngestLimits) -> Iterator[PdfPageResult]:
+def render_pdf(
+    path: Path, limits: IngestLimits, only: int | None = None
+) -> Iterator[PdfPageResult]:
     document = _open(path, path.stat().st_size)
     try:
-        for index in range(len(document)):
+        for index in range(len(document)) if only is None else (only,):
             yield _render_page(document, index, limits)
     finally:
         document.close()

@@ -70,11 +70,14 @@ def probe_file(path: Path, limits: IngestLimits) -> FileProbe:
     return FileProbe(media_type=media_type, size=size, page_count=pages, warnings=warnings)
 
 
-def render_pages(path: Path, probe: FileProbe, limits: IngestLimits) -> Iterator[RenderedPage]:
-    """Yield the pages one at a time, so a 200-page scan never sits in memory at once."""
+def render_pages(
+    path: Path, probe: FileProbe, limits: IngestLimits, only: int | None = None
+) -> Iterator[RenderedPage]:
+    """Yield the pages one at a time, so a 200-page scan never sits in memory at once
+    (``only``: just that 0-based page)."""
     if probe.media_type == PDF:
-        for index, image, text, problem in pdf.render_pdf(path, limits):
+        for index, image, text, problem in pdf.render_pdf(path, limits, only):
             yield RenderedPage(index, image, limits.render_dpi if image else None, text, problem)
     else:
-        for index, image, dpi, problem in images.render_image(path, limits):
+        for index, image, dpi, problem in images.render_image(path, limits, only):
             yield RenderedPage(index, image, dpi, None, problem)

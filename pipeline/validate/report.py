@@ -68,6 +68,10 @@ class DocumentEntry:
     seals: tuple[dict[str, Any], ...] = ()
     pages: int = 1
     """Added to the contract: how many pages of ``source`` the document spans."""
+    field_notes: dict[str, Any] = field(default_factory=dict)
+    """Added: per field, what OCR read, corrections by check character, confidence, bbox."""
+    rotation: list[int] = field(default_factory=list)
+    """Added: quarter turns each page needed to read upright."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +82,8 @@ class DocumentEntry:
             "fields": self.fields,
             "seals": list(self.seals),
             "pages": self.pages,
+            "field_notes": self.field_notes,
+            "rotation": self.rotation,
         }
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: figures with baselines measured in the same run."""

@@ -1,0 +1,162 @@
+"""Pages into documents, and files into pages, for ``sealdesk extract`` and the check.
+
+A mailed envelope in one PDF becomes several documents; the blank back of a duplex-scanned
+sheet joins the document before it; the two sides of an ID card scanned on two pages
+become one document.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import IngestLimits
+from pipeline.extract.engines import make_engine
+from pipeline.extract.ocr import OcrEngine
+from pipeline.extract.page import PageExtraction, extract_page
+from pipeline.ingest import InvalidFile, probe_file, render_pages
+from pipeline.validate.report import DocumentEntry
+
+log = logging.getLogger(__name__)
+
+ID_FRONT = {"name", "id_number", "birth_date"}
+ID_BACK = {"valid_from", "valid_to", "issuing_authority"}
+
+
+@dataclass(frozen=True, slots=True)
+class PageRef:
+    source: str
+    index: int
+    """0-based page within ``source``."""
+    result: PageExtraction | None
+    problem: str | None = None
+
+
+def group_documents(pages: list[PageRef]) -> list[list[PageRef]]:
+    groups: list[list[PageRef]] = []
+    for page in pages:
+        result = page.result
+        previous = groups[-1] if groups else None
+        same_file = previous is not None and previous[-1].source == page.source
+        if result is not None and same_file and previous is not None:
+            last = previous[-1].result
+            if result.blank or (last is not None and _other_side(last, result)):
+                previous.append(page)
+                continue
+        groups.append([page])
+    return groups
+
+
+def _other_side(first: PageExtraction, second: PageExtraction) -> bool:
+    if first.kind != "id_card_copy" or second.kind != "id_card_copy":
+        return False
+    a, b = set(first.fields), set(second.fields)
+    return (a >= ID_FRONT and not b & ID_FRONT) or (b >= ID_FRONT and not a & ID_FRONT)
+
+
+def document_entry(group: list[PageRef]) -> DocumentEntry:
+    results = [p.result for p in group if p.result is not None]
+    main = max(results, key=lambda r: (not r.blank, len(r.fields)), default=None)
+    fields: dict[str, Any] = {}
+    notes: dict[str, Any] = {}
+    for result in results:
+        for key, value in result.fields.items():
+            fields.setdefault(key, value)
+        for key, value in result.notes.items():
+            notes.setdefault(key, {**value, "page": group[0].index + 1 + results.index(result)})
+    seals = tuple(
+        {**s.to_json(), "page": group[0].index + 1 + i}
+        for i, r in enumerate(results)
+        for s in r.seals
+    )
+    return DocumentEntry(
+        source=group[0].source,
+        page=group[0].index + 1,
+        kind=main.kind if main else "other",
+        confidence=main.confidence if main else 0.0,
+        fields=fields,
+        seals=seals,
+        pages=len(group),
+        field_notes=notes,
+        rotation=[r.rotation for r in results],
+    )
+
+
+_WORKER_ENGINE: OcrEngine | None = None
+_WORKER_LIMITS = IngestLimits()
+
+
+def _init_worker(engine_name: str, limits: IngestLimits) -> None:
+    global _WORKER_ENGINE, _WORKER_LIMITS
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    import cv2
+
+    cv2.setNumThreads(1)
+    _WORKER_ENGINE = make_engine(engine_name, threads=1)
+    _WORKER_LIMITS = limits
+
+
+Job = tuple[str, Path, int]
+"""(name, path, 0-based page): the worker renders the page itself, so only the pages being
+read are in memory, never the whole batch."""
+
+
+def _extract_in_worker(job: Job) -> PageRef:
+    source, path, index = job
+    assert _WORKER_ENGINE is not None
+    try:
+        probe = probe_file(path, _WORKER_LIMITS)
+        (page,) = render_pages(path, probe, _WORKER_LIMITS, only=index)
+        if page.image is None:
+            return PageRef(source, index, None, page.problem)
+        array = np.asarray(page.image.convert("RGB"))
+        return PageRef(source, index, extract_page(array, _WORKER_ENGINE))
+    except Exception as exc:  # one page's failure is that page's problem
+        log.exception("extraction failed on %s page %d", source, index + 1)
+        return PageRef(source, index, None, f"extraction failed: {exc!r}")
+
+
+def extract_paths(
+    files: Iterable[tuple[str, Path]],
+    limits: IngestLimits,
+    engine_name: str = "rapidocr",
+    workers: int = 1,
+) -> tuple[list[PageRef], dict[str, str]]:
+    """Every page of every (name, path) file, read, pages in parallel over ``workers``
+    processes; files that cannot be opened come back as problems, by name."""
+    files = list(files)
+    jobs: list[Job] = []
+    problems: dict[str, str] = {}
+    for name, path in files:
+        try:
+            probe = probe_file(path, limits)
+        except InvalidFile as bad:
+            problems[name] = bad.message
+            continue
+        jobs.extend((name, path, index) for index in range(probe.page_count))
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(
+            min(workers, len(jobs)), initializer=_init_worker, initargs=(engine_name, limits)
+        ) as pool:
+            refs = list(pool.map(_extract_in_worker, jobs))
+    else:
+        _init_worker(engine_name, limits)
+        refs = [_extract_in_worker(job) for job in jobs]
+    return refs, problems
+
+
+def extract_documents(
+    files: list[tuple[str, Path]],
+    limits: IngestLimits,
+    engine_name: str = "rapidocr",
+    workers: int = 1,
+) -> tuple[list[DocumentEntry], dict[str, str]]:
+    refs, problems = extract_paths(files, limits, engine_name, workers)
+    return [document_entry(g) for g in group_documents(refs)], problems

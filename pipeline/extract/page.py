@@ -1,0 +1,176 @@
+"""One page, read as a careful clerk would: turned the right way up, its text read with the
+seals' red ink filtered out, its kind and fields, its QR code, its seals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.extract.classify import classify
+from pipeline.extract.fields import APPLICATION_ID, Fields, read_fields
+from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, shrink
+from pipeline.extract.seals import Seal, detect_and_read
+
+DETECT_SIDE = 1280
+"""Text is found on the page shrunk to this long side, then read at full resolution."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageExtraction:
+    kind: str
+    confidence: float
+    fields: dict[str, Any]
+    notes: dict[str, dict[str, Any]]
+    seals: tuple[Seal, ...]
+    rotation: int
+    """Quarter turns (clockwise, degrees) the page needed to read upright."""
+    lines: tuple[TextLine, ...] = field(default=(), repr=False)
+    blank: bool = False
+    seconds: float = 0.0
+
+
+def text_layer(image: np.ndarray) -> np.ndarray:
+    """The page as the red channel sees it: red seal ink turns to paper, print stays black."""
+    red = image[..., 0] if image.ndim == 3 else image
+    return np.ascontiguousarray(cv2.merge([red, red, red]))
+
+
+def orientation(engine: OcrEngine, image: np.ndarray) -> tuple[int, list[np.ndarray]]:
+    """Degrees to turn the page clockwise so its text reads upright (0, 90, 180 or 270),
+    and the lines found on the shrunken page on the way (reused when it needs no turn)."""
+    small, _ = shrink(image, DETECT_SIDE)
+    quads = engine.detect(small)
+    if not quads:
+        return 0, quads
+    sizes = [
+        (float(np.linalg.norm(q[0] - q[1])), float(np.linalg.norm(q[0] - q[3]))) for q in quads
+    ]
+    vertical = [h > 1.5 * w for w, h in sizes]
+    weights = [max(w, h) for w, h in sizes]
+    sideways = sum(wt for v, wt in zip(vertical, weights, strict=True) if v) > 0.5 * sum(weights)
+    chosen = [q for q, v in zip(quads, vertical, strict=True) if v == sideways]
+    chosen = sorted(chosen, key=lambda q: -float(np.ptp(q[:, 0]) + np.ptp(q[:, 1])))[:12]
+    ups = engine.upright([crop_quad(small, q) for q in chosen])
+    upright = sum(ups) >= len(ups) / 2
+    if sideways:  # crop_quad turned the tall lines a quarter left
+        return (270 if upright else 90), quads
+    return (0 if upright else 180), quads
+
+
+def turn(image: np.ndarray, degrees: int) -> np.ndarray:
+    """Turn ``image`` clockwise by ``degrees`` (a multiple of 90)."""
+    return np.ascontiguousarray(np.rot90(image, k=-(degrees // 90) % 4))
+
+
+def to_original(box: tuple[int, int, int, int], degrees: int, shape: tuple[int, ...]) -> list[int]:
+    """Where a box on the turned page (of ``shape``) lies on the page as intake rendered it."""
+    h, w = shape[:2]  # of the turned page
+    x0, y0, x1, y1 = box
+    if degrees == 90:  # turned clockwise: x' = H - y, y' = x, and H (original) = w
+        return [y0, w - x1, y1, w - x0]
+    if degrees == 180:
+        return [w - x1, h - y1, w - x0, h - y0]
+    if degrees == 270:  # x' = y, y' = W - x, and W (original) = h
+        return [h - y1, x0, h - y0, x1]
+    return [x0, y0, x1, y1]
+
+
+def read_qr(image: np.ndarray) -> str | None:
+    """The application id from the form's QR code (top of the page), if one decodes."""
+    top = image[: image.shape[0] // 3]
+    grey = cv2.cvtColor(top, cv2.COLOR_RGB2GRAY) if top.ndim == 3 else top
+    detector = cv2.QRCodeDetector()
+    for candidate in (grey, cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)):
+        text, _, _ = detector.detectAndDecode(candidate)
+        if text and APPLICATION_ID.fullmatch(text.strip()):
+            return text.strip()
+    return None
+
+
+SIGNATURE_LABELS = ("经办人签字", "法定代表人（签字）", "法定代表人(签字)")
+
+
+def signature_present(image: np.ndarray, lines: list[TextLine]) -> bool | None:
+    """Ink strokes to the right of the signature label that are not printed text."""
+    label = next(
+        (ln for ln in lines if any(s in ln.text.replace(" ", "") for s in SIGNATURE_LABELS)), None
+    )
+    if label is None:
+        return None
+    h = label.box[3] - label.box[1]
+    x0, x1 = label.box[2], min(image.shape[1], label.box[2] + 14 * h)
+    y0, y1 = max(0, label.box[1] - 2 * h), min(image.shape[0], label.box[3] + 2 * h)
+    region = image[y0:y1, x0:x1]
+    if region.size == 0:
+        return False
+    dark = (region[..., 0] < 110) if region.ndim == 3 else region < 110  # not red ink
+    mask = dark.copy()
+    for line in lines:  # printed text next to the label is not a signature
+        if line is label:
+            continue
+        bx0, by0, bx1, by1 = line.box
+        mask[max(0, by0 - y0) : max(0, by1 - y0), max(0, bx0 - x0) : max(0, bx1 - x0)] = False
+    return bool(mask.mean() > 0.002)
+
+
+def extract_page(image: np.ndarray, engine: OcrEngine) -> PageExtraction:
+    started = time.perf_counter()
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    rotation, quads = orientation(engine, text_layer(image))
+    upright = turn(image, rotation)
+    lines = read_lines(
+        engine, text_layer(upright), DETECT_SIDE, found=quads if rotation == 0 else None
+    )
+    kind, confidence = classify(lines)
+    fields = read_fields(kind, lines)
+    if kind == "application_form":
+        _form_extras(fields, upright, lines)
+    seals = tuple(detect_and_read(image, engine))
+    authority = next((s for s in seals if s.owner == "authority" and s.text), None)
+    if kind in ("business_licence", "org_code_certificate") and authority is not None:
+        fields.put(
+            "authority", authority.text, confidence=round(authority.confidence, 3), source="seal"
+        )
+    notes = {
+        name: {
+            **note,
+            **(
+                {"bbox": to_original(fields.lines[name].box, rotation, upright.shape)}
+                if name in fields.lines
+                else {}
+            ),
+        }
+        for name, note in fields.notes.items()
+    }
+    blank = not lines and not seals and float(np.mean(image < 128)) < 0.002
+    return PageExtraction(
+        kind,
+        confidence,
+        fields.values,
+        notes,
+        seals,
+        rotation,
+        tuple(lines),
+        blank,
+        time.perf_counter() - started,
+    )
+
+
+def _form_extras(fields: Fields, image: np.ndarray, lines: list[TextLine]) -> None:
+    code = read_qr(image)
+    printed = fields.values.get("application_id")
+    if code:
+        fields.put("application_id", code)
+        fields.notes["application_id"] = {
+            "source": "qr",
+            "printed": printed,
+            "agrees": printed in (None, code),
+        }
+    signed = signature_present(image, lines)
+    if signed is not None:
+        fields.values["signature_present"] = signed

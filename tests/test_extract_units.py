@@ -1,0 +1,219 @@
+"""Extraction parts without OCR: codes, dates, layout, fields, kinds, grouping."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.classify import classify
+from pipeline.extract.codes import read_id_number, read_uscc
+from pipeline.extract.dates import parse_date, parse_period
+from pipeline.extract.documents import PageRef, group_documents
+from pipeline.extract.fields import authorization_letter, id_card, licence
+from pipeline.extract.ocr import TextLine
+from pipeline.extract.page import PageExtraction, to_original
+
+VALID_USCC = "91430104504450603P"
+VALID_ID = "110105198802141235"
+
+
+def line(text: str, x: int, y: int, w: int | None = None, h: int = 40) -> TextLine:
+    w = w if w is not None else 40 * len(text)
+    quad = ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+    return TextLine(text, 0.99, (x, y, x + w, y + h), tuple((float(a), float(b)) for a, b in quad))
+
+
+class TestCodes:
+    def test_a_valid_code_is_kept_as_read(self) -> None:
+        read = read_uscc(VALID_USCC)
+        assert read is not None and (read.value, read.valid, read.corrections) == (
+            VALID_USCC,
+            True,
+            (),
+        )
+
+    def test_look_alikes_outside_the_alphabet_are_mapped(self) -> None:
+        read = read_uscc("9I43O1O45O4450603P")
+        assert read is not None and read.value == VALID_USCC and read.valid
+        assert "O→0 at 5" in read.corrections and "I→1 at 2" in read.corrections
+
+    def test_one_swap_that_validates_is_kept_said_and_marked_a_guess(self) -> None:
+        read = read_uscc("91430104504450608P")  # 3 read as 8
+        assert read is not None and read.value == VALID_USCC and read.corrections == ("8→3 at 17",)
+        assert read.guessed
+
+    def test_a_swap_can_make_another_valid_code_so_it_is_only_a_guess(self) -> None:
+        read = read_uscc("91430104504450699Y")  # broken; 5→6 happens to validate
+        assert read is not None and read.value == "91430104604450699Y" and read.guessed
+
+    def test_a_code_no_single_swap_explains_stays_unverified(self) -> None:
+        read = read_uscc("12345678901234567X")
+        assert read is not None and not read.valid and read.value == "12345678901234567X"
+        assert not read.guessed
+
+    def test_code_found_inside_a_line(self) -> None:
+        read = read_uscc(f"统一社会信用代码：{VALID_USCC}")
+        assert read is not None and read.value == VALID_USCC
+
+    def test_id_numbers(self) -> None:
+        assert read_id_number("11010519880214123S").value == VALID_ID  # type: ignore[union-attr]
+        spaced = read_id_number("1101 0519 8802 1412 35")
+        assert spaced is not None and spaced.value == VALID_ID and spaced.valid
+        assert read_id_number("公民身份号码") is None
+        x_check = read_id_number("51010719940413244x")
+        assert x_check is not None and x_check.value == "51010719940413244X" and x_check.valid
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2009年11月13日", "2009-11-13"),
+        ("1974 年 8 月 28 日", "1974-08-28"),
+        ("2015.01.01", "2015-01-01"),
+        ("2015-1-5", "2015-01-05"),
+        ("2023年02月30日", None),
+        ("无", None),
+    ],
+)
+def test_dates(text: str, iso: str | None) -> None:
+    assert parse_date(text) == iso
+
+
+def test_periods() -> None:
+    assert parse_period("2015.01.01-2035.01.01") == ("2015-01-01", "2035-01-01")
+    assert parse_period("2015年03月12日至长期") == ("2015-03-12", "长期")
+    assert parse_period("2016.03.01-长期") == ("2016-03-01", "长期")
+
+
+def test_licence_fields_from_two_columns_split_and_merged_labels() -> None:
+    lines = [
+        line("统一社会信用代码", 100, 100),
+        line(VALID_USCC.replace("0", "O", 1), 100, 160),
+        line("营业执照", 1200, 300, h=120),
+        line("名", 200, 700),
+        line("称", 300, 700),
+        line("长沙昊天生物技术有限公司", 500, 700),
+        line("注册资本", 1800, 700),
+        line("人民币500万元", 2100, 700),
+        line("类型有限责任公司(自然人投资或控股)", 200, 800),
+        line("成立日期", 1800, 800),
+        line("2007年12月22日", 2100, 800),
+        line("营业期限", 1800, 900),
+        line("2007年12月22日至长期", 2100, 900),
+        line("住所", 1800, 1000),
+        line("湖南省长沙市岳麓区人民路", 2100, 1000),
+        line("15号", 2100, 1060),
+        line("登记机关", 2200, 1600),
+        line("2019年10月05日", 2300, 1750),
+    ]
+    fields = licence(lines)
+    assert fields.values["company_name"] == "长沙昊天生物技术有限公司"
+    assert fields.values["uscc"] == VALID_USCC
+    assert fields.notes["uscc"]["corrections"] == ["O→0 at 5"]
+    assert not fields.notes["uscc"]["guessed"]
+    assert fields.values["company_type"] == "有限责任公司(自然人投资或控股)"
+    assert fields.values["registered_capital"] == "人民币500万元"
+    assert fields.values["established_on"] == "2007-12-22"
+    assert fields.values["operating_period"] == "2007-12-22/长期"
+    assert fields.values["address"] == "湖南省长沙市岳麓区人民路15号"
+    assert fields.values["issued_on"] == "2019-10-05"
+
+
+def test_id_card_fields() -> None:
+    lines = [
+        line("姓名", 100, 100),
+        line("董红俊", 300, 100),
+        line("性别", 100, 200),
+        line("女", 300, 200),
+        line("民族", 500, 200),
+        line("蒙古", 700, 200),
+        line("出生", 100, 300),
+        line("1989年3月15日", 300, 300),
+        line("住址", 100, 400),
+        line("辽宁省大连市中山区滨江大道79", 300, 400),
+        line("号28号楼3单元657室", 300, 460),
+        line("公民身份号码", 100, 600),
+        line("210202198903152689", 500, 600),
+        line("签发机关", 100, 1200),
+        line("大连市公安局中山区分局", 400, 1200),
+        line("有效期限", 100, 1300),
+        line("2024.07.06-2034.07.06", 400, 1300),
+    ]
+    values = id_card(lines).values
+    assert values == {
+        "name": "董红俊",
+        "sex": "女",
+        "birth_date": "1989-03-15",
+        "address": "辽宁省大连市中山区滨江大道79号28号楼3单元657室",
+        "id_number": "210202198903152689",
+        "issuing_authority": "大连市公安局中山区分局",
+        "valid_from": "2024-07-06",
+        "valid_to": "2034-07-06",
+    }
+
+
+def test_authorization_letter_fields() -> None:
+    lines = [
+        line("授权委托书", 800, 100, h=90),
+        line("委托单位：", 100, 300),
+        line("北京示例信息科技有限公司", 400, 300),
+        line("受托人：", 100, 500),
+        line("王芳", 350, 500),
+        line("身份证号码：", 900, 500),
+        line(VALID_ID, 1300, 500),
+    ]
+    values = authorization_letter(lines).values
+    assert values == {
+        "principal": "北京示例信息科技有限公司",
+        "agent_name": "王芳",
+        "agent_id_number": VALID_ID,
+    }
+
+
+@pytest.mark.parametrize(
+    ("texts", "kind"),
+    [
+        (["营业执照", "统一社会信用代码", "名称"], "business_licence"),
+        (["居民身份证", "签发机关"], "id_card_copy"),
+        (["企业电子签名/签章服务申请表", "申请编号：CQC-2026-000001"], "application_form"),
+        (["电子签章申请确认函"], "confirmation_letter"),
+        (["授权委托书", "委托单位"], "authorization_letter"),
+        (["中华人民共和国", "组织机构代码证"], "org_code_certificate"),
+        (["CERTIFICATE OF INCORPORATION", "Registration No.: HRB 1"], "foreign_registration"),
+        (["会议纪要", "第三项"], "other"),
+    ],
+)
+def test_kinds(texts: list[str], kind: str) -> None:
+    assert classify([line(t, 100, 100 * i) for i, t in enumerate(texts)])[0] == kind
+
+
+def _page(kind: str, fields: dict[str, str], blank: bool = False) -> PageExtraction:
+    return PageExtraction(kind, 0.9, fields, {}, (), 0, (), blank)
+
+
+def test_pages_into_documents() -> None:
+    pages = [
+        PageRef("env.pdf", 0, _page("application_form", {"company_name": "x"})),
+        PageRef("env.pdf", 1, _page("other", {}, blank=True)),  # duplex back
+        PageRef(
+            "env.pdf", 2, _page("id_card_copy", {"name": "a", "id_number": "1", "birth_date": "b"})
+        ),
+        PageRef("env.pdf", 3, _page("id_card_copy", {"valid_from": "c", "valid_to": "d"})),
+        PageRef("env.pdf", 4, _page("business_licence", {})),
+        PageRef("other.pdf", 0, _page("other", {}, blank=True)),
+    ]
+    groups = group_documents(pages)
+    assert [[p.index for p in g] for g in groups] == [[0, 1], [2, 3], [4], [0]]
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_boxes_map_back_through_turns(turn: int) -> None:
+    import numpy as np
+
+    from pipeline.extract.page import turn as rotate
+
+    page = np.zeros((300, 200), np.uint8)
+    page[50:60, 20:40] = 255
+    turned = rotate(page, turn)
+    ys, xs = np.nonzero(turned)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    assert to_original(box, turn, turned.shape) == [20, 50, 40, 60]
