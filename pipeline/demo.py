@@ -48,6 +48,10 @@ def _summary(result: IntakeResult) -> None:
 
 def _check(workspace: Workspace, result: IntakeResult, clerk: str) -> CheckReport:
     report = check_and_save(workspace, result, clerk)
+    for doc in report.documents:
+        name = doc.fields.get("company_name") or doc.fields.get("name") or ""
+        seals = ", ".join(f"{s['owner']} seal “{s['text']}”" for s in doc.seals)
+        click.echo(f"    {doc.source} p.{doc.page}: {doc.kind}  {name}  {seals}")
     for finding in report.findings:
         click.echo(f"    {finding.severity.value:<7} {finding.code.value:<16} {finding.message}")
     click.echo(f"    verdict: {report.verdict}")

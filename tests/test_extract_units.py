@@ -45,6 +45,14 @@ class TestCodes:
         read = read_uscc("91430104504450699Y")  # broken; 5→6 happens to validate
         assert read is not None and read.value == "91430104604450699Y" and read.guessed
 
+    def test_a_confident_read_is_not_corrected_a_typo_on_paper_stays_a_typo(self) -> None:
+        read = read_uscc("91430104504450608P", confidence=0.99)
+        assert read is not None and not read.valid and read.value == "91430104504450608P"
+        unsure = read_uscc("91430104504450608P", confidence=0.80)
+        assert unsure is not None and unsure.valid and unsure.guessed
+        sure_id = read_id_number("110105198802141239", confidence=0.995)
+        assert sure_id is not None and not sure_id.valid
+
     def test_a_code_no_single_swap_explains_stays_unverified(self) -> None:
         read = read_uscc("12345678901234567X")
         assert read is not None and not read.valid and read.value == "12345678901234567X"

@@ -3,8 +3,9 @@
 OCR confuses look-alikes (0/O, 1/I, 2/Z, 5/S, 8/B, …). Characters outside a code's
 alphabet are mapped to their look-alike inside it; if the check character then fails, each
 single look-alike swap is tried, and a correction is kept only when exactly one candidate
-validates. Anything else is returned as read, marked unverified: a different valid code is
-never produced silently.
+validates, and only when OCR was unsure of the line (``SURE``): a confidently read code that
+fails its check is the paper's own error. Anything else is returned as read, marked
+unverified: a different valid code is never produced silently.
 """
 
 from __future__ import annotations
@@ -90,7 +91,12 @@ def _swaps(value: str, valid: object, alphabet: str, positions: range) -> list[t
     return found
 
 
-def read_uscc(text: str) -> CodeRead | None:
+SURE = 0.97
+"""A line read at least this confidently is taken as printed: a check character that then
+fails is the document's own error (a typo on the form), not OCR's, and is not 'corrected'."""
+
+
+def read_uscc(text: str, confidence: float | None = None) -> CodeRead | None:
     """The unified social credit code in ``text`` (18 characters), corrected if certain."""
     raw = _clean(text)
     if len(raw) != 18:
@@ -110,6 +116,8 @@ def read_uscc(text: str) -> CodeRead | None:
     value = "".join(fixed)
     if uscc.is_valid(value):
         return CodeRead(value, raw, True, tuple(notes))
+    if confidence is not None and confidence >= SURE:
+        return CodeRead(value, raw, False, tuple(notes))
     candidates = _swaps(value, uscc.is_valid, USCC_ALPHABET, range(18))
     if len(candidates) == 1:
         corrected, note = candidates[0]
@@ -117,7 +125,7 @@ def read_uscc(text: str) -> CodeRead | None:
     return CodeRead(value, raw, False, tuple(notes))
 
 
-def read_id_number(text: str) -> CodeRead | None:
+def read_id_number(text: str, confidence: float | None = None) -> CodeRead | None:
     """The 18-character resident ID number in ``text``, corrected if certain."""
     raw = _clean(text)
     fixed = "".join(
@@ -135,6 +143,8 @@ def read_id_number(text: str) -> CodeRead | None:
     )
     if ric.is_valid(value):
         return CodeRead(value, raw, True, notes)
+    if confidence is not None and confidence >= SURE:
+        return CodeRead(value, raw, False, notes)
     candidates = _swaps(value, ric.is_valid, "0123456789X", range(18))
     if len(candidates) == 1:
         corrected, note = candidates[0]

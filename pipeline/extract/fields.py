@@ -69,18 +69,17 @@ def _code_after_label(lines: list[TextLine]) -> tuple[CodeRead | None, TextLine 
     match = re.search(r"信用代码[：:（(]?([0-9A-Za-z]{16,20})", text)
     if match is None:
         return None, None
-    read = read_uscc(match.group(1)[:18])
     start = match.group(1)[:6]
     line = next((ln for ln in lines if start in ln.text.replace(" ", "")), None)
-    return read, line
+    return read_uscc(match.group(1)[:18], line.score if line else None), line
 
 
 def _find_code(
-    lines: list[TextLine], reader: Callable[[str], CodeRead | None]
+    lines: list[TextLine], reader: Callable[[str, float | None], CodeRead | None]
 ) -> tuple[CodeRead | None, TextLine | None]:
     best: tuple[CodeRead | None, TextLine | None] = (None, None)
     for line in lines:
-        read = reader(line.text)
+        read = reader(line.text, line.score)
         if read is not None and (best[0] is None or (read.valid and not best[0].valid)):
             best = (read, line)
     return best
@@ -204,7 +203,7 @@ def application_form(lines: list[TextLine]) -> Fields:
     text, line = value(found, "联系人电话", "联系电话")
     out.put("contact_phone", text.replace(" ", ""), line)
     text, line = value(found, "统一社会信用代码")
-    code = read_uscc(text) if text else None
+    code = read_uscc(text, line.score if line else None) if text else None
     if code is None or not code.valid:
         code, line = _code_after_label(lines)
     if code is not None:
@@ -236,7 +235,7 @@ def authorization_letter(lines: list[TextLine]) -> Fields:
     text, line = value(found, "受托人")
     out.put("agent_name", re.split(r"身份证", text)[0].strip(), line)
     text, line = value(found, "身份证号码")
-    number = read_id_number(text) if text else None
+    number = read_id_number(text, line.score if line else None) if text else None
     if number is None:
         candidates = [ln for ln in lines if ln is not line]
         number, line = _find_code(candidates, read_id_number)
