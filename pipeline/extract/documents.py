@@ -8,6 +8,7 @@ become one document.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -142,8 +143,13 @@ def extract_paths(
             continue
         jobs.extend((name, path, index) for index in range(probe.page_count))
     if workers > 1 and len(jobs) > 1:
+        # spawn, not fork: a parent that already ran ONNX Runtime has threads whose locks a
+        # forked child inherits held, and the child waits on them forever
         with ProcessPoolExecutor(
-            min(workers, len(jobs)), initializer=_init_worker, initargs=(engine_name, limits)
+            min(workers, len(jobs)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(engine_name, limits),
         ) as pool:
             refs = list(pool.map(_extract_in_worker, jobs))
     else:
