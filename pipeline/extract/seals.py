@@ -232,8 +232,6 @@ def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
 def read_seal(image: np.ndarray, blob: _Blob, engine: OcrEngine) -> Seal:
     paper, cx, cy = _ink_image(image, blob)
     radius = max(blob.axes) / 2
-    if blob.axes[0] / blob.axes[1] < 0.88 or blob.axes[1] / blob.axes[0] < 0.88:
-        radius = min(radius * 1.0, max(paper.shape) / 2)
     turn = max(360, int(2 * math.pi * radius))
     zoom = max(1.0, 230 / radius)  # photos shrink seals: read them at 300-dpi size
     polar = cv2.warpPolar(
@@ -258,7 +256,7 @@ def read_seal(image: np.ndarray, blob: _Blob, engine: OcrEngine) -> Seal:
         name_strip = twice[:, max(0, int(x0) - pad) : int(x1) + pad]
         ((text, score),) = engine.recognize([_as_rgb(name_strip)])
         middle = ((x0 + x1) / 2 % turn) * 360 / turn
-        code = _read_code(twice, runs, (x0, x1), turn, engine)
+        code = _read_code(twice, runs, engine)
         inscription = _read_inscription(paper, cx, cy, radius, middle, engine)
     text = _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
     owner = "authority" if AUTHORITY.search(text) else "company"
@@ -295,11 +293,8 @@ def _trim_code_fragments(text: str) -> str:
     return text
 
 
-def _read_code(
-    twice: np.ndarray, runs: list[_Run], name: tuple[float, float], turn: int, engine: OcrEngine
-) -> str:
+def _read_code(twice: np.ndarray, runs: list[_Run], engine: OcrEngine) -> str:
     """The code on the lower arc faces the centre: the upside-down run, turned."""
-    del name, turn
     upside_down = [r for r in runs if not r.upright]
     if not upside_down:
         return ""
