@@ -49,9 +49,21 @@ class OcrEngine(Protocol):
     def upright(self, crops: list[np.ndarray]) -> list[bool]:
         """For each line image, whether it reads the right way up (False: turned 180°)."""
 
+    def disagreement(self, crop: np.ndarray, text: str) -> float | None:
+        """How much less likely ``text`` is on the line image than the engine's own reading
+        (nats; 0 when it fits as well), or None when the engine cannot tell."""
+
+
+def rgb(image: np.ndarray) -> np.ndarray:
+    """``image`` with three channels (a grey one repeated), as the engines take it."""
+    if image.ndim == 3:
+        return image
+    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_GRAY2RGB))
+
 
 def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
-    """Cut a text line out along its quadrilateral, straightened (and turned if vertical)."""
+    """Cut a text line out along its quadrilateral, straightened (and turned if vertical),
+    always with three channels."""
     points = np.asarray(quad, dtype=np.float32)
     width = int(max(np.linalg.norm(points[0] - points[1]), np.linalg.norm(points[2] - points[3])))
     height = int(max(np.linalg.norm(points[0] - points[3]), np.linalg.norm(points[1] - points[2])))
@@ -63,7 +75,7 @@ def crop_quad(image: np.ndarray, quad: Quad) -> np.ndarray:
     )
     if height / width >= 1.5:
         line = np.rot90(line)
-    return np.ascontiguousarray(line)
+    return rgb(np.ascontiguousarray(line))
 
 
 def shrink(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
@@ -83,17 +95,21 @@ def read_lines(
     """Find lines on a shrunken copy (cheap), read them from the full image (sharp).
     ``found``: quads already detected on the shrunken copy (not looked for again)."""
     small, scale = shrink(image, detect_side)
-    detected = found if found is not None else engine.detect(small)
+    detected = found if found is not None else engine.detect(rgb(small))
     quads = [np.asarray(q, dtype=np.float32) / scale for q in detected]
     if not quads:
         return []
     crops = [crop_quad(image, q) for q in quads]
-    ups = engine.upright(crops)
-    crops = [
-        c if up else np.ascontiguousarray(np.rot90(c, 2)) for c, up in zip(crops, ups, strict=True)
-    ]
+    reads = engine.recognize(crops)
+    # The page is upright already; a line the classifier calls upside down is read both
+    # ways and the better read kept (it called a serif credit code upside down).
+    flipped = [i for i, up in enumerate(engine.upright(crops)) if not up]
+    turned = engine.recognize([np.ascontiguousarray(np.rot90(crops[i], 2)) for i in flipped])
+    for i, other in zip(flipped, turned, strict=True):
+        if other[1] > reads[i][1]:
+            reads[i] = other
     lines = []
-    for quad, (text, score) in zip(quads, engine.recognize(crops), strict=True):
+    for quad, (text, score) in zip(quads, reads, strict=True):
         text = text.strip()
         if not text or score < min_score:
             continue

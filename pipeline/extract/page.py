@@ -12,10 +12,10 @@ import numpy as np
 
 from pipeline.extract.classify import classify
 from pipeline.extract.fields import APPLICATION_ID, Fields, read_fields
-from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, shrink
+from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, rgb, shrink
 from pipeline.extract.seals import Seal, detect_and_read
 
-DETECT_SIDE = 1280
+DETECT_SIDE = 1024
 """Text is found on the page shrunk to this long side, then read at full resolution."""
 
 
@@ -34,16 +34,16 @@ class PageExtraction:
 
 
 def text_layer(image: np.ndarray) -> np.ndarray:
-    """The page as the red channel sees it: red seal ink turns to paper, print stays black."""
-    red = image[..., 0] if image.ndim == 3 else image
-    return np.ascontiguousarray(cv2.merge([red, red, red]))
+    """The page as the red channel sees it (one channel): red seal ink turns to paper, print
+    stays black."""
+    return np.ascontiguousarray(image[..., 0] if image.ndim == 3 else image)
 
 
 def orientation(engine: OcrEngine, image: np.ndarray) -> tuple[int, list[np.ndarray]]:
     """Degrees to turn the page clockwise so its text reads upright (0, 90, 180 or 270),
     and the lines found on the shrunken page on the way (reused when it needs no turn)."""
     small, _ = shrink(image, DETECT_SIDE)
-    quads = engine.detect(small)
+    quads = engine.detect(rgb(small))
     if not quads:
         return 0, quads
     sizes = [
@@ -84,7 +84,8 @@ def read_qr(image: np.ndarray) -> str | None:
     top = image[: image.shape[0] // 3]
     grey = cv2.cvtColor(top, cv2.COLOR_RGB2GRAY) if top.ndim == 3 else top
     detector = cv2.QRCodeDetector()
-    for candidate in (grey, cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)):
+    half = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    for candidate in (half, grey):  # the smaller first: it decodes most codes, and fast
         text, _, _ = detector.detectAndDecode(candidate)
         if text and APPLICATION_ID.fullmatch(text.strip()):
             return text.strip()
@@ -117,7 +118,15 @@ def signature_present(image: np.ndarray, lines: list[TextLine]) -> bool | None:
     return bool(mask.mean() > 0.002)
 
 
-def extract_page(image: np.ndarray, engine: OcrEngine) -> PageExtraction:
+NAME_FIELDS = ("company_name", "principal")
+"""Fields whose line is weighed against the expected names (see OcrEngine.disagreement)."""
+
+
+def extract_page(
+    image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = ()
+) -> PageExtraction:
+    """``expect``: names the page should bear (the application's company name): each seal
+    rim and name line is weighed against them, beside what was read."""
     started = time.perf_counter()
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -130,7 +139,9 @@ def extract_page(image: np.ndarray, engine: OcrEngine) -> PageExtraction:
     fields = read_fields(kind, lines)
     if kind == "application_form":
         _form_extras(fields, upright, lines)
-    seals = tuple(detect_and_read(image, engine))
+    if expect:
+        _check_names(fields, engine, text_layer(upright), expect)
+    seals = tuple(detect_and_read(image, engine, expect))
     authority = next((s for s in seals if s.owner == "authority" and s.text), None)
     if kind in ("business_licence", "org_code_certificate") and authority is not None:
         fields.put(
@@ -174,3 +185,19 @@ def _form_extras(fields: Fields, image: np.ndarray, lines: list[TextLine]) -> No
     signed = signature_present(image, lines)
     if signed is not None:
         fields.values["signature_present"] = signed
+
+
+def _check_names(
+    fields: Fields, engine: OcrEngine, page: np.ndarray, expect: tuple[str, ...]
+) -> None:
+    for name in NAME_FIELDS:
+        line, value = fields.lines.get(name), fields.values.get(name)
+        if line is None or not isinstance(value, str) or len(line.quad) != 4:
+            continue
+        if "".join(line.text.split()) != "".join(value.split()):
+            continue  # the line holds more than the name (a label): no fair weighing
+        crop = crop_quad(page, np.asarray(line.quad, dtype=np.float32))
+        fits = {e: engine.disagreement(crop, e) for e in expect}
+        fields.notes.setdefault(name, {})["disagreement"] = {
+            e: None if f is None else round(f, 2) for e, f in fits.items()
+        }

@@ -10,8 +10,10 @@ once the seal is turned upright, holds the inscription.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +42,13 @@ class Seal:
     centre: tuple[float, float]
     axes: tuple[float, float]
     ellipse_angle: float
+    checks: tuple[tuple[str, float | None], ...] = ()
+    """For each expected name: how much less likely it is on the rim than what was read
+    (nats, the best of the unrolls; None: the engine cannot tell)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **({"disagreement": dict(self.checks)} if self.checks else {}),
             "bbox": list(self.bbox),
             "shape": self.shape,
             "owner": self.owner,
@@ -136,25 +142,44 @@ def find_seals(image: np.ndarray) -> list[_Blob]:
     return kept
 
 
+def _contrast(ink: np.ndarray) -> np.ndarray:
+    """Ink stretched so that its strong strokes are black and its faint ones (a dry pad, a
+    photo's glare) still dark: scaled to its 98th percentile, then lifted by a gamma."""
+    strokes = ink[ink > 12]
+    top = float(np.percentile(strokes, 98)) if strokes.size > 100 else float(ink.max())
+    scaled = np.clip(ink.astype(np.float32) / max(top, 20.0), 0.0, 1.0)
+    lifted: np.ndarray = (255 * scaled**0.7).astype(np.uint8)
+    return lifted
+
+
 def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, float, float]:
     """The seal's ink as black on white, straightened to a circle, and its centre/radius."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = blob.bbox
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-    ink = redness(flatten_light(image[y0:y1, x0:x1]))
-    ink = cv2.normalize(ink, None, 0, 255, cv2.NORM_MINMAX)
+    flat = flatten_light(image[y0:y1, x0:x1])
+    ink = _contrast(redness(flat))
+    # black print crossing the seal (盖章 labels, signatures) leaves holes in the red: fill
+    # them from the ink around them, so a character under a stroke of print stays whole
+    printed = (flat.max(axis=2) < 110).astype(np.uint8)
+    if printed.any():
+        printed = cv2.dilate(printed, np.ones((3, 3), np.uint8))
+        ink = cv2.inpaint(ink, printed, 3, cv2.INPAINT_TELEA)
     paper = 255 - ink
     cx, cy = blob.centre[0] - x0, blob.centre[1] - y0
     a, b = blob.axes
-    if min(a, b) / max(a, b) < 0.88:  # oval: stretch the short axis to make a circle
-        angle = blob.angle
-        matrix = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-        paper = cv2.warpAffine(paper, matrix, paper.shape[::-1], borderValue=255)
-        stretch = max(a, b) / min(a, b)
-        short_is_x = a < b
-        fx, fy = (stretch, 1.0) if short_is_x else (1.0, stretch)
-        paper = cv2.resize(paper, None, fx=fx, fy=fy, interpolation=cv2.INTER_CUBIC)
-        cx, cy = cx * fx, cy * fy
+    if min(a, b) / max(a, b) < 0.88:  # oval: map the ellipse onto a circle of its long axis
+        radius = max(a, b) / 2
+        theta = math.radians(blob.angle)  # direction of the axis ``a``
+        axes = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+        stretch = axes @ np.diag([radius / (a / 2), radius / (b / 2)]) @ axes.T
+        side = int(2.2 * radius)
+        offset = np.array([side / 2, side / 2]) - stretch @ np.array([cx, cy])
+        matrix = np.hstack([stretch, offset[:, None]])
+        paper = cv2.warpAffine(
+            paper, matrix, (side, side), flags=cv2.INTER_CUBIC, borderValue=(255,)
+        )
+        cx = cy = side / 2
     return paper, cx, cy
 
 
@@ -214,13 +239,14 @@ def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
     for run in runs:
         belongs = (
             run.upright
-            and abs(run.middle - widest.middle) < 0.3 * widest.height
+            and abs(run.middle - widest.middle) < 0.2 * widest.height
             and run.height > 0.6 * widest.height
         )
         if not belongs:
             chain = None
             continue
-        if chain is not None and run.x0 - chain[1] < 1.2 * run.height and run.x1 - chain[0] <= turn:
+        gap = run.x0 - chain[1] if chain is not None else 0.0
+        if chain is not None and gap < 2.5 * run.height and run.x1 - chain[0] <= turn:
             chain = (chain[0], run.x1)
         else:
             chain = (run.x0, run.x1)
@@ -229,7 +255,9 @@ def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
     return best
 
 
-def read_seal(image: np.ndarray, blob: _Blob, engine: OcrEngine) -> Seal:
+def read_seal(
+    image: np.ndarray, blob: _Blob, engine: OcrEngine, expect: tuple[str, ...] = ()
+) -> Seal:
     paper, cx, cy = _ink_image(image, blob)
     radius = max(blob.axes) / 2
     turn = max(360, int(2 * math.pi * radius))
@@ -250,21 +278,134 @@ def read_seal(image: np.ndarray, blob: _Blob, engine: OcrEngine) -> Seal:
     runs = _runs(engine, twice)
     span = _name_span(runs, turn)
     text, score, inscription, code = "", 0.0, "", ""
+    checks: tuple[tuple[str, float | None], ...] = tuple((name, None) for name in expect)
     if span is not None:
         x0, x1 = span
         pad = int(0.01 * turn)
-        name_strip = twice[:, max(0, int(x0) - pad) : int(x1) + pad]
-        ((text, score),) = engine.recognize([_as_rgb(name_strip)])
+        rows = _name_rows(runs, span, twice.shape[0])
+        name_strip = twice[rows[0] : rows[1], max(0, int(x0) - pad) : int(x1) + pad]
+        # read character by character, each turned upright on its own (see _rigid_unroll)
+        width = polar.shape[1]
+        outer, inner = ((width - 1 - r) / width * 1.02 * radius for r in rows)
+        pitch = max(r.height for r in runs if r.upright) / 1.5  # det boxes are padded
+        start = max(0, int(x0) - pad)
+
+        def rigid(cuts: list[float]) -> np.ndarray:
+            angles = [2 * math.pi * (start + c) / turn for c in cuts]
+            return _as_rgb(_rigid_unroll(paper, (cx, cy), angles, (outer, inner), zoom))
+
+        evenly = [*np.arange(0, name_strip.shape[1], 0.9 * pitch).tolist(), name_strip.shape[1]]
+        crops = [rigid(_character_cuts(name_strip, pitch)), _as_rgb(name_strip)]
+        reads = engine.recognize(crops)
+        if _fold(reads[0][0]) != _fold(reads[1][0]):  # they disagree: a third to decide
+            crops.append(rigid(evenly))
+            reads += engine.recognize(crops[2:])
+        text, score = _vote(reads)
+        checks = tuple((name, _best_fit(engine, crops, name)) for name in expect)
         middle = ((x0 + x1) / 2 % turn) * 360 / turn
         code = _read_code(twice, runs, engine)
         inscription = _read_inscription(paper, cx, cy, radius, middle, engine)
     text = _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
-    owner = "authority" if AUTHORITY.search(text) else "company"
+    owner = "authority" if is_authority(text) else "company"
     a, b = blob.axes
     shape = "round" if min(a, b) / max(a, b) >= 0.88 else "oval"
     return Seal(
-        blob.bbox, shape, owner, text, inscription, code, score, blob.centre, blob.axes, blob.angle
+        blob.bbox,
+        shape,
+        owner,
+        text,
+        inscription,
+        code,
+        score,
+        blob.centre,
+        blob.axes,
+        blob.angle,
+        checks,
     )
+
+
+def _best_fit(engine: OcrEngine, crops: list[np.ndarray], name: str) -> float | None:
+    """How well the best of the unrolled rims fits ``name`` (see OcrEngine.disagreement)."""
+    fits = [engine.disagreement(crop, name) for crop in crops]
+    known = [f for f in fits if f is not None]
+    return round(min(known), 2) if known else None
+
+
+def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
+    """The text that most reads agree on (white space aside); without a majority, the most
+    confident read. Each unroll fails differently: cut between characters, a bracket can
+    throw the cuts; cut in even tiles, a character can fall apart; bent, its top shrinks."""
+    texts = Counter(_fold(t) for t, _ in reads if t.strip())
+    if texts:
+        text, votes = texts.most_common(1)[0]
+        if votes >= 2:
+            return text, max(sc for t, sc in reads if _fold(t) == text)
+    return max(reads, key=lambda r: r[1])
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _rigid_unroll(
+    paper: np.ndarray,
+    centre: tuple[float, float],
+    cuts: list[float],
+    radii: tuple[float, float],
+    zoom: float,
+) -> np.ndarray:
+    """The ring between ``radii`` (outer, inner) laid out straight, one character at a time
+    (``cuts``: the angles, in radians, between characters), each character turned rigidly
+    rather than bent. A polar unroll squeezes every character's top (its outer edge) by the
+    ratio of the radii, and 同 came out as 局."""
+    cx, cy = centre
+    outer, inner = radii
+    middle = (outer + inner) / 2
+    height = max(8, int((outer - inner) * zoom))
+    depth = outer - np.arange(height, dtype=np.float32)[:, None] / zoom
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
+        width = max(2, int((end - start) * middle * zoom))
+        theta = (start + end) / 2
+        along = (np.arange(width, dtype=np.float32) - width / 2) / zoom
+        cos, sin = math.cos(theta), math.sin(theta)
+        map_x = (cx + depth * cos - along[None, :] * sin).astype(np.float32)
+        map_y = (cy + depth * sin + along[None, :] * cos).astype(np.float32)
+        pieces.append(cv2.remap(paper, map_x, map_y, cv2.INTER_CUBIC, borderValue=(255,)))
+    return np.hstack(pieces)
+
+
+def _character_cuts(strip: np.ndarray, pitch: float) -> list[float]:
+    """Columns between characters in a name strip: the emptiest column about one pitch
+    after the last cut."""
+    ink = (255 - strip.astype(np.float32)).sum(axis=0)
+    ink = np.convolve(ink, np.ones(max(1, int(pitch / 8))) / max(1, int(pitch / 8)), "same")
+    cuts = [0.0]
+    while cuts[-1] + 1.5 * pitch < strip.shape[1]:
+        lo, hi = int(cuts[-1] + 0.6 * pitch), int(cuts[-1] + 1.3 * pitch)
+        cuts.append(float(lo + int(np.argmin(ink[lo:hi]))))
+    cuts.append(float(strip.shape[1]))
+    return cuts
+
+
+def _name_rows(runs: list[_Run], span: tuple[float, float], height: int) -> tuple[int, int]:
+    """The strip's rows that hold the name (its runs' band and a margin), so that the name
+    fills the recogniser's 48 px instead of sharing them with the rim line and the code."""
+    inside = [r for r in runs if r.upright and r.x0 >= span[0] - 1 and r.x1 <= span[1] + 1]
+    if not inside:
+        return 0, height
+    tall = max(r.height for r in inside)
+    middle = float(np.median([r.middle for r in inside]))
+    return max(0, int(middle - 0.75 * tall)), min(height, int(middle + 0.75 * tall) + 1)
+
+
+COMPANY_WORDS = re.compile(r"(有限|股份|公司|集团|合作社|事务所|GmbH|Ltd|SAS|Inc)")
+
+
+def is_authority(name: str) -> bool:
+    """A seal of a government body (…市场监督管理局), not a company's: a name with a
+    company's legal form in it stays a company's, even with 局 misread into it."""
+    return not COMPANY_WORDS.search(name) and bool(AUTHORITY.search(name))
 
 
 _NAME_END = re.compile(
@@ -325,5 +466,8 @@ def _as_rgb(grey: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(cv2.cvtColor(np.ascontiguousarray(grey), cv2.COLOR_GRAY2RGB))
 
 
-def detect_and_read(image: np.ndarray, engine: OcrEngine) -> list[Seal]:
-    return [read_seal(image, blob, engine) for blob in find_seals(image)]
+def detect_and_read(
+    image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = ()
+) -> list[Seal]:
+    """Every seal on the page, read; ``expect``: names to weigh each rim against."""
+    return [read_seal(image, blob, engine, expect) for blob in find_seals(image)]

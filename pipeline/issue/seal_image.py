@@ -99,12 +99,13 @@ class _Drawing:
         at: tuple[float, float],
         face: Face | None = None,
     ) -> None:
-        """Paste ``char`` scaled into ``width`` × ``height``, its top pointing along ``up``."""
+        """Paste ``char``'s em square scaled into ``width`` × ``height``, its top pointing
+        along ``up``. The em square, not the ink's bounds: stretched to a cell, a bracket's
+        thin stroke became a fat one over its neighbour, and 一 a solid bar."""
         size = max(4, round(height))
         letter = font(face or self.design.face, size)
-        left, top, right, bottom = letter.getbbox(char)
-        tile = Image.new("L", (max(1, round(right - left)), max(1, round(bottom - top))), 0)
-        ImageDraw.Draw(tile).text((-left, -top), char, font=letter, fill=255)
+        tile = Image.new("L", (size, size), 0)
+        ImageDraw.Draw(tile).text((size / 2, size / 2), char, font=letter, fill=255, anchor="mm")
         target = (max(1, round(width)), max(1, round(height * 0.92)))
         tile = tile.resize(target, Image.Resampling.BILINEAR)
         tile = tile.rotate(-(math.degrees(up) + 90), resample=Image.Resampling.BICUBIC, expand=True)
