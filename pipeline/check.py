@@ -1,19 +1,31 @@
 """``sealdesk check``: intake, extraction and validation of one application, in one go.
 
-Validation is not built yet. Until it is, the report lists the documents extraction found
-(kinds, fields, seals), every broken file and page is a finding, and a ``check_incomplete``
+Every broken file and page is a finding; the documents read are validated against the
+record (``pipeline.validate.rules``). When extraction did not run, a ``check_incomplete``
 warning keeps the verdict from ever being ``clear``: a report must never say "nothing to
 look at" about checks that did not run.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from pipeline.records.intake import REJECTED_FILE, FileOutcome, IntakeResult
 from pipeline.validate.report import CheckReport, Code, DocumentEntry, Finding, Severity
+from pipeline.validate.rules import validate
 
 
-def build_report(intake: IntakeResult, extracted: list[DocumentEntry] | None = None) -> CheckReport:
+def build_report(
+    intake: IntakeResult,
+    extracted: list[DocumentEntry] | None = None,
+    record: dict[str, Any] | None = None,
+    today: date | None = None,
+) -> CheckReport:
     """The report for the application's current round.
+
+    ``record``: the application record the documents are validated against; without it
+    (or without ``extracted``), validation cannot run and the report says so.
 
     ``extracted``: the documents extraction found; without them, each readable file is
     listed as one document of kind ``other``. Files refused in an earlier round were sent
@@ -36,12 +48,15 @@ def build_report(intake: IntakeResult, extracted: list[DocumentEntry] | None = N
     for outcome in intake.files:
         earlier = outcome.round < intake.round
         findings.extend(_file_findings(outcome, first_document.get(outcome.name), earlier))
+    if extracted is not None and record is not None:
+        findings.extend(validate(record, documents, today or date.today()))
+        return CheckReport(intake.application_id, tuple(findings), tuple(documents))
     missing = ["validate"] if extracted is not None else ["extract", "validate"]
     findings.append(
         Finding(
             Code.CHECK_INCOMPLETE,
             Severity.WARNING,
-            "材料尚未自动核对（校验功能未启用）：请人工逐项核对名称、公章、信用代码与证件。"
+            "材料尚未自动核对：请人工逐项核对名称、公章、信用代码与证件。"
             " Validation did not run: check every document by eye.",
             evidence={"missing_stages": missing},
         )

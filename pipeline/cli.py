@@ -150,13 +150,13 @@ def check(
     Without --save this is a dry run in a throwaway workspace: nothing is recorded.
     """
     record = load_record(application)
-    del today  # accepted per the contract; the expiry rules that use it come with validation
+    day = today.date() if today is not None else None
     with _check_workspace(ctx.settings, save) as workspace:
         result = intake_application(workspace, record, list(files), ctx.actor)
         if save:
-            report = check_and_save(workspace, result, ctx.actor)
+            report = check_and_save(workspace, result, ctx.actor, day)
         else:
-            report = check_intake(workspace, result)
+            report = check_intake(workspace, result, record.data, day)
     if as_json:
         click.echo(report.dumps())
     else:

@@ -91,18 +91,29 @@ def test_check_json_is_the_contract(tmp_path: Path) -> None:
     assert not (tmp_path / "sealdesk.db").exists()  # a dry run records nothing
 
 
-def test_check_never_says_clear_while_checks_are_missing(tmp_path: Path) -> None:
-    report = json.loads(
-        run(tmp_path, "check", str(SAMPLE_RECORD), *samples(*GOOD), "--json").stdout
+def test_check_validates_the_documents_against_the_record(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "check", str(SAMPLE_RECORD), *samples(*GOOD), "--today", "2026-11-21", "--json"
     )
-    codes = [f["code"] for f in report["findings"]]
-    assert codes == ["check_incomplete"] and report["verdict"] == "flagged"
+    report = json.loads(result.stdout)
+    found = {(f["code"], f["severity"], f["document"]) for f in report["findings"]}
+    kinds = [d["kind"] for d in report["documents"]]
+    form, card = kinds.index("application_form"), kinds.index("id_card_copy")
+    # the sample form is a black-and-white copy: its grey seal is not taken for a red one
+    assert ("seal_missing", "error", form) in found
+    # the sample ID card copy shows the front only
+    assert ("document_missing", "warning", card) in found
+    assert not any(code == "check_incomplete" for code, _, _ in found)
+    # the licence's name, code and seal agree with the record: nothing raised about them
+    licence = kinds.index("business_licence")
+    assert not [f for f in report["findings"] if f["document"] == licence]
+    assert report["verdict"] == "flagged"
 
 
 def test_check_save_records_the_check(tmp_path: Path) -> None:
     result = run(tmp_path, "check", "--save", str(SAMPLE_RECORD), *samples("licence.jpg"))
     assert result.returncode == 0, result.stderr
-    assert "flagged" in result.stdout and "check_incomplete" in result.stdout
+    assert "flagged" in result.stdout and "document_missing" in result.stdout
     assert "checked" in run(tmp_path, "list").stdout
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -15,8 +17,11 @@ from pipeline.validate.report import CheckReport, DocumentEntry
 from pipeline.workspace import Workspace
 
 
-def extract_stored(workspace: Workspace, files: tuple[FileOutcome, ...]) -> list[DocumentEntry]:
-    """Read the documents in the stored copies of the readable files, under their names."""
+def extract_stored(
+    workspace: Workspace, files: tuple[FileOutcome, ...], expect: tuple[str, ...] = ()
+) -> list[DocumentEntry]:
+    """Read the documents in the stored copies of the readable files, under their names;
+    ``expect``: names the seals and name lines are weighed against."""
     from pipeline.extract.documents import extract_documents
 
     readable = [
@@ -26,25 +31,46 @@ def extract_stored(workspace: Workspace, files: tuple[FileOutcome, ...]) -> list
     ]
     settings = workspace.settings
     documents, _ = extract_documents(
-        readable, settings.limits, settings.extract.engine, settings.extract.workers
+        readable, settings.limits, settings.extract.engine, settings.extract.workers, expect
     )
     return documents
 
 
-def check_intake(workspace: Workspace, intake: IntakeResult, extract: bool = True) -> CheckReport:
+def _expected_names(record: dict[str, Any]) -> tuple[str, ...]:
+    return (str(record["company"]["name"]),)
+
+
+def check_intake(
+    workspace: Workspace,
+    intake: IntakeResult,
+    record: dict[str, Any],
+    today: date | None = None,
+    extract: bool = True,
+) -> CheckReport:
     """The report for the files of this intake (a dry run's whole world)."""
-    documents = extract_stored(workspace, intake.files) if extract else None
-    return build_report(intake, documents)
+    if not extract:
+        return build_report(intake)
+    documents = extract_stored(workspace, intake.files, _expected_names(record))
+    return build_report(intake, documents, record, today)
 
 
 def check_and_save(
-    workspace: Workspace, intake: IntakeResult, actor: str, extract: bool = True
+    workspace: Workspace,
+    intake: IntakeResult,
+    actor: str,
+    today: date | None = None,
+    extract: bool = True,
 ) -> CheckReport:
-    """The report over every file the application has (all rounds), saved with it."""
+    """The report over every file the application has (all rounds), validated against the
+    stored record and saved with it."""
     with workspace.session() as session:
         everything = replace(intake, files=application_files(session, intake.application_id))
-    documents = extract_stored(workspace, everything.files) if extract else None
-    report = build_report(everything, documents)
+        record = dict(session.get_one(Application, intake.application_id).record)
+    if extract:
+        documents = extract_stored(workspace, everything.files, _expected_names(record))
+        report = build_report(everything, documents, record, today)
+    else:
+        report = build_report(everything)
     with workspace.session() as session:
         save_report(session, report, actor)
     return report

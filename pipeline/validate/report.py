@@ -36,6 +36,16 @@ class Code(StrEnum):
     PAYER_MISMATCH = "payer_mismatch"
     CHECK_INCOMPLETE = "check_incomplete"
     """Added to the contract: some checks did not run, so a person must do them by eye."""
+    ID_NUMBER_MISMATCH = "id_number_mismatch"
+    """Added: an ID card's number differs from the one the record gives for that person."""
+    PAYMENT_MISSING = "payment_missing"
+    """Added: finance has recorded no remittance for the application yet."""
+    PAYMENT_AMOUNT_MISMATCH = "payment_amount_mismatch"
+    """Added: the amount received differs from the order's fee."""
+    APPLICATION_ID_MISMATCH = "application_id_mismatch"
+    """Added: the form's printed or QR application id is another application's."""
+    SIGNATURE_MISSING = "signature_missing"
+    """Added: no signature where the form must be signed."""
 
 
 @dataclass(frozen=True, slots=True)

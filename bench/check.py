@@ -1,0 +1,204 @@
+"""The whole check (extraction and validation) on a generated corpus the tests do not use.
+
+    .venv/bin/python -m bench.check --n 300 [--seed 5151] [--workers 2] [--timed 5]
+
+Scored against the generator's ground truth: defective packets judged ``clear`` (must be
+0: a mismatched seal must never pass unseen), clean packets flagged (with the finding
+that flagged each, and why), for each defect kind the share of its packets in which the
+expected code was raised, and a confusion table. Speed: the median wall time of
+``sealdesk check`` (a fresh process: intake, extraction, validation) on typical 4-page
+packets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import IngestLimits
+from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
+from pipeline.validate.report import Finding, Severity
+from pipeline.validate.rules import validate
+
+REPO = Path(__file__).resolve().parents[1]
+ATTENTION = (Severity.ERROR, Severity.WARNING)
+
+
+def corpus_dir(root: Path, n: int, seed: int) -> Path:
+    corpus = root / f"seed{seed}-n{n}"
+    if not (corpus / "manifest.json").is_file():
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "fixtures.corpus", "--n", str(n), "--seed", str(seed)),
+                *("--out", str(corpus), "--jobs", "2"),
+            ],
+            check=True,
+            cwd=REPO,
+        )
+    return corpus
+
+
+def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
+    """Every packet checked: its truth, and the findings the check raised."""
+    packets = sorted(p for p in corpus.iterdir() if (p / "truth.json").is_file())
+    files: list[tuple[str, Path]] = []
+    expect: dict[str, tuple[str, ...]] = {}
+    records = {}
+    for packet in packets:
+        record = json.loads((packet / "application.json").read_text(encoding="utf-8"))
+        records[packet.name] = record
+        for path in sorted(packet.iterdir()):
+            if path.name in ("application.json", "truth.json"):
+                continue
+            key = f"{packet.name}/{path.name}"
+            files.append((key, path))
+            expect[key] = (record["company"]["name"],)
+    started = time.perf_counter()
+    refs, problems = extract_paths(files, IngestLimits(), "rapidocr", workers, expect)
+    took = time.perf_counter() - started
+    print(f"read {len(refs)} pages of {len(packets)} packets in {took:.0f} s", file=sys.stderr)
+    by_packet: dict[str, list[PageRef]] = defaultdict(list)
+    for ref in refs:
+        by_packet[ref.source.split("/", 1)[0]].append(ref)
+    results = []
+    for packet in packets:
+        truth = json.loads((packet / "truth.json").read_text(encoding="utf-8"))
+        documents = [document_entry(g) for g in group_documents(by_packet[packet.name])]
+        findings = validate(records[packet.name], documents, date.fromisoformat(truth["today"]))
+        broken = [
+            (name, problem) for name, problem in problems.items() if name.startswith(packet.name)
+        ]
+        results.append(
+            {"packet": packet.name, "truth": truth, "findings": findings, "broken": broken}
+        )
+    return results
+
+
+def score(results: list[dict[str, Any]]) -> dict[str, Any]:
+    defective_clear, clean_flagged = [], []
+    raised: dict[str, Counter[str]] = defaultdict(Counter)
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    for result in results:
+        defect = result["truth"]["defect"]
+        attention = [f for f in result["findings"] if f.severity in ATTENTION]
+        flagged = bool(attention or result["broken"])
+        kind = defect["kind"] if defect else "none"
+        totals[kind] += 1
+        for code in {f.code.value for f in attention}:
+            raised[kind][code] += 1
+        if defect:
+            if not flagged:
+                defective_clear.append(result["packet"])
+            if set(defect["codes"]) & {f.code.value for f in attention}:
+                hits[kind] += 1
+        elif flagged:
+            clean_flagged.append((result["packet"], attention, result["broken"]))
+    clean = totals["none"]
+    return {
+        "packets": len(results),
+        "defective": len(results) - clean,
+        "defective_judged_clear": defective_clear,
+        "clean": clean,
+        "clean_flagged": clean_flagged,
+        "expected_code_rate": {k: hits[k] / totals[k] for k in sorted(totals) if k != "none"},
+        "of": dict(totals),
+        "confusion": {k: dict(v) for k, v in raised.items()},
+    }
+
+
+def _describe(finding: Finding) -> str:
+    evidence = finding.evidence
+    detail = ", ".join(
+        f"{k}={evidence[k]}"
+        for k in ("expected", "found", "disagreement", "confidence")
+        if evidence.get(k) is not None
+    )
+    return f"{finding.severity.value} {finding.code.value}: {finding.message} [{detail}]"
+
+
+def time_cli(corpus: Path, count: int) -> list[float]:
+    """Wall seconds of ``sealdesk check`` on ``count`` packets of exactly four pages."""
+    seconds = []
+    sealdesk = str(Path(sys.executable).parent / "sealdesk")
+    for packet in sorted(p for p in corpus.iterdir() if (p / "truth.json").is_file()):
+        truth = json.loads((packet / "truth.json").read_text(encoding="utf-8"))
+        if sum(len(f["pages"]) for f in truth["files"]) != 4 or len(seconds) >= count:
+            continue
+        files = [str(packet / f["name"]) for f in truth["files"]]
+        started = time.perf_counter()
+        subprocess.run(
+            [sealdesk, "check", str(packet / "application.json"), *files, "--json"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.check", description=__doc__)
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=5151, help="corpus seed (tests use others)")
+    parser.add_argument("--corpus", type=Path, default=Path("/tmp/sealdesk-bench-corpus"))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timed", type=int, default=5, help="4-page packets to time")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    corpus = corpus_dir(args.corpus, args.n, args.seed)
+    figures = score(check_corpus(corpus, args.workers))
+    defective, clean = figures["defective"], figures["clean"]
+    print(f"\npackets {figures['packets']}: {defective} defective, {clean} clean")
+    print(f"defective judged clear: {len(figures['defective_judged_clear'])} (target 0)")
+    for name in figures["defective_judged_clear"]:
+        print(f"  {name}")
+    rate = len(figures["clean_flagged"]) / max(1, figures["clean"])
+    print(f"clean flagged: {len(figures['clean_flagged'])} = {rate:.1%} (target ≤ 5%)")
+    for name, findings, broken in figures["clean_flagged"]:
+        print(f"  {name}:")
+        for finding in findings:
+            print(f"    {_describe(finding)}")
+        for file, problem in broken:
+            print(f"    broken file {file}: {problem}")
+    print(f"\n{'defect':<24}{'packets':>8}{'expected code':>15}")
+    for kind, share in figures["expected_code_rate"].items():
+        mark = "" if share >= 0.98 else "  BELOW"
+        print(f"{kind:<24}{figures['of'][kind]:>8}{share:>15.3f}{mark}")
+    codes = sorted({c for row in figures["confusion"].values() for c in row})
+    print("\nconfusion (packets of each defect kind in which each code was raised):")
+    print(f"{'':<24}" + "".join(f"{c[:14]:>15}" for c in codes))
+    for kind in sorted(figures["confusion"]):
+        row = figures["confusion"][kind]
+        print(f"{kind:<24}" + "".join(f"{row.get(c, 0):>15}" for c in codes))
+    seconds = time_cli(corpus, args.timed) if args.timed else []
+    if seconds:
+        print(
+            f"\nsealdesk check on a 4-page packet (fresh process): median "
+            f"{statistics.median(seconds):.1f} s over {len(seconds)}"
+        )
+    if args.json:
+        out = {
+            **{k: v for k, v in figures.items() if k != "clean_flagged"},
+            "clean_flagged": [
+                {"packet": n, "findings": [_describe(f) for f in fs], "broken": b}
+                for n, fs, b in figures["clean_flagged"]
+            ],
+            "check_seconds_median": statistics.median(seconds) if seconds else None,
+        }
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    sys.exit(main())

@@ -1,0 +1,601 @@
+"""The checks the seeds demand, from an application record and the documents read from
+its files. Each rule looks at one thing and says what it saw as findings with evidence;
+:func:`validate` runs them all. No OCR here: the documents come in already read.
+
+Severity: ``error`` for a confident difference (the application cannot be approved as it
+stands), ``warning`` whenever the machine is not sure (a person must look), ``info`` for
+what was noticed and settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from stdnum.cn import ric, uscc
+
+from pipeline.validate.names import Judgement, fold, judge, same
+from pipeline.validate.report import Code, DocumentEntry, Finding, Severity
+
+FEE_PER_KEY_CNY = 1000
+"""The first year's fee for one key (the seeds: 1000 元/年)."""
+STAMPED_KINDS = (
+    "application_form",
+    "confirmation_letter",
+    "business_licence",
+    "org_code_certificate",
+    "id_card_copy",
+    "authorization_letter",
+)
+"""Copies the seeds say must bear the company seal (a foreign registration proof may be
+signed by the legal representative instead, so it is not held to a seal)."""
+NAMED_KINDS = {
+    "application_form": "company_name",
+    "business_licence": "company_name",
+    "confirmation_letter": "company_name",
+    "org_code_certificate": "company_name",
+    "foreign_registration": "company_name",
+    "authorization_letter": "principal",
+}
+"""Where each kind of document names the company."""
+KIND_NAMES = {
+    "application_form": "申请表",
+    "confirmation_letter": "确认函",
+    "business_licence": "营业执照",
+    "org_code_certificate": "组织机构代码证",
+    "id_card_copy": "身份证复印件",
+    "authorization_letter": "授权委托书",
+    "foreign_registration": "境外注册证明",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the rules look at: the record, the documents read, and the day."""
+
+    record: dict[str, Any]
+    documents: tuple[DocumentEntry, ...]
+    today: date
+
+    @property
+    def company(self) -> str:
+        return str(self.record["company"]["name"])
+
+    @property
+    def foreign(self) -> bool:
+        return bool(self.record["company"].get("foreign"))
+
+    @property
+    def agent(self) -> dict[str, Any] | None:
+        agent = self.record.get("agent")
+        return agent if isinstance(agent, dict) else None
+
+    def of_kind(self, kind: str) -> Iterator[tuple[int, DocumentEntry]]:
+        return ((i, d) for i, d in enumerate(self.documents) if d.kind == kind)
+
+
+Rule = Callable[[Case], Iterator[Finding]]
+
+
+def _note(document: DocumentEntry, name: str) -> dict[str, Any]:
+    note = document.field_notes.get(name)
+    return note if isinstance(note, dict) else {}
+
+
+def _where(document: DocumentEntry) -> str:
+    return (
+        f"{KIND_NAMES.get(document.kind, document.kind)}（{document.source} 第 {document.page} 页）"
+    )
+
+
+def _finding(
+    code: Code,
+    severity: Severity,
+    message: str,
+    index: int | None,
+    document: DocumentEntry | None,
+    **evidence: Any,
+) -> Finding:
+    return Finding(
+        code,
+        severity,
+        message,
+        document=index,
+        page=document.page if document is not None else None,
+        evidence=evidence,
+    )
+
+
+# --- documents present ---------------------------------------------------------------
+
+
+def required_kinds(case: Case) -> list[str]:
+    """The documents this application needs (the seeds' lists, by scheme, case and agent)."""
+    kinds = ["application_form"]
+    if case.record.get("scheme") == "mofcom":
+        kinds.append("confirmation_letter")
+    kinds.append("foreign_registration" if case.foreign else "business_licence")
+    kinds.append("id_card_copy")
+    if case.agent is not None:
+        kinds.append("authorization_letter")
+    return kinds
+
+
+def documents_present(case: Case) -> Iterator[Finding]:
+    found = {d.kind for d in case.documents}
+    for kind in required_kinds(case):
+        if kind not in found:
+            yield _finding(
+                Code.DOCUMENT_MISSING,
+                Severity.ERROR,
+                f"缺少{KIND_NAMES[kind]}。请申请人补交。",
+                None,
+                None,
+                kind=kind,
+            )
+    if case.agent is not None and "id_card_copy" in found:
+        names = [d.fields.get("name") for _, d in case.of_kind("id_card_copy")]
+        if not any(n and same(n, case.agent["name"]) for n in names):
+            yield _finding(
+                Code.DOCUMENT_MISSING,
+                Severity.ERROR,
+                f"缺少经办人（代理人）{case.agent['name']}的身份证复印件。",
+                None,
+                None,
+                kind="id_card_copy",
+                person="agent",
+                expected=case.agent["name"],
+                found=[n for n in names if n],
+            )
+
+
+# --- names and seals -----------------------------------------------------------------
+
+
+def _judge_field(case: Case, document: DocumentEntry, field: str) -> Judgement:
+    note = _note(document, field)
+    fits = note.get("disagreement") or {}
+    return judge(
+        case.company,
+        document.fields.get(field),
+        note.get("confidence"),
+        fits.get(case.company) if isinstance(fits, dict) else None,
+    )
+
+
+def company_names(case: Case) -> Iterator[Finding]:
+    for index, document in enumerate(case.documents):
+        field = NAMED_KINDS.get(document.kind)
+        if field is None:
+            continue
+        verdict = _judge_field(case, document, field)
+        yield from _name_findings(
+            Code.NAME_MISMATCH, verdict, case.company, index, document, field, "单位名称"
+        )
+
+
+def _name_findings(
+    code: Code,
+    verdict: Judgement,
+    expected: str,
+    index: int,
+    document: DocumentEntry,
+    field: str,
+    what: str,
+    bbox: list[int] | None = None,
+) -> Iterator[Finding]:
+    place = _where(document)
+    box = bbox if bbox is not None else _note(document, field).get("bbox")
+    evidence = {"expected": expected, **verdict.evidence, "field": field, "bbox": box}
+    if verdict.outcome == "differs":
+        yield _finding(
+            code,
+            Severity.ERROR,
+            f"{place}上的{what}“{verdict.found}”与申请单位名称“{expected}”不一致",
+            index,
+            document,
+            **evidence,
+        )
+    elif verdict.outcome == "unsure":
+        read = f"读作“{verdict.found}”" if verdict.found else "未能读出"
+        yield _finding(
+            code,
+            Severity.WARNING,
+            f"{place}上的{what}{read}，无法确认与“{expected}”一致：请人工核对。",
+            index,
+            document,
+            **evidence,
+        )
+    elif verdict.outcome == "fits":
+        yield _finding(
+            code,
+            Severity.INFO,
+            f"{place}上的{what}识别为“{verdict.found}”，但图像与“{expected}”相符（个别字迹不清）。",
+            index,
+            document,
+            **evidence,
+        )
+
+
+def seals(case: Case) -> Iterator[Finding]:
+    for index, document in enumerate(case.documents):
+        company_seals = [s for s in document.seals if s.get("owner") == "company"]
+        if document.kind in STAMPED_KINDS and not company_seals:
+            authority = [s for s in document.seals if s.get("owner") == "authority"]
+            also = "（仅有登记机关印章，不是单位公章）" if authority else ""
+            yield _finding(
+                Code.SEAL_MISSING,
+                Severity.ERROR,
+                f"{_where(document)}上未检出单位公章（红色印章）{also}。"
+                "黑白复印件上的印章无法按颜色识别：请人工核对，或请申请人提供彩色扫描件。",
+                index,
+                document,
+                kind=document.kind,
+                seals=[s.get("text") for s in document.seals],
+            )
+        for seal in company_seals:
+            fits = seal.get("disagreement") or {}
+            verdict = judge(
+                case.company,
+                seal.get("text") or None,
+                seal.get("confidence"),
+                fits.get(case.company) if isinstance(fits, dict) else None,
+            )
+            yield from _name_findings(
+                Code.SEAL_NAME_MISMATCH,
+                verdict,
+                case.company,
+                index,
+                document,
+                "seal",
+                "公章印文",
+                bbox=seal.get("bbox"),
+            )
+
+
+# --- codes ---------------------------------------------------------------------------
+
+
+def _code_findings(
+    case: Case, index: int, document: DocumentEntry, field: str, expected: str | None
+) -> Iterator[Finding]:
+    value = document.fields.get(field)
+    note = _note(document, field)
+    place = _where(document)
+    unsure = bool(note.get("guessed")) or (note.get("confidence") or 1.0) < 0.9
+    evidence = {
+        "expected": expected,
+        "found": value,
+        "read": note.get("read", value),
+        "corrections": note.get("corrections", []),
+        "confidence": note.get("confidence"),
+        "bbox": note.get("bbox"),
+    }
+    if value is None:
+        if document.kind == "business_licence" and any(
+            True for _ in case.of_kind("org_code_certificate")
+        ):
+            return  # old-style licence: the organisation code certificate carries the code
+        yield _finding(
+            Code.USCC_MISMATCH,
+            Severity.WARNING,
+            f"{place}上未读到统一社会信用代码：若为旧版执照，须附组织机构代码证；"
+            "否则请人工核对执照上的代码。",
+            index,
+            document,
+            **evidence,
+        )
+        return
+    if not uscc.is_valid(str(value)):
+        yield _finding(
+            Code.USCC_INVALID,
+            Severity.WARNING if unsure else Severity.ERROR,
+            f"{place}上的统一社会信用代码“{value}”校验位不正确（GB 32100-2015）。",
+            index,
+            document,
+            **evidence,
+        )
+    if expected is not None and str(value) != expected:
+        yield _finding(
+            Code.USCC_MISMATCH,
+            Severity.WARNING if unsure else Severity.ERROR,
+            f"{place}上的统一社会信用代码“{value}”与申请填写的“{expected}”不一致。",
+            index,
+            document,
+            **evidence,
+        )
+
+
+def credit_codes(case: Case) -> Iterator[Finding]:
+    if case.foreign:
+        return
+    typed = str(case.record["company"].get("uscc", "")).strip().upper()
+    typed_valid = uscc.is_valid(typed)
+    if not typed_valid:
+        yield _finding(
+            Code.USCC_INVALID,
+            Severity.ERROR,
+            f"申请填写的统一社会信用代码“{typed}”不符合 GB 32100-2015（格式或校验位）。",
+            None,
+            None,
+            source="application",
+            found=typed,
+        )
+    for kind in ("business_licence", "application_form", "confirmation_letter"):
+        for index, document in case.of_kind(kind):
+            if kind != "business_licence" and "uscc" not in document.fields:
+                continue  # forms print it only sometimes
+            yield from _code_findings(case, index, document, "uscc", typed)
+    for index, document in case.of_kind("org_code_certificate"):
+        code = str(document.fields.get("org_code", "")).replace("-", "")
+        expected = typed[8:17] if len(typed) == 18 else None
+        if expected and code != expected:
+            yield _finding(
+                Code.USCC_MISMATCH,
+                Severity.ERROR if code else Severity.WARNING,
+                f"{_where(document)}上的组织机构代码“{code or '未读出'}”与统一社会信用代码"
+                f"第 9–17 位“{expected}”不一致。",
+                index,
+                document,
+                expected=expected,
+                found=code or None,
+                bbox=_note(document, "org_code").get("bbox"),
+            )
+
+
+# --- people --------------------------------------------------------------------------
+
+
+def _person_for(case: Case, document: DocumentEntry) -> tuple[str, dict[str, Any]]:
+    """Whose card this is: the agent's when it names the agent, else the contact's."""
+    name = document.fields.get("name")
+    agent = case.agent
+    if agent is not None and name and same(name, agent["name"]):
+        return "agent", agent
+    number = document.fields.get("id_number")
+    if agent is not None and number and number == agent.get("id_number"):
+        return "agent", agent
+    return "contact", case.record["contact"]
+
+
+def id_cards(case: Case) -> Iterator[Finding]:
+    for index, document in case.of_kind("id_card_copy"):
+        role, person = _person_for(case, document)
+        who = "联系人" if role == "contact" else "代理人"
+        place = _where(document)
+        fields = document.fields
+        number, name = fields.get("id_number"), fields.get("name")
+        note = _note(document, "id_number")
+        if number is not None and not ric.is_valid(str(number)):
+            yield _finding(
+                Code.ID_NUMBER_INVALID,
+                Severity.WARNING if note.get("guessed") else Severity.ERROR,
+                f"{place}上的公民身份号码不符合 GB 11643-1999（校验码或出生日期）。",
+                index,
+                document,
+                found=_mask(number),
+                bbox=note.get("bbox"),
+            )
+        expected_number = person.get("id_number")
+        if number is not None and expected_number and str(number) != str(expected_number):
+            yield _finding(
+                Code.ID_NUMBER_MISMATCH,
+                Severity.WARNING if note.get("guessed") else Severity.ERROR,
+                f"{place}上的公民身份号码与{who}登记的号码不一致。",
+                index,
+                document,
+                expected=_mask(expected_number),
+                found=_mask(number),
+                person=role,
+                bbox=note.get("bbox"),
+            )
+        if name is None or not same(name, person["name"]):
+            confident = name is not None and (_note(document, "name").get("confidence") or 0) >= 0.9
+            said = f"“{name}”" if name else "未能读出"
+            yield _finding(
+                Code.ID_NAME_MISMATCH,
+                Severity.ERROR if confident else Severity.WARNING,
+                f"{place}上的姓名{said}，与{who}“{person['name']}”不一致。",
+                index,
+                document,
+                expected=person["name"],
+                found=name,
+                person=role,
+                bbox=_note(document, "name").get("bbox"),
+            )
+        yield from _id_validity(case, index, document)
+
+
+def _id_validity(case: Case, index: int, document: DocumentEntry) -> Iterator[Finding]:
+    fields = document.fields
+    place = _where(document)
+    front = "id_number" in fields or "name" in fields
+    back = "valid_to" in fields or "issuing_authority" in fields
+    for present, side in ((front, "人像面"), (back, "国徽面")):
+        if not present:
+            yield _finding(
+                Code.DOCUMENT_MISSING,
+                Severity.WARNING,
+                f"{place}上未读到身份证{side}：正反面须齐全，请人工核对。",
+                index,
+                document,
+                kind="id_card_copy",
+                side=side,
+            )
+    valid_to = fields.get("valid_to")
+    if valid_to and valid_to != "长期":
+        try:
+            end = date.fromisoformat(str(valid_to))
+        except ValueError:
+            return
+        if end < case.today:
+            yield _finding(
+                Code.ID_EXPIRED,
+                Severity.ERROR,
+                f"{place}上的身份证有效期至 {end.isoformat()}，"
+                f"在 {case.today.isoformat()} 已过期。",
+                index,
+                document,
+                valid_to=end.isoformat(),
+                today=case.today.isoformat(),
+                bbox=_note(document, "valid_to").get("bbox"),
+            )
+
+
+def _mask(number: Any) -> str:
+    """An ID number with all but its last four characters hidden (reports leave the
+    building; full numbers stay in the record)."""
+    text = str(number)
+    return "*" * max(0, len(text) - 4) + text[-4:]
+
+
+def authorization(case: Case) -> Iterator[Finding]:
+    agent = case.agent
+    if agent is None:
+        return
+    for index, document in case.of_kind("authorization_letter"):
+        name = document.fields.get("agent_name")
+        if name is None or not same(name, agent["name"]):
+            yield _finding(
+                Code.ID_NAME_MISMATCH,
+                Severity.ERROR if name else Severity.WARNING,
+                f"{_where(document)}上的受托人“{name or '未读出'}”"
+                f"与代理人“{agent['name']}”不一致。",
+                index,
+                document,
+                expected=agent["name"],
+                found=name,
+                person="agent",
+                field="agent_name",
+                bbox=_note(document, "agent_name").get("bbox"),
+            )
+        number = document.fields.get("agent_id_number")
+        if number and agent.get("id_number") and number != agent["id_number"]:
+            yield _finding(
+                Code.ID_NUMBER_MISMATCH,
+                Severity.ERROR,
+                f"{_where(document)}上受托人的身份证号码与代理人登记的不一致。",
+                index,
+                document,
+                expected=_mask(agent["id_number"]),
+                found=_mask(number),
+                person="agent",
+            )
+
+
+# --- money and dates -----------------------------------------------------------------
+
+
+def payment(case: Case) -> Iterator[Finding]:
+    paid = case.record.get("payment")
+    if not isinstance(paid, dict):
+        yield _finding(
+            Code.PAYMENT_MISSING,
+            Severity.WARNING,
+            "尚无到账记录：须由单位对公账户汇款后方可审核。",
+            None,
+            None,
+        )
+        return
+    payer = paid.get("payer_name", "")
+    if not same(payer, case.company):
+        yield _finding(
+            Code.PAYER_MISMATCH,
+            Severity.ERROR,
+            f"汇款人“{payer}”不是申请单位“{case.company}”：须由单位本身付款，"
+            "不接受个人或其他单位代付。",
+            None,
+            None,
+            expected=case.company,
+            found=payer,
+        )
+    order = case.record.get("order") or {}
+    keys = int(order.get("keys", 1) or 1)
+    due = order.get("fee_cny", keys * FEE_PER_KEY_CNY)
+    amount = paid.get("amount_cny")
+    if amount is None or float(amount) != float(due):
+        yield _finding(
+            Code.PAYMENT_AMOUNT_MISMATCH,
+            Severity.ERROR,
+            f"到账金额 {amount} 元与订单应付 {due:g} 元"
+            f"（{keys} 个 × {FEE_PER_KEY_CNY} 元/年）不符。",
+            None,
+            None,
+            expected=due,
+            found=amount,
+        )
+
+
+def licence_period(case: Case) -> Iterator[Finding]:
+    for index, document in case.of_kind("business_licence"):
+        period = document.fields.get("operating_period")
+        if not period or "/" not in str(period):
+            continue
+        end = str(period).split("/", 1)[1]
+        if not end or end == "长期":
+            continue
+        try:
+            until = date.fromisoformat(end)
+        except ValueError:
+            continue
+        if until < case.today:
+            yield _finding(
+                Code.LICENCE_EXPIRED,
+                Severity.ERROR,
+                f"{_where(document)}的营业期限至 {until.isoformat()}，已届满。",
+                index,
+                document,
+                operating_period=period,
+                today=case.today.isoformat(),
+                bbox=_note(document, "operating_period").get("bbox"),
+            )
+
+
+def form_details(case: Case) -> Iterator[Finding]:
+    for index, document in case.of_kind("application_form"):
+        printed = document.fields.get("application_id")
+        if printed and printed != case.record["application_id"]:
+            yield _finding(
+                Code.APPLICATION_ID_MISMATCH,
+                Severity.ERROR,
+                f"{_where(document)}的申请编号“{printed}”不是本申请"
+                f"（{case.record['application_id']}）的：可能放错了材料。",
+                index,
+                document,
+                expected=case.record["application_id"],
+                found=printed,
+            )
+        if document.fields.get("signature_present") is False:
+            yield _finding(
+                Code.SIGNATURE_MISSING,
+                Severity.WARNING,
+                f"{_where(document)}上经办人签字处未见签名：请人工核对。",
+                index,
+                document,
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    documents_present,
+    company_names,
+    seals,
+    credit_codes,
+    id_cards,
+    authorization,
+    payment,
+    licence_period,
+    form_details,
+)
+
+
+def validate(
+    record: dict[str, Any], documents: tuple[DocumentEntry, ...] | list[DocumentEntry], today: date
+) -> list[Finding]:
+    """Every finding of every rule, in rule order."""
+    case = Case(record, tuple(documents), today)
+    return [finding for rule in RULES for finding in rule(case)]
+
+
+__all__ = ["RULES", "Case", "fold", "required_kinds", "validate"]

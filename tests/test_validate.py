@@ -1,0 +1,381 @@
+"""Every validation rule on hand-built documents (no OCR): what must pass, what must not."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+import pytest
+
+from pipeline.validate.names import fold, judge
+from pipeline.validate.report import Code, DocumentEntry, Severity
+from pipeline.validate.rules import validate
+
+NAME = "北京示例（中关村）科技有限公司"
+TODAY = date(2026, 11, 21)
+
+
+def _valid_uscc() -> str:
+    from stdnum.cn import uscc
+
+    body = "91110108MA01ABCD2"
+    return body + uscc.calc_check_digit(body)
+
+
+def _valid_id(birth: str = "19900307") -> str:
+    from stdnum.cn import ric
+
+    body = "110101" + birth + "123"
+    return body + ric.calc_check_digit(body + "0")
+
+
+CODE = _valid_uscc()
+CONTACT_ID = _valid_id()
+AGENT_ID = _valid_id("19850612")
+
+
+def record(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "application_id": "CQC-2026-000123",
+        "scheme": "cqc",
+        "kind": "new",
+        "company": {"name": NAME, "uscc": CODE},
+        "contact": {"name": "张伟", "id_number": CONTACT_ID},
+        "agent": None,
+        "order": {"keys": 1, "fee_cny": 1000},
+        "payment": {"payer_name": NAME, "amount_cny": 1000},
+    }
+    base.update(changes)
+    return base
+
+
+def seal(text: str = NAME, owner: str = "company", **extra: Any) -> dict[str, Any]:
+    return {"bbox": [1, 2, 3, 4], "owner": owner, "text": text, "confidence": 0.99, **extra}
+
+
+def doc(kind: str, fields: dict[str, Any], seals: tuple[dict[str, Any], ...] = (), **notes: Any):
+    return DocumentEntry(
+        source=f"{kind}.pdf",
+        page=1,
+        kind=kind,
+        confidence=0.99,
+        fields=fields,
+        seals=seals,
+        field_notes={k: v for k, v in notes.items()},
+    )
+
+
+def packet() -> list[DocumentEntry]:
+    return [
+        doc(
+            "application_form",
+            {
+                "application_id": "CQC-2026-000123",
+                "company_name": NAME,
+                "signature_present": True,
+            },
+            (seal(),),
+            company_name={"confidence": 0.99},
+        ),
+        doc(
+            "business_licence",
+            {"company_name": NAME, "uscc": CODE, "operating_period": "2010-01-01/长期"},
+            (seal(), seal("北京市海淀区市场监督管理局", "authority")),
+            company_name={"confidence": 0.99},
+            uscc={"confidence": 0.99, "guessed": False},
+        ),
+        doc(
+            "id_card_copy",
+            {
+                "name": "张伟",
+                "id_number": CONTACT_ID,
+                "valid_to": "2030-01-01",
+                "issuing_authority": "北京市公安局",
+            },
+            (seal(),),
+            name={"confidence": 0.99},
+        ),
+    ]
+
+
+def codes(findings: list[Any], severities: tuple[Severity, ...] = (Severity.ERROR,)) -> set[str]:
+    return {f.code.value for f in findings if f.severity in severities}
+
+
+def attention(findings: list[Any]) -> list[Any]:
+    return [f for f in findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+
+
+def test_a_complete_consistent_packet_is_clear() -> None:
+    assert attention(validate(record(), packet(), TODAY)) == []
+
+
+def test_folding_only_forgives_width_brackets_and_spaces() -> None:
+    assert fold("北京示例(中关村)科技 有限公司") == fold(NAME)
+    assert fold("ＡＢＣ") == "ABC"
+    assert fold("北京示例（中关村）科技有限责任公司") != fold(NAME)
+
+
+@pytest.mark.parametrize(
+    ("found", "outcome"),
+    [
+        (NAME, "match"),
+        ("北京示例(中关村)科技有限公司", "match"),
+        ("北京示例（中关村）科技有限责任公司", "differs"),  # 有限公司 vs 有限责任公司
+        ("北京示例（中关村）信息科技有限公司", "differs"),  # one character more
+        ("北京示例（中关村）科技有限公", "differs"),  # one less
+        ("北京示例（中关村）科技有限公司北京分公司", "differs"),  # a branch
+    ],
+)
+def test_name_differences_read_with_confidence_are_errors(found: str, outcome: str) -> None:
+    docs = packet()
+    docs[1] = doc(
+        "business_licence",
+        {**docs[1].fields, "company_name": found},
+        docs[1].seals,
+        company_name={"confidence": 0.99},
+        uscc={"confidence": 0.99},
+    )
+    findings = validate(record(), docs, TODAY)
+    assert judge(NAME, found, 0.99, None).outcome == outcome
+    assert (Code.NAME_MISMATCH.value in codes(findings)) == (outcome == "differs")
+
+
+def test_an_uncertain_read_is_a_warning_never_a_pass() -> None:
+    docs = packet()
+    docs[1] = doc(
+        "business_licence",
+        {**docs[1].fields, "company_name": "北京示例（中关村）科拔有限公司"},
+        docs[1].seals,
+        company_name={"confidence": 0.62},
+        uscc={"confidence": 0.99},
+    )
+    findings = validate(record(), docs, TODAY)
+    (finding,) = [f for f in findings if f.code == Code.NAME_MISMATCH]
+    assert finding.severity == Severity.WARNING
+    assert finding.evidence["expected"] == NAME
+
+
+def test_seal_weighed_against_the_name_settles_a_misread_but_not_a_near_miss() -> None:
+    """A faint character misread (the image still fits the name) is recorded as info; a
+    rim that clearly shows another name is an error, whatever it was read as."""
+    docs = packet()
+    misread = seal("北京示例（中关村）科技有很公司", disagreement={NAME: 2.1})
+    near_miss = seal("北京示例（中关村）科技有限公司", disagreement={NAME: 14.0})
+    docs[0] = doc("application_form", docs[0].fields, (misread,))
+    docs[2] = doc("id_card_copy", docs[2].fields, (near_miss,))
+    findings = validate(record(), docs, TODAY)
+    seal_findings = {f.document: f.severity for f in findings if f.code == Code.SEAL_NAME_MISMATCH}
+    assert seal_findings == {0: Severity.INFO}
+    near_miss_read = seal("北京示例（中关村）信息科技有限公司", disagreement={NAME: 14.0})
+    docs[2] = doc("id_card_copy", docs[2].fields, (near_miss_read,))
+    findings = validate(record(), docs, TODAY)
+    assert {f.document: f.severity for f in findings if f.code == Code.SEAL_NAME_MISMATCH} == {
+        0: Severity.INFO,
+        2: Severity.ERROR,
+    }
+
+
+def test_an_unweighable_seal_between_fit_and_clear_difference_is_a_warning() -> None:
+    docs = packet()
+    docs[0] = doc("application_form", docs[0].fields, (seal("北京示例", disagreement={NAME: 6}),))
+    findings = validate(record(), docs, TODAY)
+    assert [f.severity for f in findings if f.code == Code.SEAL_NAME_MISMATCH] == [Severity.WARNING]
+
+
+def test_an_authority_seal_alone_is_no_company_seal() -> None:
+    docs = packet()
+    docs[1] = doc(
+        "business_licence",
+        docs[1].fields,
+        (seal("北京市海淀区市场监督管理局", "authority"),),
+        uscc={"confidence": 0.99},
+    )
+    findings = validate(record(), docs, TODAY)
+    (missing,) = [f for f in findings if f.code == Code.SEAL_MISSING]
+    assert missing.document == 1 and missing.severity == Severity.ERROR
+
+
+@pytest.mark.parametrize("kind", ["business_licence", "id_card_copy", "application_form"])
+def test_each_required_document_is_asked_for(kind: str) -> None:
+    docs = [d for d in packet() if d.kind != kind]
+    findings = validate(record(), docs, TODAY)
+    missing = [f for f in findings if f.code == Code.DOCUMENT_MISSING]
+    assert [f.evidence["kind"] for f in missing] == [kind]
+
+
+def test_mofcom_needs_the_confirmation_letter_and_an_agent_the_authorization() -> None:
+    agent = {"name": "李娜", "company": NAME, "id_number": AGENT_ID}
+    findings = validate(record(scheme="mofcom", agent=agent), packet(), TODAY)
+    kinds = sorted(f.evidence["kind"] for f in findings if f.code == Code.DOCUMENT_MISSING)
+    assert kinds == ["authorization_letter", "confirmation_letter", "id_card_copy"]
+
+
+def test_the_authorization_letter_must_name_the_agent_and_the_company() -> None:
+    agent = {"name": "李娜", "company": NAME, "id_number": AGENT_ID}
+    docs = packet()
+    docs.append(
+        doc(
+            "id_card_copy",
+            {"name": "李娜", "id_number": AGENT_ID, "valid_to": "长期", "issuing_authority": "x"},
+            (seal(),),
+        )
+    )
+    letter = {"principal": NAME, "agent_name": "李娜", "agent_id_number": AGENT_ID}
+    docs.append(doc("authorization_letter", letter, (seal(),), principal={"confidence": 0.99}))
+    assert attention(validate(record(agent=agent), docs, TODAY)) == []
+    docs[-1] = doc(
+        "authorization_letter",
+        {**letter, "agent_name": "王强", "principal": "北京示例科技有限公司"},
+        (seal(),),
+        principal={"confidence": 0.99},
+    )
+    assert codes(validate(record(agent=agent), docs, TODAY)) == {
+        Code.NAME_MISMATCH.value,
+        Code.ID_NAME_MISMATCH.value,
+    }
+
+
+def test_a_foreign_company_shows_its_registration_instead_of_a_licence() -> None:
+    foreign = record(company={"name": "ACME Trading GmbH", "uscc": "HRB 12345", "foreign": True})
+    foreign["payment"]["payer_name"] = "ACME Trading GmbH"
+    docs = [
+        doc(
+            "application_form",
+            {"company_name": "ACME Trading GmbH", "signature_present": True},
+            (seal("ACME Trading GmbH"),),
+            company_name={"confidence": 0.99},
+        ),
+        doc(
+            "foreign_registration",
+            {"company_name": "ACME Trading GmbH"},
+            company_name={"confidence": 0.99},
+        ),
+        packet()[2],
+    ]
+    docs[2] = doc("id_card_copy", docs[2].fields, (seal("ACME Trading GmbH"),))
+    assert attention(validate(foreign, docs, TODAY)) == []
+
+
+def test_credit_codes_valid_and_equal() -> None:
+    wrong_check = CODE[:-1] + ("0" if CODE[-1] != "0" else "1")
+    findings = validate(record(company={"name": NAME, "uscc": wrong_check}), packet(), TODAY)
+    assert Code.USCC_INVALID.value in codes(findings)
+    assert Code.USCC_MISMATCH.value in codes(findings)
+    other = _valid_uscc().replace("MA01", "MA02")[:-1]
+    from stdnum.cn import uscc
+
+    other += uscc.calc_check_digit(other)
+    docs = packet()
+    docs[1] = doc(
+        "business_licence",
+        {**docs[1].fields, "uscc": other},
+        docs[1].seals,
+        company_name={"confidence": 0.99},
+        uscc={"confidence": 0.99, "guessed": False},
+    )
+    assert codes(validate(record(), docs, TODAY)) == {Code.USCC_MISMATCH.value}
+
+
+def test_a_guessed_code_difference_is_only_a_warning() -> None:
+    docs = packet()
+    docs[1] = doc(
+        "business_licence",
+        {**docs[1].fields, "uscc": CODE[:-1] + "Y"},
+        docs[1].seals,
+        company_name={"confidence": 0.99},
+        uscc={"confidence": 0.7, "guessed": True},
+    )
+    findings = validate(record(), docs, TODAY)
+    assert codes(findings) == set()
+    assert codes(findings, (Severity.WARNING,)) >= {Code.USCC_MISMATCH.value}
+
+
+def test_an_old_style_licence_is_checked_through_the_organisation_code() -> None:
+    docs = packet()
+    docs[1] = doc("business_licence", {"company_name": NAME}, docs[1].seals)
+    findings = validate(record(), docs, TODAY)
+    assert [(f.code, f.severity) for f in attention(findings)] == [
+        (Code.USCC_MISMATCH, Severity.WARNING)
+    ]
+    docs.append(
+        doc("org_code_certificate", {"org_code": CODE[8:17], "company_name": NAME}, (seal(),))
+    )
+    assert attention(validate(record(), docs, TODAY)) == []
+    docs[-1] = doc(
+        "org_code_certificate", {"org_code": "123456789", "company_name": NAME}, (seal(),)
+    )
+    assert codes(validate(record(), docs, TODAY)) == {Code.USCC_MISMATCH.value}
+
+
+def test_id_card_number_name_and_expiry() -> None:
+    docs = packet()
+    card = docs[2]
+    cases = {
+        Code.ID_NUMBER_INVALID.value: {
+            "id_number": CONTACT_ID[:-1] + "0" if CONTACT_ID[-1] != "0" else CONTACT_ID[:-1] + "1"
+        },
+        Code.ID_NAME_MISMATCH.value: {"name": "张玮"},
+        Code.ID_EXPIRED.value: {"valid_to": "2026-11-20"},
+    }
+    for code, change in cases.items():
+        docs[2] = doc(
+            "id_card_copy", {**card.fields, **change}, card.seals, name={"confidence": 0.99}
+        )
+        assert code in codes(validate(record(), docs, TODAY)), code
+    docs[2] = doc("id_card_copy", {**card.fields, "valid_to": "2026-11-21"}, card.seals)
+    assert Code.ID_EXPIRED.value not in codes(validate(record(), docs, TODAY))
+    docs[2] = doc("id_card_copy", {**card.fields, "valid_to": "长期"}, card.seals)
+    assert Code.ID_EXPIRED.value not in codes(validate(record(), docs, TODAY))
+
+
+def test_id_numbers_never_appear_whole_in_findings() -> None:
+    docs = packet()
+    wrong = _valid_id("19700101")
+    docs[2] = doc("id_card_copy", {**docs[2].fields, "id_number": wrong}, docs[2].seals)
+    findings = validate(record(), docs, TODAY)
+    assert findings and all(wrong not in str(f.evidence) + f.message for f in findings)
+
+
+def test_both_sides_of_the_id_card() -> None:
+    docs = packet()
+    front_only = {k: v for k, v in docs[2].fields.items() if k in ("name", "id_number")}
+    docs[2] = doc("id_card_copy", front_only, docs[2].seals, name={"confidence": 0.99})
+    (finding,) = attention(validate(record(), docs, TODAY))
+    assert finding.code == Code.DOCUMENT_MISSING and finding.evidence["side"] == "国徽面"
+
+
+def test_payment_by_the_company_itself_and_in_full() -> None:
+    by_person = record(payment={"payer_name": "张伟", "amount_cny": 1000})
+    assert codes(validate(by_person, packet(), TODAY)) == {Code.PAYER_MISMATCH.value}
+    other = record(payment={"payer_name": "北京示例科技有限公司", "amount_cny": 1000})
+    assert codes(validate(other, packet(), TODAY)) == {Code.PAYER_MISMATCH.value}
+    short = record(payment={"payer_name": NAME, "amount_cny": 500})
+    assert codes(validate(short, packet(), TODAY)) == {Code.PAYMENT_AMOUNT_MISMATCH.value}
+    unpaid = record(payment=None)
+    assert codes(validate(unpaid, packet(), TODAY), (Severity.WARNING,)) == {"payment_missing"}
+
+
+def test_licence_period_over() -> None:
+    docs = packet()
+    licence = copy.deepcopy(docs[1])
+    docs[1] = doc(
+        "business_licence",
+        {**licence.fields, "operating_period": "2006-01-01/2026-01-01"},
+        licence.seals,
+        company_name={"confidence": 0.99},
+        uscc={"confidence": 0.99},
+    )
+    assert codes(validate(record(), docs, TODAY)) == {Code.LICENCE_EXPIRED.value}
+
+
+def test_a_form_of_another_application() -> None:
+    docs = packet()
+    docs[0] = doc(
+        "application_form",
+        {**docs[0].fields, "application_id": "CQC-2026-000999"},
+        docs[0].seals,
+        company_name={"confidence": 0.99},
+    )
+    assert codes(validate(record(), docs, TODAY)) == {Code.APPLICATION_ID_MISMATCH.value}
