@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,9 @@ import numpy as np
 
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, extract_paths, return_memory_early
+from pipeline.validate.names import fold
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def fold(text: Any) -> str:
-    """The contract's folding: width, bracket style and white space only."""
-    value = unicodedata.normalize("NFKC", str(text))
-    return "".join(value.split()).replace("（", "(").replace("）", ")")
 
 
 def iou(a: list[int], b: list[int]) -> float:
