@@ -90,6 +90,9 @@ def test_periods() -> None:
     assert parse_period("2015.01.01-2035.01.01") == ("2015-01-01", "2035-01-01")
     assert parse_period("2015年03月12日至长期") == ("2015-03-12", "长期")
     assert parse_period("2016.03.01-长期") == ("2016-03-01", "长期")
+    # a misread start stays missing: the end is never taken for the start
+    assert parse_period("2005年日月27日至2025年11月22日") == (None, "2025-11-22")
+    assert parse_period("2015年03月12日至2045年03月11日") == ("2015-03-12", "2045-03-11")
 
 
 def test_licence_fields_from_two_columns_split_and_merged_labels() -> None:

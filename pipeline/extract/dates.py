@@ -26,11 +26,21 @@ def parse_date(text: str) -> str | None:
     return _to_iso(match) if match else None
 
 
+_BETWEEN = re.compile(r"至|到|～|~|—|－")
+
+
 def parse_period(text: str) -> tuple[str | None, str | None]:
-    """(from, to) of a validity or operating period; ``to`` is ``长期`` for no end."""
+    """(from, to) of a validity or operating period; ``to`` is ``长期`` for no end. Each
+    side is read on its own, so a misread start (``2005年日月27日至…``) never turns the
+    end into the start."""
     compact = text.replace(" ", "")
-    dates = [_to_iso(m) for m in _DATE.finditer(compact)]
-    start = dates[0] if dates else None
+    sides = _BETWEEN.split(compact, maxsplit=1)
+    if len(sides) == 2:
+        start, end = parse_date(sides[0]), parse_date(sides[1])
+    else:
+        dates = [_to_iso(m) for m in _DATE.finditer(compact)]
+        start = dates[0] if dates else None
+        end = dates[1] if len(dates) > 1 else None
     if LONG_TERM in compact or "长久" in compact or "永久" in compact:
         return start, LONG_TERM
-    return start, dates[1] if len(dates) > 1 else None
+    return start, end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +146,8 @@ def id_card(lines: list[TextLine]) -> Fields:
         lines, ("姓名", "性别", "民族", "出生", "住址", "公民身份号码", "签发机关", "有效期限")
     )
     text, line = value(found, "姓名")
+    if not text:
+        text, line = _unlabelled_name(lines)
     out.put("name", text.replace(" ", ""), line)
     number, number_line = _find_code(lines, read_id_number)
     out.put_code("id_number", number, number_line)
@@ -165,6 +168,21 @@ def id_card(lines: list[TextLine]) -> Fields:
     out.put("valid_from", start, period_line)
     out.put("valid_to", end, period_line)
     return out
+
+
+PERSON_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
+
+
+def _unlabelled_name(lines: list[TextLine]) -> tuple[str, TextLine | None]:
+    """The card's first row when its 姓名 label was not seen (small, light print that a
+    copy loses): the lone name-like line in the row above 性别."""
+    arranged = rows(lines)
+    for above, row in itertools.pairwise(arranged):
+        if any(ln.text.replace(" ", "").startswith("性别") for ln in row):
+            names = [ln for ln in above if PERSON_NAME.match(ln.text.replace(" ", ""))]
+            if len(names) == 1:
+                return names[0].text, names[0]
+    return "", None
 
 
 def application_form(lines: list[TextLine]) -> Fields:
@@ -258,13 +276,30 @@ def org_code_certificate(lines: list[TextLine]) -> Fields:
 
 def foreign_registration(lines: list[TextLine]) -> Fields:
     out = Fields()
-    for line in lines:
-        lower = line.text.lower()
-        if lower.startswith("company name"):
-            out.put("company_name", line.text.split(":", 1)[-1].strip(), line)
-        if "registration no" in lower:
-            out.put("registration_number", line.text.split(":", 1)[-1].strip(), line)
+    for name, label in (
+        ("company_name", "company name"),
+        ("registration_number", "registration no"),
+    ):
+        text, line = _latin_value(lines, label)
+        if text:
+            out.put(name, text, line)
     return out
+
+
+def _latin_value(lines: list[TextLine], label: str) -> tuple[str, TextLine | None]:
+    """The value of an English ``Label: value`` line: after the colon in the label's own
+    box, or in the boxes to its right on the same row."""
+    for row in rows(lines):
+        for at, line in enumerate(row):
+            if not line.text.lower().lstrip().startswith(label):
+                continue
+            after = re.sub(r"^[^:：]*[:：]", "", line.text, count=1).strip()
+            if after and after.lower() != line.text.lower().strip():
+                return after, line
+            rest = row[at + 1 :]
+            if rest:
+                return " ".join(ln.text.strip() for ln in rest), rest[0]
+    return "", None
 
 
 READERS: dict[str, Callable[[list[TextLine]], Fields]] = {

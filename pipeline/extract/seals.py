@@ -26,6 +26,9 @@ WORK_SIDE = 1000
 """Seals are found on the page shrunk to this long side (they are 400+ px at 300 dpi)."""
 MIN_SEAL, MAX_SEAL = 0.07, 0.42
 """A seal's diameter as a share of the page's shorter side (A4: 15–88 mm)."""
+ROUND = 0.88
+"""A seal whose short axis is at least this share of its long one is round (a circle
+pressed on a slant, or photographed from the side, comes out a little oval)."""
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 AUTHORITY = re.compile(r"(局|委员会|厅|人民政府|法院|公安|监督管理|行政管理|质量技术监督)")
 
@@ -56,6 +59,11 @@ class Seal:
             "inscription": self.inscription,
             "code": self.code,
             "confidence": round(self.confidence, 3),
+            "ellipse": {
+                "centre": [round(v, 1) for v in self.centre],
+                "axes": [round(v, 1) for v in self.axes],
+                "angle": round(self.ellipse_angle, 2),
+            },
         }
 
 
@@ -100,39 +108,38 @@ def find_seals(image: np.ndarray) -> list[_Blob]:
     hue, sat = hsv[..., 0], hsv[..., 1]
     red_hue = (hue <= 8) | (hue >= 165)  # seal ink; the licence's gold border is ~19
     mask = (red_hue & (sat >= 45) & (redness(small) > 20)).astype(np.uint8) * 255
+    # the faint ink of a dry or tilted press: not enough to find a seal by, but part of
+    # its outline (isolated coloured specks of a scan opened away)
+    faint = (red_hue & (sat >= 15) & (redness(small) > 6)).astype(np.uint8) * 255
+    faint = cv2.morphologyEx(faint, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     side = min(small.shape[:2])
     # a dry pad prints a seal in fragments: grow them together before judging the shape
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, side // 35),) * 2)
     joined = cv2.dilate(mask, grow)
     contours, _ = cv2.findContours(joined, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    rects = [cv2.boundingRect(c) for c in contours]
+    look = _Look(mask, faint, grow, side, scale)
     blobs = []
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side * 1.1):
+    # a seal half hidden under a pasted card falls apart: try its overlapping pieces together
+    group = list(range(len(rects)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i, j in itertools.combinations(range(len(rects)), 2):
+        if _overlap(rects[i], rects[j]):
+            group[root(j)] = root(i)
+    members: dict[int, list[int]] = {}
+    for i in range(len(rects)):
+        members.setdefault(root(i), []).append(i)
+    for pieces in members.values():
+        whole = _blob_at(_union([rects[i] for i in pieces]), look) if len(pieces) > 1 else None
+        if whole is not None:
+            blobs.append(whole)
             continue
-        region = mask[y : y + h, x : x + w]
-        points = cv2.findNonZero(region)
-        if points is None or len(points) < 50:
-            continue
-        hull = cv2.convexHull(points + np.array([[x, y]], dtype=np.int32))
-        x, y, w, h = cv2.boundingRect(hull)
-        if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side) or not 0.45 <= w / h <= 2.2:
-            continue
-        (cx, cy), (a, b), angle = cv2.fitEllipse(hull)
-        if cv2.contourArea(hull) < 0.75 * math.pi * a * b / 4:
-            continue  # not an ellipse's outline: red print, a signature, a logo
-        filled = cv2.countNonZero(mask[y : y + h, x : x + w]) / float(w * h)
-        if not 0.04 <= filled <= 0.55:
-            continue  # too little ink for a seal, or a filled disc (the national emblem)
-        inv = 1 / scale
-        pad = 0.04 * max(w, h)
-        bbox = (
-            int((x - pad) * inv),
-            int((y - pad) * inv),
-            int((x + w + pad) * inv),
-            int((y + h + pad) * inv),
-        )
-        blobs.append(_Blob((cx * inv, cy * inv), (a * inv, b * inv), angle, bbox))
+        blobs += [b for b in (_blob_at(rects[i], look) for i in pieces) if b is not None]
     # a seal printed in pieces can also yield a piece of its own: keep the whole
     blobs.sort(key=lambda b: -(b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]))
     kept: list[_Blob] = []
@@ -140,6 +147,106 @@ def find_seals(image: np.ndarray) -> list[_Blob]:
         if not any(_inside(blob.bbox, other.bbox) for other in kept):
             kept.append(blob)
     return kept
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What find_seals looks through: the strong and faint red ink (page shrunk by
+    ``scale``), the growth that joins a seal's fragments, the page's shorter side."""
+
+    mask: np.ndarray
+    faint: np.ndarray
+    grow: np.ndarray
+    side: int
+    scale: float
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two boxes (x, y, w, h) share a tenth of the smaller one."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return w > 0 and h > 0 and w * h > 0.1 * min(a[2] * a[3], b[2] * b[3])
+
+
+def _union(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    left, top = min(r[0] for r in rects), min(r[1] for r in rects)
+    right, bottom = max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects)
+    return left, top, right - left, bottom - top
+
+
+def _blob_at(rect: tuple[int, int, int, int], look: _Look) -> _Blob | None:
+    """The seal whose ink lies in ``rect`` of the shrunk page, if it looks like one."""
+    mask, faint, grow, side, scale = look.mask, look.faint, look.grow, look.side, look.scale
+    small_shape = mask.shape
+    x, y, w, h = rect
+    if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side * 1.1):
+        return None
+    region = mask[y : y + h, x : x + w]
+    points = cv2.findNonZero(region)
+    if points is None or len(points) < 50:
+        return None
+    strong = cv2.convexHull(points + np.array([[x, y]], dtype=np.int32))
+    hull = _outline(strong, faint, grow)
+    if _ellipse_share(hull) < max(0.75, _ellipse_share(strong) - 0.05):
+        hull = strong  # the faint ink made a worse ellipse: a hidden part, other red
+    x, y, w, h = cv2.boundingRect(hull)
+    if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side) or not 0.45 <= w / h <= 2.2:
+        return None
+    # a seal stamped over the page's edge: its outline is what lies inside the page
+    cut = (
+        (hull[:, 0, 0] <= 1)
+        | (hull[:, 0, 1] <= 1)
+        | (hull[:, 0, 0] >= small_shape[1] - 2)
+        | (hull[:, 0, 1] >= small_shape[0] - 2)
+    )
+    outline = hull[~cut] if cut.any() and (~cut).sum() >= 8 else hull
+    (cx, cy), (a, b), angle = cv2.fitEllipse(outline)
+    if not cut.any() and cv2.contourArea(hull) < 0.75 * math.pi * a * b / 4:
+        return None  # not an ellipse's outline: red print, a signature, a logo
+    if cut.any() and not 0.45 <= a / b <= 2.2:
+        return None
+    filled = cv2.countNonZero(mask[y : y + h, x : x + w]) / float(w * h)
+    if not 0.04 <= filled <= 0.55:
+        return None  # too little ink for a seal, or a filled disc (the national emblem)
+    inv = 1 / scale
+    pad = 0.04 * max(w, h)
+    bbox = (
+        int((x - pad) * inv),
+        int((y - pad) * inv),
+        int((x + w + pad) * inv),
+        int((y + h + pad) * inv),
+    )
+    return _Blob((cx * inv, cy * inv), (a * inv, b * inv), angle, bbox)
+
+
+def _ellipse_share(hull: np.ndarray) -> float:
+    """How much of its fitted ellipse a convex outline covers (1 for an ellipse)."""
+    (_, _), (a, b), _ = cv2.fitEllipse(hull)
+    return float(cv2.contourArea(hull) / max(1.0, math.pi * a * b / 4))
+
+
+def _outline(hull: np.ndarray, faint: np.ndarray, grow: np.ndarray) -> np.ndarray:
+    """A seal's convex outline (``hull``, of its strong ink), grown by the faint ink
+    joined to it: the ring's dry side, missed, made a round seal look oval."""
+    points = hull
+    x, y, w, h = cv2.boundingRect(hull)
+    margin = max(w, h) // 4
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    window = faint[y0 : y + h + margin, x0 : x + w + margin]
+    count, labels = cv2.connectedComponents(cv2.dilate(window, grow))
+    flat = points.reshape(-1, 2)
+    inside = labels[flat[:, 1] - y0, flat[:, 0] - x0]
+    ours = np.unique(inside[inside > 0])
+    if count < 2 or not len(ours):
+        return hull
+    more = cv2.findNonZero((np.isin(labels, ours) & (window > 0)).astype(np.uint8))
+    if more is None:
+        return hull
+    more = more.reshape(-1, 2) + np.array([[x0, y0]], dtype=np.int32)
+    grown: np.ndarray = cv2.convexHull(np.vstack([flat, more]))
+    if cv2.contourArea(grown) > 1.8 * cv2.contourArea(hull):
+        return hull  # joined to other red on the page: keep the strong outline
+    return grown
 
 
 def _contrast(ink: np.ndarray) -> np.ndarray:
@@ -152,8 +259,8 @@ def _contrast(ink: np.ndarray) -> np.ndarray:
     return lifted
 
 
-def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, float, float]:
-    """The seal's ink as black on white, straightened to a circle, and its centre/radius."""
+def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, _Ring]:
+    """The seal's ink as black on white, and its outline in the crop's coordinates."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = blob.bbox
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
@@ -165,22 +272,82 @@ def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, float, float
     if printed.any():
         printed = cv2.dilate(printed, np.ones((3, 3), np.uint8))
         ink = cv2.inpaint(ink, printed, 3, cv2.INPAINT_TELEA)
-    paper = 255 - ink
-    cx, cy = blob.centre[0] - x0, blob.centre[1] - y0
     a, b = blob.axes
-    if min(a, b) / max(a, b) < 0.88:  # oval: map the ellipse onto a circle of its long axis
-        radius = max(a, b) / 2
-        theta = math.radians(blob.angle)  # direction of the axis ``a``
-        axes = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        stretch = axes @ np.diag([radius / (a / 2), radius / (b / 2)]) @ axes.T
-        side = int(2.2 * radius)
-        offset = np.array([side / 2, side / 2]) - stretch @ np.array([cx, cy])
-        matrix = np.hstack([stretch, offset[:, None]])
-        paper = cv2.warpAffine(
-            paper, matrix, (side, side), flags=cv2.INTER_CUBIC, borderValue=(255,)
+    ring = _Ring(
+        (blob.centre[0] - x0, blob.centre[1] - y0), (a / 2, b / 2), math.radians(blob.angle)
+    )
+    return 255 - ink, ring
+
+
+@dataclass(frozen=True, slots=True)
+class _Ring:
+    """A seal's outline: an ellipse (a circle for a round seal), walked along curves
+    parallel to it. An oval's rim text keeps its distance from the rim, so it follows a
+    parallel curve, not a smaller ellipse: stretching the oval onto a circle bent the name
+    into a wave that the detector lost."""
+
+    centre: tuple[float, float]
+    semi: tuple[float, float]
+    angle: float
+    """Direction of the first semi-axis, radians (image coordinates, y down)."""
+
+    @property
+    def small(self) -> float:
+        return min(self.semi)
+
+    @property
+    def large(self) -> float:
+        return max(self.semi)
+
+    def at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points of the outline at parameters ``t`` and their outward unit normals."""
+        a, b = self.semi
+        cos, sin = math.cos(self.angle), math.sin(self.angle)
+        ex, ey = a * np.cos(t), b * np.sin(t)
+        nx, ny = np.cos(t) / a, np.sin(t) / b
+        norm = np.hypot(nx, ny)
+        nx, ny = nx / norm, ny / norm
+        points = np.stack(
+            [self.centre[0] + ex * cos - ey * sin, self.centre[1] + ex * sin + ey * cos], -1
         )
-        cx = cy = side / 2
-    return paper, cx, cy
+        normals = np.stack([nx * cos - ny * sin, nx * sin + ny * cos], -1)
+        return points, normals
+
+    def walk(self, depth: float, columns: int) -> np.ndarray:
+        """Parameters of ``columns`` points evenly spaced by arc length along the curve
+        ``depth`` px inside the outline, once round."""
+        dense = np.linspace(0, 2 * math.pi, 2049)
+        points, normals = self.at(dense)
+        inner = points - depth * normals
+        length = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(inner, axis=0).T))])
+        targets = np.arange(columns) * length[-1] / columns
+        walked: np.ndarray = np.interp(targets, length, dense)
+        return walked
+
+    def length(self, depth: float) -> float:
+        points, normals = self.at(np.linspace(0, 2 * math.pi, 2049))
+        inner = points - depth * normals
+        return float(np.hypot(*np.diff(inner, axis=0).T).sum())
+
+    def unroll(self, paper: np.ndarray, t: np.ndarray, depths: np.ndarray) -> np.ndarray:
+        """The ring laid out straight: a column for each parameter, a row for each depth
+        (outermost at the top), so the rim text runs left to right, upright."""
+        points, normals = self.at(t)
+        map_x = points[None, :, 0] - depths[:, None] * normals[None, :, 0]
+        map_y = points[None, :, 1] - depths[:, None] * normals[None, :, 1]
+        flat: np.ndarray = cv2.remap(
+            paper,
+            map_x.astype(np.float32),
+            map_y.astype(np.float32),
+            cv2.INTER_CUBIC,
+            borderValue=(255,),
+        )
+        return flat
+
+    def up(self, t: float) -> float:
+        """The outward normal's direction at ``t``, degrees (image coordinates)."""
+        _, normals = self.at(np.array([t]))
+        return math.degrees(math.atan2(normals[0, 1], normals[0, 0])) % 360
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,41 +425,47 @@ def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
 def read_seal(
     image: np.ndarray, blob: _Blob, engine: OcrEngine, expect: tuple[str, ...] = ()
 ) -> Seal:
-    paper, cx, cy = _ink_image(image, blob)
-    radius = max(blob.axes) / 2
-    turn = max(360, int(2 * math.pi * radius))
-    zoom = max(1.0, 230 / radius)  # photos shrink seals: read them at 300-dpi size
-    polar = cv2.warpPolar(
-        255 - paper,
-        (int(radius * zoom), int(turn * zoom)),
-        (cx, cy),
-        radius * 1.02,
-        cv2.WARP_POLAR_LINEAR + cv2.INTER_CUBIC,
-    )
-    band = polar[:, int(0.5 * radius * zoom) :]  # rows: angle, columns: radius (rim at right)
-    strip = 255 - np.rot90(band)  # angle runs left to right, outward is up
-    # columns measure arc at the rim; the text stands at about 0.78 R: undo the stretch
-    strip = cv2.resize(strip, None, fx=0.8, fy=1.0, interpolation=cv2.INTER_AREA)
-    turn = strip.shape[1]
+    paper, ring = _ink_image(image, blob)
+    zoom = max(1.0, 230 / ring.large)  # photos shrink seals: read them at 300-dpi size
+    # columns measure arc where the name's middle runs, about a fifth of the way in
+    middle = 0.2 * ring.small
+    turn = max(360, int(ring.length(middle) * zoom))
+    walked = ring.walk(middle, turn)
+    depths = np.arange(int(0.44 * ring.small * zoom)) / zoom - 0.02 * ring.small
+    strip = ring.unroll(paper, walked, depths)
     twice = np.hstack([strip, strip])
     runs = _runs(engine, twice)
     span = _name_span(runs, turn)
     text, score, inscription, code = "", 0.0, "", ""
     checks: tuple[tuple[str, float | None], ...] = tuple((name, None) for name in expect)
     if span is not None:
-        x0, x1 = span
-        pad = int(0.01 * turn)
         rows = _name_rows(runs, span, twice.shape[0])
-        name_strip = twice[rows[0] : rows[1], max(0, int(x0) - pad) : int(x1) + pad]
-        # read character by character, each turned upright on its own (see _rigid_unroll)
-        width = polar.shape[1]
-        outer, inner = ((width - 1 - r) / width * 1.02 * radius for r in rows)
         pitch = max(r.height for r in runs if r.upright) / 1.5  # det boxes are padded
+        thrice = np.hstack([strip, strip, strip])
+        shift = turn if span[0] < turn else 0  # into the middle turn: room on both sides
+        others = [
+            (r.x0 + k * turn - shift, r.x1 + k * turn - shift)
+            for r in runs
+            for k in (0, 1, 2)
+            if not (r.x0 >= span[0] - 1 and r.x1 <= span[1] + 1)
+            and (not r.upright or r.height < 0.6 * pitch * 1.5)  # the code, small print
+        ]
+        x0, x1 = _extend_by_ink(
+            thrice[rows[0] : rows[1]],
+            (span[0] + shift, span[1] + shift),
+            pitch,
+            turn,
+            [(a + shift, b + shift) for a, b in others],
+        )
+        pad = int(0.01 * turn)
         start = max(0, int(x0) - pad)
+        name_strip = thrice[rows[0] : rows[1], start : int(x1) + pad]
+        # read character by character, each turned upright on its own (see _rigid_unroll)
+        band = (float(depths[rows[0]]), float(depths[rows[1] - 1]))
 
         def rigid(cuts: list[float]) -> np.ndarray:
-            angles = [2 * math.pi * (start + c) / turn for c in cuts]
-            return _as_rgb(_rigid_unroll(paper, (cx, cy), angles, (outer, inner), zoom))
+            columns = [start + c for c in cuts]
+            return _as_rgb(_rigid_unroll(paper, ring, walked, columns, band, zoom))
 
         evenly = [*np.arange(0, name_strip.shape[1], 0.9 * pitch).tolist(), name_strip.shape[1]]
         crops = [rigid(_character_cuts(name_strip, pitch)), _as_rgb(name_strip)]
@@ -301,14 +474,30 @@ def read_seal(
             crops.append(rigid(evenly))
             reads += engine.recognize(crops[2:])
         text, score = _vote(reads)
-        checks = tuple((name, _best_fit(engine, crops, name)) for name in expect)
-        middle = ((x0 + x1) / 2 % turn) * 360 / turn
+
+        def widened(name: str) -> list[np.ndarray]:
+            """The rim around the name read, widened by the characters it lacks: a faint
+            first or last character left out of the span must not count against a name."""
+            if _fold(name) == _fold(text):
+                return []
+            lacking = (max(0, len(name) - len(_fold(text))) + 1) * 1.1 * pitch
+            lacking = min(lacking, 0.85 * turn - (x1 - x0))
+            if lacking <= 0:
+                return []
+            spans = [(-lacking, 0.0), (0.0, lacking), (-lacking / 2, lacking / 2)]
+            return [
+                rigid([*np.arange(a, x1 - start + b, 0.9 * pitch).tolist(), x1 - start + b])
+                for a, b in spans
+            ]
+
+        checks = tuple((name, _best_fit(engine, [*crops, *widened(name)], name)) for name in expect)
+        up = ring.up(_parameter(walked, (x0 + x1) / 2))
         code = _read_code(twice, runs, engine)
-        inscription = _read_inscription(paper, cx, cy, radius, middle, engine)
+        inscription = _read_inscription(paper, ring, up, engine)
     text = _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
     owner = "authority" if is_authority(text) else "company"
     a, b = blob.axes
-    shape = "round" if min(a, b) / max(a, b) >= 0.88 else "oval"
+    shape = "round" if min(a, b) / max(a, b) >= ROUND else "oval"
     return Seal(
         blob.bbox,
         shape,
@@ -347,30 +536,36 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _parameter(walked: np.ndarray, column: float) -> float:
+    """The outline's parameter at a (fractional, possibly second-turn) strip column."""
+    turn = len(walked)
+    steps = np.append(walked, walked[0] + 2 * math.pi)
+    return float(np.interp(column % turn, np.arange(turn + 1), steps))
+
+
 def _rigid_unroll(
     paper: np.ndarray,
-    centre: tuple[float, float],
+    ring: _Ring,
+    walked: np.ndarray,
     cuts: list[float],
-    radii: tuple[float, float],
+    band: tuple[float, float],
     zoom: float,
 ) -> np.ndarray:
-    """The ring between ``radii`` (outer, inner) laid out straight, one character at a time
-    (``cuts``: the angles, in radians, between characters), each character turned rigidly
-    rather than bent. A polar unroll squeezes every character's top (its outer edge) by the
-    ratio of the radii, and 同 came out as 局."""
-    cx, cy = centre
-    outer, inner = radii
-    middle = (outer + inner) / 2
-    height = max(8, int((outer - inner) * zoom))
-    depth = outer - np.arange(height, dtype=np.float32)[:, None] / zoom
+    """The ring between the depths ``band`` (outer, inner) laid out straight, one
+    character at a time (``cuts``: strip columns between characters), each character
+    turned rigidly rather than bent. A polar unroll squeezes every character's top (its
+    outer edge) by the ratio of the radii, and 同 came out as 局."""
+    outer, inner = band
+    height = max(8, int((inner - outer) * zoom))
+    depth = outer + np.arange(height, dtype=np.float32)[:, None] / zoom
     pieces = []
     for start, end in itertools.pairwise(cuts):
-        width = max(2, int((end - start) * middle * zoom))
-        theta = (start + end) / 2
-        along = (np.arange(width, dtype=np.float32) - width / 2) / zoom
-        cos, sin = math.cos(theta), math.sin(theta)
-        map_x = (cx + depth * cos - along[None, :] * sin).astype(np.float32)
-        map_y = (cy + depth * sin + along[None, :] * cos).astype(np.float32)
+        width = max(2, int(end - start))
+        points, normals = ring.at(np.array([_parameter(walked, (start + end) / 2)]))
+        (px, py), (nx, ny) = points[0], normals[0]
+        along = (np.arange(width, dtype=np.float32)[None, :] - width / 2) / zoom
+        map_x = (px - depth * nx - along * ny).astype(np.float32)
+        map_y = (py - depth * ny + along * nx).astype(np.float32)
         pieces.append(cv2.remap(paper, map_x, map_y, cv2.INTER_CUBIC, borderValue=(255,)))
     return np.hstack(pieces)
 
@@ -386,6 +581,54 @@ def _character_cuts(strip: np.ndarray, pitch: float) -> list[float]:
         cuts.append(float(lo + int(np.argmin(ink[lo:hi]))))
     cuts.append(float(strip.shape[1]))
     return cuts
+
+
+def _extend_by_ink(
+    band: np.ndarray,
+    span: tuple[float, float],
+    pitch: float,
+    turn: int,
+    others: list[tuple[float, float]] = (),  # type: ignore[assignment]
+) -> tuple[float, float]:
+    """The name's span grown over the ink next to it. On a blurred photo the detector
+    boxes only part of a name (技有限公司 of 远航（上海）新材料科技有限公司); the rest is there,
+    a character's gap away. Columns count as ink when they hold a fifth of the ink of the
+    name's median column and it stands as tall as the name's characters (a code's digits,
+    a character's gap from the name's end, are smaller); the span grows while the gaps stay
+    under 0.9 pitch, and never into text the detector found as something else
+    (``others``)."""
+    darkness = 255 - band.astype(np.float32)
+    ink = darkness.sum(axis=0)
+    x0, x1 = int(span[0]), int(span[1])
+    inside = ink[x0:x1]
+    if inside.size == 0:
+        return span
+    rows = np.arange(band.shape[0])[:, None]
+    marked = darkness > 0.4 * float(np.percentile(darkness[:, x0:x1], 95))
+    tops = np.where(marked, rows, band.shape[0]).min(axis=0)
+    bottoms = np.where(marked, rows, -1).max(axis=0)
+    tall = np.clip(bottoms - tops, 0, None)
+    name_tall = float(np.percentile(tall[x0:x1], 75))
+    inked = (ink > 0.2 * float(np.median(inside))) & (tall > 0.6 * name_tall)
+    for a, b in others:
+        inked[max(0, int(a)) : max(0, int(b) + 1)] = False
+    room = int(0.8 * turn)
+    gap = int(0.9 * pitch)
+    left = x0
+    while left > 0 and x1 - left < room:
+        ahead = inked[max(0, left - gap) : left]
+        hits = np.flatnonzero(ahead)
+        if not hits.size:
+            break
+        left = max(0, left - gap) + int(hits[0])
+    right = x1
+    while right < len(inked) - 1 and right - left < room:
+        ahead = inked[right + 1 : right + 1 + gap]
+        hits = np.flatnonzero(ahead)
+        if not hits.size:
+            break
+        right = right + 1 + int(hits[-1])
+    return float(left), float(right)
 
 
 def _name_rows(runs: list[_Run], span: tuple[float, float], height: int) -> tuple[int, int]:
@@ -446,20 +689,48 @@ def _read_code(twice: np.ndarray, runs: list[_Run], engine: OcrEngine) -> str:
     return digits if len(digits) >= 8 and score > 0.5 else ""
 
 
-def _read_inscription(
-    paper: np.ndarray, cx: float, cy: float, radius: float, name_deg: float, engine: OcrEngine
-) -> str:
-    turn = name_deg - 270  # the name's middle belongs at the top
-    matrix = cv2.getRotationMatrix2D((cx, cy), turn, 1.0)
+def _read_inscription(paper: np.ndarray, ring: _Ring, up: float, engine: OcrEngine) -> str:
+    """The horizontal line under the star, once the seal is turned so that the name's
+    middle (outward direction ``up``, degrees) is at the top. A name read short of one end
+    leaves the seal turned a little off: a read that is not sure is tried turned ±6°."""
+    best = ("", 0.0)
+    for turn in (0.0, -6.0, 6.0):
+        text, score = _inscription_at(paper, ring, up + turn, engine)
+        if score > best[1]:
+            best = (text, score)
+        if score > 0.97:
+            break
+    text, score = best
+    return text if score > 0.6 and len(text) >= 3 else ""
+
+
+def _inscription_at(
+    paper: np.ndarray, ring: _Ring, up: float, engine: OcrEngine
+) -> tuple[str, float]:
+    cx, cy = ring.centre
+    matrix = cv2.getRotationMatrix2D((cx, cy), up - 270, 1.0)
     upright = cv2.warpAffine(paper, matrix, paper.shape[::-1], borderValue=255)
-    y0, y1 = int(cy + 0.2 * radius), int(cy + 0.68 * radius)
-    x0, x1 = int(cx - 0.62 * radius), int(cx + 0.62 * radius)
+    tall = wide = ring.large
+    if ring.small / ring.large < ROUND:  # an oval: how far it reaches up and across
+        tall = _reach(ring, up)
+        wide = sum(ring.semi) - tall
+    y0, y1 = int(cy + 0.2 * tall), int(cy + 0.68 * tall)
+    x0, x1 = int(cx - 0.62 * wide), int(cx + 0.62 * wide)
     region = upright[max(0, y0) : y1, max(0, x0) : x1]
     if region.size == 0 or (255 - region).sum() < 255 * 0.02 * region.size:
-        return ""
+        return "", 0.0
     ((text, score),) = engine.recognize([_as_rgb(region)])
-    text = re.sub(r"[^\u4e00-\u9fff]", "", text)
-    return text if score > 0.6 and len(text) >= 3 else ""
+    return re.sub(r"[^\u4e00-\u9fff]", "", text), score
+
+
+def _reach(ring: _Ring, direction: float) -> float:
+    """How far the outline lies from the centre in ``direction`` (degrees)."""
+    t = np.linspace(0, 2 * math.pi, 721)
+    points, _ = ring.at(t)
+    offsets = points - np.array(ring.centre)
+    angles = np.degrees(np.arctan2(offsets[:, 1], offsets[:, 0])) % 360
+    nearest = int(np.argmin(np.abs((angles - direction + 180) % 360 - 180)))
+    return float(np.hypot(*offsets[nearest]))
 
 
 def _as_rgb(grey: np.ndarray) -> np.ndarray:
@@ -471,3 +742,33 @@ def detect_and_read(
 ) -> list[Seal]:
     """Every seal on the page, read; ``expect``: names to weigh each rim against."""
     return [read_seal(image, blob, engine, expect) for blob in find_seals(image)]
+
+
+def unrolled_rim(image: np.ndarray, seal: dict[str, Any]) -> np.ndarray | None:
+    """A seal's ring laid out straight once round, for a reviewer's eye: the seal as
+    ``to_json`` gave it (its ellipse, else its box), on the page it was found on. The top
+    of the seal (where a name starts and ends around) comes out in the middle."""
+    bbox = seal.get("bbox")
+    if not bbox:
+        return None
+    x0, y0, x1, y1 = (int(v) for v in bbox)
+    ellipse = seal.get("ellipse") or {}
+    if ellipse:
+        centre = (float(ellipse["centre"][0]), float(ellipse["centre"][1]))
+        axes = (float(ellipse["axes"][0]), float(ellipse["axes"][1]))
+        angle = float(ellipse["angle"])
+    else:  # the box holds the seal with a 4 % margin
+        centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+        axes = ((x1 - x0) / 1.08, (y1 - y0) / 1.08)
+        angle = 0.0
+    paper, ring = _ink_image(image, _Blob(centre, axes, angle, (x0, y0, x1, y1)))
+    zoom = max(1.0, 230 / ring.large)
+    middle = 0.2 * ring.small
+    turn = max(360, int(ring.length(middle) * zoom))
+    walked = ring.walk(middle, turn)
+    depths = np.arange(int(0.44 * ring.small * zoom)) / zoom - 0.02 * ring.small
+    strip = ring.unroll(paper, walked, depths)
+    ups = np.array([ring.up(t) for t in walked[:: max(1, turn // 360)]])
+    bottom = int(np.argmin(np.abs((ups - 90 + 180) % 360 - 180))) * max(1, turn // 360)
+    rolled: np.ndarray = np.roll(strip, -bottom, axis=1)
+    return rolled

@@ -20,12 +20,18 @@ class RapidOcrEngine:
 
     def __init__(self, threads: int = 1) -> None:
         from rapidocr_onnxruntime import RapidOCR
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
         self._ocr = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
         # "min" (the default) upscales any image whose short side is under 736 px: a seal's
         # unrolled rim (3000 × 120) became 18,000 px wide. "max" only ever shrinks.
         self._ocr.text_det.limit_type = "max"
+        # and "max" still shrinks anything over 2000 px to 2000: an oval seal's rim laid out
+        # twice over (2600 × 130) lost its 40 px characters to 30 px and with them every
+        # box. Callers choose the scale they detect at; the detector keeps it.
+        det = self._ocr.text_det
+        det.get_preprocess = lambda side: DetPreProcess(side, "max", det.mean, det.std)
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         boxes, _ = self._ocr.text_det(np.ascontiguousarray(image))
