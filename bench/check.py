@@ -26,6 +26,7 @@ from typing import Any
 
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
+from pipeline.validate.names import DIFFERS, FITS
 from pipeline.validate.report import Finding, Severity
 from pipeline.validate.rules import validate
 
@@ -77,10 +78,49 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
         broken = [
             (name, problem) for name, problem in problems.items() if name.startswith(packet.name)
         ]
+        seals = [
+            (
+                s.get("text", ""),
+                (s.get("disagreement") or {}).get(records[packet.name]["company"]["name"]),
+            )
+            for d in documents
+            for s in d.seals
+            if s.get("owner") == "company"
+        ]
         results.append(
-            {"packet": packet.name, "truth": truth, "findings": findings, "broken": broken}
+            {
+                "packet": packet.name,
+                "truth": truth,
+                "findings": findings,
+                "broken": broken,
+                "seals": seals,
+            }
         )
     return results
+
+
+def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """How much less likely the expected name was than the read on each company seal
+    (nats): on clean packets' seals and on near-miss seals, against FITS and DIFFERS."""
+    out: dict[str, Any] = {}
+    for label, want in (("clean", None), ("seal_near_miss", "seal_near_miss")):
+        values = [
+            nats
+            for r in results
+            if (r["truth"]["defect"] or {}).get("kind") == want
+            for _, nats in r["seals"]
+        ]
+        known = sorted(v for v in values if v is not None)
+        out[label] = {
+            "seals": len(values),
+            "not_weighed": len(values) - len(known),
+            "at_most_fits": sum(v <= FITS for v in known),
+            "between": sum(FITS < v < DIFFERS for v in known),
+            "at_least_differs": sum(v >= DIFFERS for v in known),
+            "lowest": known[:5],
+            "highest": known[-5:],
+        }
+    return out
 
 
 def score(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -156,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     corpus = corpus_dir(args.corpus, args.n, args.seed)
-    figures = score(check_corpus(corpus, args.workers))
+    results = check_corpus(corpus, args.workers)
+    figures = score(results)
     defective, clean = figures["defective"], figures["clean"]
     print(f"\npackets {figures['packets']}: {defective} defective, {clean} clean")
     print(f"defective judged clear: {len(figures['defective_judged_clear'])} (target 0)")
@@ -180,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     for kind in sorted(figures["confusion"]):
         row = figures["confusion"][kind]
         print(f"{kind:<24}" + "".join(f"{row.get(c, 0):>15}" for c in codes))
+    weighed = weighings(results)
+    print(
+        f"\ncompany seals weighed against the expected name (FITS {FITS}, DIFFERS {DIFFERS} nats):"
+    )
+    for label, row in weighed.items():
+        print(f"  {label}: {json.dumps(row)}")
     seconds = time_cli(corpus, args.timed) if args.timed else []
     if seconds:
         print(
@@ -193,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 {"packet": n, "findings": [_describe(f) for f in fs], "broken": b}
                 for n, fs, b in figures["clean_flagged"]
             ],
+            "seal_weighings": weighed,
             "check_seconds_median": statistics.median(seconds) if seconds else None,
         }
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))

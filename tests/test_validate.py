@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -184,6 +185,49 @@ def test_an_unweighable_seal_between_fit_and_clear_difference_is_a_warning() -> 
     assert [f.severity for f in findings if f.code == Code.SEAL_NAME_MISMATCH] == [Severity.WARNING]
 
 
+def test_a_rim_read_only_in_part_is_a_warning_but_another_name_an_error() -> None:
+    """Dry or covered ink leaves a piece of the name: no evidence of another company, so
+    a warning for a person to look; characters that are not in the name are an error."""
+    docs = packet()
+    for read, severity in (
+        ("科技有限公司", Severity.WARNING),
+        ("北京示例（中关村）科技有限", Severity.WARNING),
+        ("北京示例（中关村）科技有限责任公司", Severity.ERROR),
+        ("北京示范（中关村）科技有限公司", Severity.ERROR),
+    ):
+        for weighed in ({NAME: 12.0}, None):
+            extra = {"disagreement": weighed} if weighed else {}
+            docs[0] = doc("application_form", docs[0].fields, (seal(read, **extra),))
+            findings = validate(record(), docs, TODAY)
+            found = [f.severity for f in findings if f.code == Code.SEAL_NAME_MISMATCH]
+            assert found == [severity], (read, weighed)
+
+
+def test_a_character_added_inside_the_name_is_never_settled_by_the_image() -> None:
+    """CTC spends one frame on a character: a seal one character longer can weigh within
+    FITS of the record's name. The read, confident, decides."""
+    added = judge(
+        "长沙昊天汽车零部件有限公司", "长沙昊天新汽车零部件有限公司", 0.99, 0.66, rim=True
+    )
+    assert added.outcome == "differs"
+    unsure = judge("长沙昊天汽车零部件有限公司", "长沙昊天新汽车零部件有限公司", 0.7, 0.66)
+    assert unsure.outcome == "unsure"
+    misread = judge("宁波美达化工股份有限公司", "宁鸿美达化工股份有限公司", 0.97, 1.04, rim=True)
+    assert misread.outcome == "fits"
+    # pieces of the inscription read onto the rim's ends are not "added inside"
+    assert judge(NAME, NAME + "章", 0.99, 0.5, rim=True).outcome == "fits"
+
+
+def test_a_latin_rim_keeps_no_case_spaces_or_accents() -> None:
+    assert judge("Lumière Optique SAS", "LumiereOptiqueSAs", 0.9, 8.8, rim=True).outcome == "match"
+    assert judge("Lumière Optique SAS", "Lumiere Optique SAS", 0.99, 6.3).outcome == "fits"
+    assert judge("Lumière Optique SAS", "LumiereOptiqueSAs", 0.99, 8.8).outcome == "differs"
+    assert judge("Nordic Instruments AB", "NodicInstrumentsAB", 0.99, 7.9, rim=True).outcome in (
+        "unsure",
+        "differs",
+    )
+
+
 def test_an_authority_seal_alone_is_no_company_seal() -> None:
     docs = packet()
     docs[1] = doc(
@@ -235,6 +279,37 @@ def test_the_authorization_letter_must_name_the_agent_and_the_company() -> None:
         Code.NAME_MISMATCH.value,
         Code.ID_NAME_MISMATCH.value,
     }
+
+
+def test_with_an_agent_both_peoples_id_cards_are_required() -> None:
+    agent = {"name": "李娜", "company": NAME, "id_number": AGENT_ID}
+    agents_card = doc(
+        "id_card_copy",
+        {"name": "李娜", "id_number": AGENT_ID, "valid_to": "长期", "issuing_authority": "x"},
+        (seal(),),
+        name={"confidence": 0.99},
+    )
+    letter = doc(
+        "authorization_letter",
+        {"principal": NAME, "agent_name": "李娜", "agent_id_number": AGENT_ID},
+        (seal(),),
+        principal={"confidence": 0.99},
+    )
+    contacts_card = packet()[2]
+    both = [*packet(), agents_card, letter]
+    assert attention(validate(record(agent=agent), both, TODAY)) == []
+    for left_out, role in ((contacts_card, "contact"), (agents_card, "agent")):
+        docs = [d for d in both if d is not left_out and d != left_out]
+        missing = [
+            f
+            for f in validate(record(agent=agent), docs, TODAY)
+            if f.code.value == "document_missing"
+        ]
+        assert [f.evidence["person"] for f in missing] == [role]
+    # a card whose name was misread still counts by its number
+    misread = replace(agents_card, fields={**agents_card.fields, "name": "李哪"})
+    docs = [*packet(), misread, letter]
+    assert "document_missing" not in codes(validate(record(agent=agent), docs, TODAY))
 
 
 def test_a_foreign_company_shows_its_registration_instead_of_a_licence() -> None:
@@ -294,7 +369,11 @@ def test_a_guessed_code_difference_is_only_a_warning() -> None:
 
 def test_an_old_style_licence_is_checked_through_the_organisation_code() -> None:
     docs = packet()
-    docs[1] = doc("business_licence", {"company_name": NAME}, docs[1].seals)
+    docs[1] = doc(
+        "business_licence",
+        {"company_name": NAME, "operating_period": "2010-01-01/长期"},
+        docs[1].seals,
+    )
     findings = validate(record(), docs, TODAY)
     assert [(f.code, f.severity) for f in attention(findings)] == [
         (Code.USCC_MISMATCH, Severity.WARNING)
@@ -368,6 +447,23 @@ def test_licence_period_over() -> None:
         uscc={"confidence": 0.99},
     )
     assert codes(validate(record(), docs, TODAY)) == {Code.LICENCE_EXPIRED.value}
+
+
+@pytest.mark.parametrize("period", ["2006-01-01/", None])
+def test_a_licence_period_not_read_to_its_end_is_a_warning(period: str | None) -> None:
+    docs = packet()
+    fields = {k: v for k, v in docs[1].fields.items() if k != "operating_period"}
+    docs[1] = doc(
+        "business_licence",
+        {**fields, **({"operating_period": period} if period else {})},
+        docs[1].seals,
+        company_name={"confidence": 0.99},
+        uscc={"confidence": 0.99},
+        operating_period={"printed": "2006年01月01日至2026年日月01日"},
+    )
+    findings = validate(record(), docs, TODAY)
+    assert codes(findings) == set()
+    assert codes(findings, (Severity.WARNING,)) == {Code.LICENCE_EXPIRED.value}
 
 
 def test_a_form_of_another_application() -> None:

@@ -136,19 +136,32 @@ def documents_present(case: Case) -> Iterator[Finding]:
                 kind=kind,
             )
     if case.agent is not None and "id_card_copy" in found:
-        names = [d.fields.get("name") for _, d in case.of_kind("id_card_copy")]
-        if not any(n and same(n, case.agent["name"]) for n in names):
+        # with an agent, two people's cards: each must be there (by name or by number)
+        cards = [d for _, d in case.of_kind("id_card_copy")]
+        for role, person, who in (
+            ("agent", case.agent, "经办人（代理人）"),
+            ("contact", case.record["contact"], "联系人"),
+        ):
+            if any(_card_of(card, person) for card in cards):
+                continue
             yield _finding(
                 Code.DOCUMENT_MISSING,
                 Severity.ERROR,
-                f"缺少经办人（代理人）{case.agent['name']}的身份证复印件。",
+                f"缺少{who}{person['name']}的身份证复印件。",
                 None,
                 None,
                 kind="id_card_copy",
-                person="agent",
-                expected=case.agent["name"],
-                found=[n for n in names if n],
+                person=role,
+                expected=person["name"],
+                found=[c.fields.get("name") for c in cards if c.fields.get("name")],
             )
+
+
+def _card_of(card: DocumentEntry, person: dict[str, Any]) -> bool:
+    """Whether an ID card copy is this person's: the name or the number agrees."""
+    name, number = card.fields.get("name"), card.fields.get("id_number")
+    by_number = bool(number) and str(number) == str(person.get("id_number") or "")
+    return by_number or (bool(name) and same(name, person["name"]))
 
 
 # --- names and seals -----------------------------------------------------------------
@@ -242,6 +255,7 @@ def seals(case: Case) -> Iterator[Finding]:
                 seal.get("text") or None,
                 seal.get("confidence"),
                 fits.get(case.company) if isinstance(fits, dict) else None,
+                rim=True,
             )
             yield from _name_findings(
                 Code.SEAL_NAME_MISMATCH,
@@ -350,12 +364,8 @@ def credit_codes(case: Case) -> Iterator[Finding]:
 
 def _person_for(case: Case, document: DocumentEntry) -> tuple[str, dict[str, Any]]:
     """Whose card this is: the agent's when it names the agent, else the contact's."""
-    name = document.fields.get("name")
     agent = case.agent
-    if agent is not None and name and same(name, agent["name"]):
-        return "agent", agent
-    number = document.fields.get("id_number")
-    if agent is not None and number and number == agent.get("id_number"):
+    if agent is not None and _card_of(document, agent):
         return "agent", agent
     return "contact", case.record["contact"]
 
@@ -531,14 +541,25 @@ def payment(case: Case) -> Iterator[Finding]:
 def licence_period(case: Case) -> Iterator[Finding]:
     for index, document in case.of_kind("business_licence"):
         period = document.fields.get("operating_period")
-        if not period or "/" not in str(period):
-            continue
-        end = str(period).split("/", 1)[1]
-        if not end or end == "长期":
+        end = str(period).split("/", 1)[1] if period and "/" in str(period) else ""
+        if end == "长期":
             continue
         try:
             until = date.fromisoformat(end)
         except ValueError:
+            note = _note(document, "operating_period")
+            yield _finding(
+                Code.LICENCE_EXPIRED,
+                Severity.WARNING,
+                f"{_where(document)}的营业期限"
+                + (f"读作“{note['printed']}”，" if note.get("printed") else "未能读出，")
+                + "无法确认是否届满：请人工核对。",
+                index,
+                document,
+                operating_period=period,
+                today=case.today.isoformat(),
+                bbox=note.get("bbox"),
+            )
             continue
         if until < case.today:
             yield _finding(
