@@ -17,7 +17,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from pipeline import __version__
+from pipeline import __version__, cli_review
 from pipeline.application import load_record
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
@@ -369,6 +369,11 @@ def demo(demo_dir: Path) -> None:
     from pipeline.demo import run_demo
 
     run_demo(demo_dir)
+
+
+cli.add_command(cli_review.user)
+cli.add_command(cli_review.review)
+cli.add_command(cli_review.web)
 
 
 def main() -> None:

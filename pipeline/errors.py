@@ -54,3 +54,10 @@ class NotFound(SealdeskError):
 
     code = "not_found"
     exit_status = 66  # EX_NOINPUT
+
+
+class PermissionDenied(SealdeskError):
+    """The acting user may not do this (no such user, a missing role, dual control)."""
+
+    code = "permission"
+    exit_status = 77  # EX_NOPERM

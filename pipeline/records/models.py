@@ -204,3 +204,39 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CheckRun(Base):
+    """A check's whole report (the contract's JSON), kept per round: the documents, their
+    fields, seals and boxes, which the packet and the web app show beside the findings."""
+
+    __tablename__ = "check_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    round: Mapped[int]
+    verdict: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A person who uses sealdesk: roles (comma-separated, see ``users.Role``) and a
+    salted scrypt hash of the password (never the password)."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(32), primary_key=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+    def has(self, role: str) -> bool:
+        return str(role) in self.role_list

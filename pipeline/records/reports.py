@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.check import build_report
 from pipeline.records import lifecycle
 from pipeline.records.intake import REJECTED_FILE, FileOutcome, IntakeResult, application_files
-from pipeline.records.models import Application, Finding
+from pipeline.records.models import Application, CheckRun, Finding
 from pipeline.validate.report import CheckReport, DocumentEntry
 from pipeline.workspace import Workspace
 
@@ -95,5 +95,14 @@ def save_report(session: Session, report: CheckReport, actor: str) -> Applicatio
                 evidence=finding.evidence,
             )
         )
+    session.add(
+        CheckRun(
+            application_id=app.id,
+            round=app.round,
+            verdict=report.verdict,
+            report=report.to_json(),
+            actor=actor,
+        )
+    )
     lifecycle.mark_checked(session, app, report.verdict, actor)
     return app

@@ -1,1 +1,2 @@
-"""Review: the packet and the two-stage review (issue 6)."""
+"""Review: the queue of applications waiting for a person, their due dates, the two stages
+(核验, 复核) decided under dual control, and the review packet."""

@@ -1,0 +1,231 @@
+"""``sealdesk user``, ``sealdesk review`` and ``sealdesk web``: people, the review queue
+and its decisions, the reviewer web app.
+
+The CLI acts as the user named by ``--as`` (or ``$SEALDESK_USER``), who must be an active
+sealdesk user holding the role the command needs. It trusts the operating system for who
+runs it, as ``sudo -u`` would; the web app asks for the password.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from sqlalchemy import func, select
+
+from pipeline.errors import NotFound, PermissionDenied
+from pipeline.records.models import Application, User
+from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users
+from pipeline.review import queue as review_queue
+from pipeline.review import service
+
+if TYPE_CHECKING:
+    from pipeline.cli import Context
+
+SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
+VIEWERS = (Role.INTAKE, Role.REVIEWER, Role.REREVIEWER, Role.ADMIN)
+
+
+def _ctx() -> Context:
+    return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
+
+
+def _viewer(session: object, username: str) -> User:
+    user = acting_user(session, username)  # type: ignore[arg-type]
+    if not any(user.has(r) for r in VIEWERS):
+        raise PermissionDenied(f"{username} has no role that may see the review queue")
+    return user
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+@click.group()
+def user() -> None:
+    """The people who use sealdesk and their roles."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="A role (give several --role for several).",
+)
+@click.option("--name", "display_name", default="", help="The name shown (default: USERNAME).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def user_add(
+    username: str, roles: tuple[str, ...], display_name: str, password_stdin: bool
+) -> None:
+    """Add a user. The first user can be added by whoever runs sealdesk on this machine;
+    after that, only an admin (--as)."""
+    ctx = _ctx()
+    with ctx.workspace().session() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            acting_user(session, ctx.actor, Role.ADMIN)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with ctx.workspace().session() as session:
+        add_user(session, username, password, list(roles), ctx.actor, display_name)
+    labels = "、".join(ROLE_LABELS[Role(r)] for r in roles)
+    click.echo(f"added {username} ({', '.join(roles)}: {labels})")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the users and their roles."""
+    with _ctx().workspace().session() as session:
+        for row in all_users(session):
+            state = "" if row.active else "  (disabled)"
+            click.echo(f"{row.username:<16} {row.display_name:<12} {row.roles}{state}")
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+@click.group()
+def review() -> None:
+    """Work through the applications waiting for 核验 or 复核, as the user --as."""
+
+
+@review.command("list")
+@click.option("--stage", type=click.Choice(["prereview", "rereview"]), default=None)
+@click.option("--flagged", is_flag=True, help="Only those the check flagged.")
+@click.option("--overdue", is_flag=True, help="Only those past their due date.")
+@click.option("--search", default="", help="Part of an application id or company name.")
+def review_list(stage: str | None, flagged: bool, overdue: bool, search: str) -> None:
+    """The queue: flagged first, then the longest waiting, with due dates."""
+    ctx = _ctx()
+    now = datetime.now(UTC)
+    with ctx.workspace().session() as session:
+        _viewer(session, ctx.actor)
+        items = review_queue.review_queue(
+            session, stage=stage, flagged_only=flagged, overdue_only=overdue, search=search
+        )
+    if not items:
+        click.echo("nothing waits for review")
+        return
+    click.echo(f"{'application':<18} {'stage':<6} {'verdict':<8} {'E/W':<6} {'due':<17} company")
+    for item in items:
+        verdict = click.style(f"{item.verdict or '':<8}", fg="red" if item.flagged else "green")
+        due = f"{item.due:%Y-%m-%d %H:%M}"
+        due = click.style(f"{due} !", fg="red", bold=True) if item.overdue(now) else f"{due}  "
+        click.echo(
+            f"{item.id:<18} {item.stage_label:<4}  {verdict} {item.errors}/{item.warnings:<4} "
+            f"{due} {item.company}"
+        )
+
+
+@review.command("show")
+@click.argument("application_id")
+def review_show(application_id: str) -> None:
+    """An application's findings with their evidence, and its decisions."""
+    ctx = _ctx()
+    with ctx.workspace().session() as session:
+        viewer = _viewer(session, ctx.actor)
+        app = session.get(Application, application_id)
+        if app is None:
+            raise NotFound(f"no application {application_id}")
+        info = service.summary(session, app)
+        run = service.latest_report(session, app)
+        findings = list((run.report if run else {}).get("findings") or [])
+        made = service.decisions(session, app)
+        blocked = service.can_decide(session, viewer, app)
+    click.echo(f"{info['id']}  {info['company']}  round {info['round']}")
+    click.echo(f"status   {info['status_label']} ({info['status']}), verdict {info['verdict']}")
+    if info["due"] is not None:
+        late = click.style(" overdue", fg="red", bold=True) if info["overdue"] else ""
+        click.echo(f"waiting  {info['stage_label']} until {info['due']:%Y-%m-%d %H:%M}{late}")
+    click.echo(f"\nfindings ({len(findings)})")
+    for finding in findings:
+        colour = SEVERITY_COLOURS.get(finding["severity"], "white")
+        click.echo(
+            "  "
+            + click.style(f"{finding['severity']:<8}", fg=colour)
+            + f"{finding['code']:<22} {finding['message']}"
+        )
+        evidence = finding.get("evidence") or {}
+        shown = {
+            k: evidence[k]
+            for k in ("expected", "found", "disagreement")
+            if evidence.get(k) is not None
+        }
+        if shown:
+            click.echo("            " + ", ".join(f"{k}: {v}" for k, v in shown.items()))
+    click.echo("\ndecisions")
+    for d in made:
+        click.echo(
+            f"  {d['at']:%Y-%m-%d %H:%M}  round {d['round']}  {d['stage']:<9} "
+            f"{d['decision']:<7} {d['actor']}  {d['remarks']}"
+        )
+    if not made:
+        click.echo("  none yet")
+    click.echo(f"\n{ctx.actor}: " + (blocked or "may decide this stage"))
+
+
+@review.command("approve")
+@click.argument("application_id")
+@click.option("--remarks", default="", help="备注 (optional when approving).")
+def review_approve(application_id: str, remarks: str) -> None:
+    """Approve the stage APPLICATION_ID waits for (核验 or 复核)."""
+    _decide(application_id, True, remarks)
+
+
+@review.command("reject")
+@click.argument("application_id")
+@click.option("--remarks", required=True, help="备注: what the applicant must fix.")
+def review_reject(application_id: str, remarks: str) -> None:
+    """Send APPLICATION_ID back to the applicant with the remarks."""
+    _decide(application_id, False, remarks)
+
+
+def _decide(application_id: str, approve: bool, remarks: str) -> None:
+    ctx = _ctx()
+    with ctx.workspace().session() as session:
+        actor = acting_user(session, ctx.actor)
+        made = service.decide(session, actor, application_id, approve, remarks)
+        stage, decision = made.stage, made.decision
+    click.echo(f"{application_id}: {stage} {decision} by {ctx.actor}")
+
+
+@review.command("packet")
+@click.argument("application_id")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
+def review_packet(application_id: str, output: Path | None) -> None:
+    """Write the review packet (PDF) of APPLICATION_ID and print where it is."""
+    ctx = _ctx()
+    workspace = ctx.workspace()
+    with workspace.session() as session:
+        _viewer(session, ctx.actor)
+    path = service.write_packet(workspace, application_id)
+    if output is not None:
+        output.write_bytes(path.read_bytes())
+        path = output
+    click.echo(str(path))
+
+
+# --- web ---------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def web(host: str, port: int) -> None:
+    """Run the reviewer web app (sign in with a user added by 'sealdesk user add')."""
+    import uvicorn
+
+    from pipeline.web.app import create_app
+
+    ctx = _ctx()
+    click.echo(f"sealdesk web on http://{host}:{port}/ (workspace {ctx.settings.home})")
+    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")

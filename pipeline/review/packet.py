@@ -1,0 +1,390 @@
+"""The review packet: one PDF per application, what a reviewer needs at a glance.
+
+A cover (the application, the verdict, the findings coloured by severity, the status and
+its due dates), then the evidence of each finding side by side (what the record says, what
+was read, the crop it was read from, a seal's unrolled rim), then every page of every
+document as a thumbnail with the boxes of what was read. Chinese text is real text in
+WenQuanYi Zen Hei (reportlab cannot embed Noto CJK, see ../shared/TRAPS.md), so it can be
+selected and searched; every document has a bookmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from pipeline.fonts import ZENHEI
+from pipeline.validate.rules import KIND_NAMES
+
+FONT = "WenQuanYiZenHei"
+WIDTH, HEIGHT = A4
+MARGIN = 42.0
+INK = HexColor("#1f2937")
+MUTED = HexColor("#6b7280")
+RULE = HexColor("#d1d5db")
+SEVERITY = {
+    "error": (HexColor("#b91c1c"), HexColor("#fee2e2"), "错误"),
+    "warning": (HexColor("#b45309"), HexColor("#fef3c7"), "警告"),
+    "info": (HexColor("#1d4ed8"), HexColor("#dbeafe"), "提示"),
+}
+VERDICT = {
+    "clear": (HexColor("#15803d"), "通过（无须人工关注）"),
+    "flagged": (HexColor("#b91c1c"), "需人工核对"),
+}
+EVIDENCE_FIELDS = (
+    ("expected", "申请记录"),
+    ("found", "识别结果"),
+    ("confidence", "识别置信度"),
+    ("disagreement", "与申请名称的差异（nats）"),
+    ("field", "字段"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PacketPage:
+    """A page image for the packet, already masked, with its boxes drawn."""
+
+    document: int
+    page: int
+    image: Image.Image | None
+
+
+@dataclass
+class PacketData:
+    application: dict[str, Any]
+    """id, company, uscc, scheme, kind, status_label, verdict, round, received_by, contact,
+    agent (or None), stage_label, since, due, overdue."""
+    findings: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    generated: datetime = field(default_factory=datetime.now)
+
+
+ImageSource = Callable[[int, int, bool], Image.Image | None]
+"""(document index, page, with_boxes) → the page image, ID numbers masked."""
+RimSource = Callable[[int, dict[str, Any]], Image.Image | None]
+"""(document index, seal) → the seal's unrolled rim."""
+
+
+def _register_font() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(ZENHEI.path), subfontIndex=ZENHEI.index))
+
+
+def wrap(text: str, size: float, width: float) -> list[str]:
+    """Lines of ``text`` no wider than ``width`` (Chinese breaks anywhere; Latin at spaces
+    where it can)."""
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for char in paragraph:
+            if pdfmetrics.stringWidth(line + char, FONT, size) <= width:
+                line += char
+                continue
+            cut = line.rfind(" ")
+            if char != " " and cut > len(line) // 2 and line[-1:].isascii():
+                lines.append(line[:cut])
+                line = line[cut + 1 :] + char
+            else:
+                lines.append(line)
+                line = char.lstrip()
+        lines.append(line)
+    return lines
+
+
+class _Writer:
+    """A canvas with a cursor running down the page."""
+
+    def __init__(self, canvas: Canvas, title: str) -> None:
+        self.canvas = canvas
+        self.title = title
+        self.y = HEIGHT - MARGIN
+        self.number = 1
+
+    def text(self, x: float, y: float, text: str, size: float = 10, colour: Color = INK) -> None:
+        self.canvas.setFont(FONT, size)
+        self.canvas.setFillColor(colour)
+        self.canvas.drawString(x, y, text)
+
+    def paragraph(
+        self,
+        text: str,
+        size: float = 10,
+        x: float = MARGIN,
+        width: float | None = None,
+        colour: Color = INK,
+    ) -> None:
+        width = width or WIDTH - MARGIN - x
+        for line in wrap(text, size, width):
+            self.need(size * 1.5)
+            self.text(x, self.y - size, line, size, colour)
+            self.y -= size * 1.45
+
+    def need(self, height: float) -> None:
+        if self.y - height < MARGIN + 20:
+            self.new_page()
+
+    def new_page(self) -> None:
+        self.footer()
+        self.canvas.showPage()
+        self.number += 1
+        self.y = HEIGHT - MARGIN
+
+    def footer(self) -> None:
+        self.canvas.setStrokeColor(RULE)
+        self.canvas.line(MARGIN, MARGIN, WIDTH - MARGIN, MARGIN)
+        self.text(MARGIN, MARGIN - 14, self.title, 8, MUTED)
+        self.canvas.setFont(FONT, 8)
+        self.canvas.drawRightString(WIDTH - MARGIN, MARGIN - 14, f"第 {self.number} 页")
+
+    def heading(self, text: str, key: str, level: int = 0, size: float = 15) -> None:
+        self.need(size * 3)
+        self.canvas.bookmarkPage(key, fit="XYZ", top=self.y + 4)
+        self.canvas.addOutlineEntry(text, key, level=level)
+        self.text(MARGIN, self.y - size, text, size)
+        self.y -= size * 1.9
+
+    def image(self, image: Image.Image, x: float, width: float, height: float) -> float:
+        """Draw ``image`` inside width × height at the cursor; the height it took."""
+        scale = min(width / image.width, height / image.height)
+        w, h = image.width * scale, image.height * scale
+        self.canvas.drawImage(
+            ImageReader(image), x, self.y - h, w, h, preserveAspectRatio=True, mask=None
+        )
+        self.canvas.setStrokeColor(RULE)
+        self.canvas.rect(x, self.y - h, w, h, stroke=1, fill=0)
+        return h
+
+
+def render_packet(data: PacketData, pages: ImageSource, rims: RimSource, out: Path) -> Path:
+    """Write the packet to ``out`` (through a temporary name, so a half-written packet
+    never stands as the packet)."""
+    _register_font()
+    app = data.application
+    partial = out.with_name(f".{out.name}.partial")
+    canvas = Canvas(str(partial), pagesize=A4, pageCompression=1)
+    canvas.setTitle(f"审核材料 {app['id']} {app['company']}")
+    canvas.setAuthor("sealdesk")
+    canvas.setSubject("电子签章申请审核材料包")
+    writer = _Writer(canvas, f"{app['id']}  {app['company']}  · sealdesk 审核材料")
+    _cover(writer, data)
+    attention = [f for f in data.findings if f.get("document") is not None]
+    if attention:
+        writer.new_page()
+        writer.heading(f"证据（{len(attention)} 项）", "evidence")
+        for index, finding in enumerate(_by_severity(attention)):
+            _evidence(writer, data, finding, index, pages, rims)
+    for index, document in enumerate(data.documents):
+        writer.new_page()
+        _document_pages(writer, index, document, pages, data)
+    writer.footer()
+    canvas.save()
+    partial.replace(out)
+    return out
+
+
+def _by_severity(findings: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    order = {"error": 0, "warning": 1, "info": 2}
+    yield from sorted(findings, key=lambda f: order.get(f["severity"], 3))
+
+
+def _cover(w: _Writer, data: PacketData) -> None:
+    app = data.application
+    w.canvas.bookmarkPage("cover")
+    w.canvas.addOutlineEntry("封面与结论", "cover", level=0)
+    w.text(MARGIN, w.y - 12, "电子签章申请 · 审核材料包", 11, MUTED)
+    w.y -= 34
+    w.text(MARGIN, w.y - 8, str(app["company"]), 20)
+    w.y -= 26
+    w.text(MARGIN, w.y - 8, f"{app['id']}    第 {app['round']} 轮", 12, MUTED)
+    w.y -= 26
+    colour, label = VERDICT.get(str(app.get("verdict")), (MUTED, "未检查"))
+    w.canvas.setFillColor(colour)
+    w.canvas.roundRect(MARGIN, w.y - 34, WIDTH - 2 * MARGIN, 34, 6, stroke=0, fill=1)
+    counts = {s: sum(1 for f in data.findings if f["severity"] == s) for s in SEVERITY}
+    w.text(MARGIN + 12, w.y - 22, f"检查结论：{label}", 14, white)
+    summary = f"错误 {counts['error']}   警告 {counts['warning']}   提示 {counts['info']}"
+    w.canvas.setFont(FONT, 11)
+    w.canvas.drawRightString(WIDTH - MARGIN - 12, w.y - 21, summary)
+    w.y -= 52
+    due = app.get("due")
+    rows = [
+        ("统一社会信用代码", app.get("uscc") or "—"),
+        ("业务", f"{app['scheme'].upper()} · {app['kind']}"),
+        ("联系人", app.get("contact") or "—"),
+        ("经办人（代理人）", app.get("agent") or "无"),
+        ("收件人", app.get("received_by") or "—"),
+        ("状态", app.get("status_label") or "—"),
+        (
+            "待办",
+            f"{app['stage_label']}，应于 {due:%Y-%m-%d %H:%M} 前完成"
+            + ("（已逾期）" if app.get("overdue") else "")
+            if due is not None
+            else "无",
+        ),
+    ]
+    for key, value in rows:
+        w.text(MARGIN, w.y - 10, key, 10, MUTED)
+        overdue = key == "待办" and app.get("overdue")
+        w.text(MARGIN + 120, w.y - 10, str(value), 10, SEVERITY["error"][0] if overdue else INK)
+        w.y -= 18
+    for decision in data.decisions:
+        stage = "核验" if decision["stage"] == "prereview" else "复核"
+        verdict = "通过" if decision["decision"] == "approve" else "退回"
+        w.paragraph(
+            f"{decision['at']:%Y-%m-%d %H:%M}  {stage}{verdict}（{decision['actor']}）"
+            + (f"：{decision['remarks']}" if decision.get("remarks") else ""),
+            9,
+            colour=MUTED,
+        )
+    w.y -= 12
+    w.text(MARGIN, w.y - 13, f"发现的问题（{len(data.findings)}）", 13)
+    w.y -= 26
+    _findings_table(w, data.findings)
+    w.y -= 8
+    w.paragraph(
+        f"生成于 {data.generated:%Y-%m-%d %H:%M}。身份证号码仅显示后四位。"
+        "红框：发现问题所指之处；蓝框：识别的字段；绿框：识别的印章。",
+        8,
+        colour=MUTED,
+    )
+
+
+def _findings_table(w: _Writer, findings: list[dict[str, Any]]) -> None:
+    if not findings:
+        w.paragraph("无。", 10, colour=MUTED)
+        return
+    columns = (MARGIN, MARGIN + 46, MARGIN + 176, WIDTH - MARGIN)
+    for finding in _by_severity(findings):
+        strong, pale, label = SEVERITY.get(finding["severity"], (MUTED, white, "?"))
+        message = wrap(finding["message"], 9, columns[3] - columns[2] - 8)
+        height = max(20.0, 12.0 * len(message) + 8)
+        w.need(height + 2)
+        w.canvas.setFillColor(pale)
+        w.canvas.rect(MARGIN, w.y - height, WIDTH - 2 * MARGIN, height, stroke=0, fill=1)
+        w.canvas.setFillColor(strong)
+        w.canvas.rect(MARGIN, w.y - height, 4, height, stroke=0, fill=1)
+        w.text(columns[0] + 10, w.y - 14, label, 9, strong)
+        w.text(columns[1], w.y - 14, finding["code"], 8.5, INK)
+        for i, line in enumerate(message):
+            w.text(columns[2], w.y - 14 - 12 * i, line, 9, INK)
+        w.y -= height + 2
+
+
+def _evidence(
+    w: _Writer,
+    data: PacketData,
+    finding: dict[str, Any],
+    index: int,
+    pages: ImageSource,
+    rims: RimSource,
+) -> None:
+    strong, pale, label = SEVERITY.get(finding["severity"], (MUTED, white, "?"))
+    evidence = finding.get("evidence") or {}
+    w.need(240)
+    key = f"finding-{index}"
+    w.canvas.bookmarkPage(key, fit="XYZ", top=w.y + 4)
+    w.canvas.addOutlineEntry(f"{label} {finding['code']}", key, level=1)
+    w.canvas.setFillColor(pale)
+    w.canvas.rect(MARGIN, w.y - 22, WIDTH - 2 * MARGIN, 22, stroke=0, fill=1)
+    w.text(MARGIN + 8, w.y - 15, f"{label}  {finding['code']}", 11, strong)
+    w.y -= 30
+    w.paragraph(finding["message"], 10)
+    w.y -= 4
+    left = (WIDTH - 2 * MARGIN) * 0.42
+    top = w.y
+    for name, caption in EVIDENCE_FIELDS:
+        value = evidence.get(name)
+        if value in (None, "", []):
+            continue
+        w.text(MARGIN, w.y - 9, caption, 8, MUTED)
+        w.y -= 12
+        w.paragraph(_shown(value), 10, width=left - 10)
+        w.y -= 3
+    text_bottom = w.y
+    w.y = top
+    image_bottom = top
+    doc_index, page = finding.get("document"), finding.get("page")
+    bbox = evidence.get("bbox")
+    if doc_index is not None and page and bbox:
+        image = pages(int(doc_index), int(page), False)
+        if image is not None:
+            from pipeline.review.evidence import crop
+
+            x = MARGIN + left
+            width = WIDTH - MARGIN - x
+            used = w.image(crop(image, bbox), x, width, 150)
+            w.y -= used + 6
+            if finding["code"].startswith("seal"):
+                seal = _seal_at(data.documents[int(doc_index)], bbox)
+                rim = rims(int(doc_index), seal) if seal is not None else None
+                if rim is not None:
+                    w.text(x, w.y - 9, "印章外圈展开", 8, MUTED)
+                    w.y -= 12
+                    used = w.image(rim, x, width, 40)
+                    w.y -= used
+            image_bottom = w.y
+    w.y = min(text_bottom, image_bottom) - 16
+    w.canvas.setStrokeColor(RULE)
+    w.canvas.line(MARGIN, w.y + 8, WIDTH - MARGIN, w.y + 8)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _seal_at(document: dict[str, Any], bbox: Any) -> dict[str, Any] | None:
+    for seal in document.get("seals") or []:
+        if list(seal.get("bbox") or []) == list(bbox):
+            return dict(seal)
+    return None
+
+
+def _document_pages(
+    w: _Writer, index: int, document: dict[str, Any], pages: ImageSource, data: PacketData
+) -> None:
+    kind = KIND_NAMES.get(document["kind"], document["kind"])
+    count = int(document.get("pages") or 1)
+    first = int(document["page"])
+    span = f"第 {first} 页" if count == 1 else f"第 {first}–{first + count - 1} 页"
+    w.heading(f"文件 {index + 1}：{kind}", f"document-{index}", level=0, size=14)
+    w.paragraph(
+        f"{document['source']}，{span}；识别为{kind}（置信度 {document.get('confidence', 0):.2f}）",
+        9,
+        colour=MUTED,
+    )
+    flagged = sum(1 for f in data.findings if f.get("document") == index)
+    if flagged:
+        w.paragraph(f"本文件有 {flagged} 项发现，见证据部分。", 9, colour=SEVERITY["warning"][0])
+    w.y -= 6
+    column = (WIDTH - 2 * MARGIN - 12) / 2
+    for n, page in enumerate(range(first, first + count)):
+        image = pages(index, page, True)
+        if image is None:
+            w.paragraph(f"第 {page} 页：没有可显示的图像。", 9, colour=MUTED)
+            continue
+        height = min(330.0, column * image.height / image.width)
+        if n % 2 == 0:
+            w.need(height + 20)
+            row_top = w.y
+        x = MARGIN + (n % 2) * (column + 12)
+        w.y = row_top
+        w.text(x, w.y - 9, f"第 {page} 页", 8, MUTED)
+        w.y -= 12
+        used = w.image(image, x, column, height)
+        w.y -= used + 12

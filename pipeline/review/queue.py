@@ -1,0 +1,157 @@
+"""The review queue: applications waiting for a person, flagged first, then oldest.
+
+An application waits for pre-review (核验) once checked, for re-review (复核) once
+pre-reviewed. Each stage has its due date in working days (see ``calendar``), counted
+from when the application entered the stage: the check that made it ``checked``, the
+pre-review that passed it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.records.lifecycle import STATUS_LABELS, Status
+from pipeline.records.models import Application, AuditEntry, Finding, ReviewDecision
+from pipeline.review.calendar import PREREVIEW_DAYS, REREVIEW_DAYS, add_working_days
+
+STAGES = {
+    Status.CHECKED: ("prereview", "核验", PREREVIEW_DAYS),
+    Status.PREREVIEW_PASSED: ("rereview", "复核", REREVIEW_DAYS),
+}
+STAGE_LABELS = {"prereview": "核验", "rereview": "复核"}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    id: str
+    company: str
+    scheme: str
+    kind: str
+    status: str
+    verdict: str | None
+    round: int
+    stage: str
+    """``prereview`` or ``rereview``: the decision it waits for."""
+    since: datetime
+    due: datetime
+    errors: int
+    warnings: int
+    received_by: str
+
+    @property
+    def flagged(self) -> bool:
+        return self.verdict == "flagged"
+
+    def overdue(self, now: datetime) -> bool:
+        return now > self.due
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.stage]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[Status(self.status)]
+
+
+def _since(session: Session, app: Application) -> datetime:
+    """When the application entered the stage it waits in."""
+    if app.status == Status.PREREVIEW_PASSED:
+        decided = session.scalars(
+            select(ReviewDecision.decided_at)
+            .where(
+                ReviewDecision.application_id == app.id,
+                ReviewDecision.round == app.round,
+                ReviewDecision.stage == "prereview",
+            )
+            .order_by(ReviewDecision.decided_at.desc())
+        ).first()
+        if decided is not None:
+            return decided
+    checked = session.scalars(
+        select(AuditEntry.at)
+        .where(
+            AuditEntry.subject_type == "application",
+            AuditEntry.subject_id == app.id,
+            AuditEntry.action == "application.checked",
+        )
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    return checked if checked is not None else app.updated_at
+
+
+def item_for(session: Session, app: Application) -> QueueItem | None:
+    """The queue entry of an application, or None when it waits for nobody."""
+    stage = STAGES.get(Status(app.status))
+    if stage is None:
+        return None
+    name, _, days = stage
+    since = _since(session, app)
+    severities = Counter(
+        session.scalars(
+            select(Finding.severity).where(
+                Finding.application_id == app.id, Finding.round == app.round
+            )
+        ).all()
+    )
+    return QueueItem(
+        id=app.id,
+        company=app.company_name,
+        scheme=app.scheme,
+        kind=app.kind,
+        status=app.status,
+        verdict=app.verdict,
+        round=app.round,
+        stage=name,
+        since=since,
+        due=add_working_days(since, days),
+        errors=severities["error"],
+        warnings=severities["warning"],
+        received_by=app.received_by,
+    )
+
+
+def review_queue(
+    session: Session,
+    *,
+    stage: str | None = None,
+    flagged_only: bool = False,
+    overdue_only: bool = False,
+    search: str = "",
+    now: datetime | None = None,
+) -> list[QueueItem]:
+    """Waiting applications, flagged first, then the longest waiting."""
+    now = now or datetime.now(UTC)
+    apps = session.scalars(
+        select(Application).where(Application.status.in_([s.value for s in STAGES]))
+    ).all()
+    items = [item for app in apps if (item := item_for(session, app)) is not None]
+    needle = search.strip().lower()
+    items = [
+        i
+        for i in items
+        if (stage is None or i.stage == stage)
+        and (not flagged_only or i.flagged)
+        and (not overdue_only or i.overdue(now))
+        and (not needle or needle in i.id.lower() or needle in i.company.lower())
+    ]
+    return sorted(items, key=lambda i: (not i.flagged, i.since, i.id))
+
+
+def history(session: Session, app_id: str) -> list[dict[str, Any]]:
+    """The application's audit entries, oldest first, for the reviewer's page."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.subject_type == "application", AuditEntry.subject_id == app_id)
+        .order_by(AuditEntry.seq)
+    ).all()
+    return [
+        {"at": e.at, "actor": e.actor, "action": e.action, "detail": dict(e.detail)}
+        for e in entries
+    ]

@@ -1,0 +1,205 @@
+"""Review as the CLI and the web app both do it: who may decide which stage, the decision
+recorded under dual control, the packet kept up to date with the files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.errors import LifecycleError, NotFound, PermissionDenied
+from pipeline.records import lifecycle
+from pipeline.records.lifecycle import STATUS_LABELS, Status
+from pipeline.records.models import Application, CheckRun, ReviewDecision, User
+from pipeline.records.users import Role
+from pipeline.review import evidence
+from pipeline.review.packet import PacketData, render_packet
+from pipeline.review.queue import item_for
+from pipeline.workspace import Workspace
+
+STAGE_ROLES = {"prereview": Role.REVIEWER, "rereview": Role.REREVIEWER}
+STAGE_OF = {Status.CHECKED: "prereview", Status.PREREVIEW_PASSED: "rereview"}
+
+
+def stage_waiting(app: Application) -> str | None:
+    return STAGE_OF.get(Status(app.status))
+
+
+def can_decide(session: Session, user: User, app: Application) -> str | None:
+    """Why ``user`` may not decide ``app`` now, or None when they may (for the web page,
+    which offers the buttons only to someone who may press them)."""
+    stage = stage_waiting(app)
+    if stage is None:
+        return f"{app.id} 当前{STATUS_LABELS[Status(app.status)]}，无待办审核"
+    role = STAGE_ROLES[stage]
+    if not user.has(role):
+        return (
+            f"{user.username} 没有{'核验' if stage == 'prereview' else '复核'}权限（{role.value}）"
+        )
+    if user.username == app.received_by:
+        return f"{user.username} 是本申请的收件人，不能审核（双人控制）"
+    if any(d.actor == user.username and d.round == app.round for d in app_decisions(session, app)):
+        return f"{user.username} 已完成本轮另一审核环节，须由另一人审核（双人控制）"
+    return None
+
+
+def app_decisions(session: Session, app: Application) -> list[ReviewDecision]:
+    return list(
+        session.scalars(
+            select(ReviewDecision)
+            .where(ReviewDecision.application_id == app.id)
+            .order_by(ReviewDecision.decided_at)
+        ).all()
+    )
+
+
+def decide(
+    session: Session, user: User, app_id: str, approve: bool, remarks: str = ""
+) -> ReviewDecision:
+    """Approve or reject the stage ``app_id`` waits for, as ``user``."""
+    app = session.get(Application, app_id)
+    if app is None:
+        raise NotFound(f"no application {app_id}")
+    if not user.active:
+        raise PermissionDenied(f"{user.username} is disabled")
+    stage = stage_waiting(app)
+    if stage is not None and not user.has(STAGE_ROLES[stage]):
+        raise PermissionDenied(
+            f"{user.username} lacks the {STAGE_ROLES[stage].value} role needed for "
+            f"{'核验' if stage == 'prereview' else '复核'}"
+        )
+    if stage is None:
+        raise LifecycleError(
+            f"{app.id} is {app.status} ({STATUS_LABELS[Status(app.status)]}): "
+            "it waits for no review"
+        )
+    return lifecycle.decide(session, app, stage, approve, user.username, remarks)
+
+
+def latest_report(session: Session, app: Application) -> CheckRun | None:
+    return session.scalars(
+        select(CheckRun)
+        .where(CheckRun.application_id == app.id, CheckRun.round == app.round)
+        .order_by(CheckRun.id.desc())
+    ).first()
+
+
+def summary(session: Session, app: Application, now: datetime | None = None) -> dict[str, Any]:
+    """The application as the packet's cover and the web page show it."""
+    now = now or datetime.now(UTC)
+    record = dict(app.record)
+    item = item_for(session, app)
+    contact = record.get("contact") or {}
+    agent = record.get("agent") or None
+    return {
+        "id": app.id,
+        "company": app.company_name,
+        "uscc": app.company_uscc,
+        "scheme": app.scheme,
+        "kind": app.kind,
+        "status": app.status,
+        "status_label": STATUS_LABELS[Status(app.status)],
+        "verdict": app.verdict,
+        "round": app.round,
+        "received_by": app.received_by,
+        "contact": contact.get("name"),
+        "agent": agent.get("name") if agent else None,
+        "stage_label": item.stage_label if item else None,
+        "since": item.since if item else None,
+        "due": item.due if item else None,
+        "overdue": bool(item and item.overdue(now)),
+    }
+
+
+def decisions(session: Session, app: Application) -> list[dict[str, Any]]:
+    return [
+        {
+            "round": d.round,
+            "stage": d.stage,
+            "decision": d.decision,
+            "remarks": d.remarks,
+            "actor": d.actor,
+            "at": d.decided_at,
+        }
+        for d in app_decisions(session, app)
+    ]
+
+
+class Evidence:
+    """Page images and seal rims of one application's latest check, ID numbers masked."""
+
+    def __init__(self, workspace: Workspace, session: Session, app_id: str, report: dict[str, Any]):
+        self.workspace = workspace
+        self.session = session
+        self.app_id = app_id
+        self.documents: list[dict[str, Any]] = list(report.get("documents") or [])
+        self.flagged = {
+            tuple(int(v) for v in f["evidence"]["bbox"])
+            for f in report.get("findings") or []
+            if (f.get("evidence") or {}).get("bbox") and f["severity"] in ("error", "warning")
+        }
+
+    def page(self, document: int, page: int, boxes: bool) -> Image.Image | None:
+        if not 0 <= document < len(self.documents):
+            return None
+        entry = self.documents[document]
+        image = evidence.page_image(
+            self.session, self.workspace.store, self.app_id, entry["source"], page
+        )
+        if image is None:
+            return None
+        image = evidence.mask_pixels(image, evidence.id_boxes(entry, page))
+        if boxes:
+            image = evidence.draw_boxes(
+                image,
+                evidence.document_boxes(entry, page, self.flagged),
+            )
+        return image
+
+    def rim(self, document: int, seal: dict[str, Any]) -> Image.Image | None:
+        from pipeline.extract.seals import unrolled_rim
+
+        image = self.page(document, int(seal.get("page") or 1), False)
+        if image is None or not seal.get("bbox"):
+            return None
+        strip = unrolled_rim(np.asarray(image), seal)
+        return None if strip is None else Image.fromarray(strip)
+
+
+def packet_path(workspace: Workspace, app: Application, run: CheckRun | None) -> Path:
+    folder = workspace.settings.home / "packets"
+    folder.mkdir(parents=True, exist_ok=True)
+    check = f"check{run.id}" if run is not None else "unchecked"
+    return folder / f"{app.id}-round{app.round}-{check}.pdf"
+
+
+def write_packet(workspace: Workspace, app_id: str, now: datetime | None = None) -> Path:
+    """The application's review packet, made anew whenever a new check (new files, a new
+    round) or a decision has happened since it was last made."""
+    with workspace.session() as session:
+        app = session.get(Application, app_id)
+        if app is None:
+            raise NotFound(f"no application {app_id}")
+        run = latest_report(session, app)
+        report = dict(run.report) if run is not None else {"documents": [], "findings": []}
+        made = decisions(session, app)
+        out = packet_path(workspace, app, run)
+        stamp = out.with_suffix(".decisions")
+        seen = str(len(made))
+        if out.exists() and stamp.exists() and stamp.read_text() == seen:
+            return out
+        source = Evidence(workspace, session, app.id, report)
+        data = PacketData(
+            application=summary(session, app, now),
+            findings=list(report.get("findings") or []),
+            documents=source.documents,
+            decisions=made,
+        )
+        render_packet(data, source.page, source.rim, out)
+        stamp.write_text(seen)
+    return out

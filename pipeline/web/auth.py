@@ -1,0 +1,117 @@
+"""Sign-in for the web app: a signed session cookie, CSRF tokens, a login rate limit.
+
+The cookie holds the user name, the session's CSRF token and its expiry, signed with
+HMAC-SHA256 under a secret kept in the workspace (``web-secret``, made on first start,
+readable by its owner only). Nothing else about the session is stored on the server; the
+user's roles are read from the database on every request, so a disabled user is out at
+once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import Path
+
+COOKIE = "sealdesk_session"
+PRE_COOKIE = "sealdesk_login"
+SESSION_SECONDS = 8 * 3600
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = 15 * 60
+
+
+def load_secret(home: Path) -> bytes:
+    path = home / "web-secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    username: str
+    csrf: str
+    expires: float
+
+
+def _sign(secret: bytes, payload: bytes) -> str:
+    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
+
+
+def encode(secret: bytes, session: Session) -> str:
+    payload = base64.urlsafe_b64encode(
+        json.dumps({"u": session.username, "c": session.csrf, "e": session.expires}).encode()
+    )
+    return f"{payload.decode()}.{_sign(secret, payload)}"
+
+
+def decode(secret: bytes, cookie: str | None) -> Session | None:
+    """The session a cookie carries, or None when it is absent, forged or expired."""
+    if not cookie or "." not in cookie:
+        return None
+    payload, signature = cookie.rsplit(".", 1)
+    if not hmac.compare_digest(_sign(secret, payload.encode()), signature):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        session = Session(str(data["u"]), str(data["c"]), float(data["e"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return session if session.expires > time.time() else None
+
+
+def new_session(username: str) -> Session:
+    return Session(username, secrets.token_urlsafe(24), time.time() + SESSION_SECONDS)
+
+
+def pre_login_token(secret: bytes) -> str:
+    """A CSRF token for the login form, before anyone is signed in (double submit: the
+    same signed value in a cookie and in the form)."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_sign(secret, nonce.encode())}"
+
+
+def pre_login_valid(secret: bytes, cookie: str | None, form: str | None) -> bool:
+    if not cookie or not form or not hmac.compare_digest(cookie, form) or "." not in cookie:
+        return False
+    nonce, signature = cookie.rsplit(".", 1)
+    return hmac.compare_digest(_sign(secret, nonce.encode()), signature)
+
+
+class LoginLimiter:
+    """At most LOGIN_ATTEMPTS failed sign-ins per user name and per address in
+    LOGIN_WINDOW seconds; further attempts are refused without checking the password."""
+
+    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures[key]
+        while times and times[0] < now - self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.time()
+        return any(len(self._recent(k, now)) >= self.attempts for k in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = time.time()
+        for key in keys:
+            self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)

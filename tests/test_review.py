@@ -1,0 +1,212 @@
+"""Review without OCR: users and roles, the queue's order and due dates, decisions as a
+user through the service and the CLI, on a real SQLite workspace."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.application import parse_record
+from pipeline.cli import cli
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, LifecycleError, PermissionDenied
+from pipeline.records.intake import intake_application
+from pipeline.records.lifecycle import Status
+from pipeline.records.models import Application, AuditEntry, CheckRun, User
+from pipeline.records.reports import save_report
+from pipeline.records.users import add_user, authenticate, check_password, hash_password
+from pipeline.review import service
+from pipeline.review.calendar import add_working_days, working_days_between
+from pipeline.review.queue import review_queue
+from pipeline.validate.report import CheckReport, Code, Finding, Severity
+from pipeline.workspace import Workspace
+
+PASSWORD = "a long enough secret"
+
+
+def _record(data: dict[str, Any], app_id: str, company: str) -> Any:
+    changed = copy.deepcopy(data)
+    changed["application_id"] = app_id
+    changed["company"]["name"] = company
+    return parse_record(changed)
+
+
+def _checked(workspace: Workspace, record: Any, flagged: bool) -> str:
+    taken = intake_application(workspace, record, [], "clerk")
+    findings = (
+        (
+            Finding(
+                Code.SEAL_NAME_MISMATCH, Severity.ERROR, "公章印文不一致", 0, 1, {"expected": "x"}
+            ),
+        )
+        if flagged
+        else ()
+    )
+    with workspace.session() as session:
+        save_report(session, CheckReport(taken.application_id, findings, ()), "clerk")
+    return taken.application_id
+
+
+def _users(workspace: Workspace) -> None:
+    with workspace.session() as session:
+        add_user(session, "rui", PASSWORD, ["reviewer"], "admin")
+        add_user(session, "wen", PASSWORD, ["re-reviewer"], "admin")
+        add_user(session, "li", PASSWORD, ["reviewer", "re-reviewer"], "admin")
+        add_user(session, "ivy", PASSWORD, ["issuer"], "admin")
+
+
+def test_passwords_are_salted_scrypt_and_checked_in_constant_time() -> None:
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first != second and first.startswith("scrypt$") and PASSWORD not in first
+    assert check_password(PASSWORD, first) and not check_password(PASSWORD + "x", first)
+    assert not check_password(PASSWORD, "plain-text-in-the-database")
+
+
+def test_users_need_good_names_passwords_and_known_roles(workspace: Workspace) -> None:
+    with workspace.session() as session:
+        for name, password, roles in (
+            ("Rui", PASSWORD, ["reviewer"]),
+            ("rui", "short", ["reviewer"]),
+            ("rui", PASSWORD, ["pope"]),
+            ("rui", PASSWORD, []),
+        ):
+            with pytest.raises(ConfigError):
+                add_user(session, name, password, roles, "admin")
+        add_user(session, "rui", PASSWORD, ["reviewer"], "admin")
+        with pytest.raises(ConfigError, match="exists"):
+            add_user(session, "rui", PASSWORD, ["reviewer"], "admin")
+    with workspace.session() as session:
+        assert authenticate(session, "rui", PASSWORD) is not None
+        assert authenticate(session, "rui", "wrong password!") is None
+        assert authenticate(session, "nobody", PASSWORD) is None
+        session.get_one(User, "rui").active = False
+    with workspace.session() as session:
+        assert authenticate(session, "rui", PASSWORD) is None
+        added = session.query(AuditEntry).filter_by(action="user.added").one()
+        assert PASSWORD not in str(added.detail)
+
+
+def test_working_days_skip_the_weekend() -> None:
+    friday = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    assert add_working_days(friday, 2) == datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+    assert add_working_days(friday, 5) == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    assert working_days_between(friday, friday + timedelta(days=3)) == 1
+
+
+def test_queue_flagged_first_then_oldest_with_due_dates(
+    workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    _users(workspace)
+    clear_old = _checked(workspace, _record(record_data, "CQC-2026-000201", "甲公司"), False)
+    flagged_new = _checked(workspace, _record(record_data, "CQC-2026-000202", "乙公司"), True)
+    flagged_newer = _checked(workspace, _record(record_data, "CQC-2026-000203", "丙公司"), True)
+    with workspace.session() as session:
+        items = review_queue(session)
+        assert [i.id for i in items] == [flagged_new, flagged_newer, clear_old]
+        first = items[0]
+        assert (first.stage, first.errors) == ("prereview", 1)
+        assert first.due == add_working_days(first.since, 2)
+        latest = max(i.due for i in items)
+        overdue = review_queue(session, overdue_only=True, now=latest + timedelta(minutes=1))
+        assert [i.id for i in overdue] == [flagged_new, flagged_newer, clear_old]
+        early = min(i.due for i in items) - timedelta(minutes=1)
+        assert review_queue(session, overdue_only=True, now=early) == []
+        assert [i.id for i in review_queue(session, flagged_only=True, search="丙")] == [
+            flagged_newer
+        ]
+        rui = session.get_one(User, "rui")
+        service.decide(session, rui, flagged_new, True)
+    with workspace.session() as session:
+        (moved,) = review_queue(session, stage="rereview")
+        assert moved.id == flagged_new and moved.due == add_working_days(moved.since, 5)
+
+
+def test_roles_and_dual_control_through_the_service(
+    workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    _users(workspace)
+    app_id = _checked(workspace, _record(record_data, "CQC-2026-000211", "甲公司"), True)
+    with workspace.session() as session:
+        get = session.get_one
+        with pytest.raises(PermissionDenied, match="reviewer"):
+            service.decide(session, get(User, "wen"), app_id, True)  # 复核 only
+        with pytest.raises(PermissionDenied):
+            service.decide(session, get(User, "ivy"), app_id, True)
+        with pytest.raises(LifecycleError, match="remarks"):
+            service.decide(session, get(User, "li"), app_id, False, "  ")
+        service.decide(session, get(User, "li"), app_id, True)
+    with workspace.session() as session:
+        li, app = session.get_one(User, "li"), session.get_one(Application, app_id)
+        assert "另一人" in (service.can_decide(session, li, app) or "")
+        with pytest.raises(LifecycleError, match="second person"):
+            service.decide(session, li, app_id, True)
+        service.decide(session, session.get_one(User, "wen"), app_id, True)
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
+
+
+def test_each_check_keeps_its_whole_report(
+    workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    app_id = _checked(workspace, _record(record_data, "CQC-2026-000221", "甲公司"), True)
+    with workspace.session() as session:
+        (run,) = session.query(CheckRun).filter_by(application_id=app_id).all()
+        assert (
+            run.verdict == "flagged" and run.report["findings"][0]["code"] == "seal_name_mismatch"
+        )
+
+
+def test_cli_user_and_review_commands(
+    settings: Settings, workspace: Workspace, record_data: dict[str, Any], tmp_path: Path
+) -> None:
+    home = ["--home", str(settings.home)]
+    runner = CliRunner()
+
+    def run(*args: str, user: str = "admin", stdin: str | None = None) -> Any:
+        return runner.invoke(cli, [*home, "--as", user, *args], input=stdin)
+
+    first = run("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert first.exit_code == 0, first.output
+    # once there is a user, only an admin adds more
+    refused = run(
+        "user",
+        "add",
+        "rui",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        user="rui",
+        stdin=PASSWORD + "\n",
+    )
+    assert refused.exit_code != 0 and isinstance(refused.exception, PermissionDenied)
+    for name, role in (("rui", "reviewer"), ("wen", "re-reviewer")):
+        added = run(
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            user="boss",
+            stdin=PASSWORD + "\n",
+        )
+        assert added.exit_code == 0, added.output
+    assert "rui" in run("user", "list").output
+    app_id = _checked(workspace, _record(record_data, "CQC-2026-000231", "甲公司"), True)
+    listed = run("review", "list", user="rui")
+    assert listed.exit_code == 0 and app_id in listed.output and "flagged" in listed.output
+    shown = run("review", "show", app_id, user="rui")
+    assert "seal_name_mismatch" in shown.output and "may decide" in shown.output
+    assert isinstance(run("review", "list", user="stranger").exception, PermissionDenied)
+    no_remarks = run("review", "reject", app_id, user="rui")
+    assert no_remarks.exit_code != 0 and "--remarks" in no_remarks.output
+    assert run("review", "approve", app_id, user="wen").exit_code != 0  # wrong stage role
+    assert run("review", "approve", app_id, user="rui").exit_code == 0
+    assert run("review", "approve", app_id, user="wen").exit_code == 0
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED

@@ -1,0 +1,166 @@
+"""The web app's guards, through FastAPI's test client on a real SQLite workspace: every
+route but sign-in needs a user with the right role, forms need their CSRF token, sign-in
+is rate-limited, cookies are HttpOnly and SameSite, uploads are size-limited and nothing of
+the file store is reachable by path."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.application import parse_record
+from pipeline.config import IngestLimits, Settings
+from pipeline.records.intake import intake_application
+from pipeline.records.reports import save_report
+from pipeline.records.users import add_user
+from pipeline.validate.report import CheckReport, Code, Finding, Severity
+from pipeline.web.app import create_app
+from pipeline.workspace import Workspace
+
+PASSWORD = "a long enough secret"
+APP_ID = "CQC-2026-000301"
+
+
+@pytest.fixture
+def client(settings: Settings, workspace: Workspace, record_data: dict[str, Any]) -> TestClient:
+    with workspace.session() as session:
+        add_user(session, "rui", PASSWORD, ["reviewer"], "admin")
+        add_user(session, "ivy", PASSWORD, ["issuer"], "admin")
+        add_user(session, "ingrid", PASSWORD, ["intake"], "admin")
+    data = copy.deepcopy(record_data)
+    data["application_id"] = APP_ID
+    taken = intake_application(workspace, parse_record(data), [], "ingrid")
+    finding = Finding(Code.NAME_MISMATCH, Severity.ERROR, "名称不一致", None, None, {})
+    with workspace.session() as session:
+        save_report(session, CheckReport(taken.application_id, (finding,), ()), "ingrid")
+    limited = replace(settings, limits=replace(IngestLimits(), max_file_bytes=1000))
+    return TestClient(create_app(limited, workspace), base_url="http://127.0.0.1")
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token is not None
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+
+
+def csrf_of(client: TestClient, path: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert found is not None
+    return found.group(1)
+
+
+ROUTES = [
+    ("GET", "/"),
+    ("GET", "/next"),
+    ("GET", f"/applications/{APP_ID}"),
+    ("GET", f"/applications/{APP_ID}/packet.pdf"),
+    ("GET", f"/applications/{APP_ID}/documents/0/pages/1.png"),
+    ("GET", f"/applications/{APP_ID}/findings/0/crop.png"),
+    ("POST", f"/applications/{APP_ID}/decision"),
+    ("POST", f"/applications/{APP_ID}/files"),
+    ("POST", "/logout"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_route_but_sign_in_needs_a_user(client: TestClient, method: str, path: str) -> None:
+    response = client.request(method, path, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_the_routes_listed_are_all_the_routes(client: TestClient) -> None:
+    listed = {re.sub(r"/[^/]*CQC[^/]*", "/{app_id}", p) for _, p in ROUTES}
+    served = {
+        route.path.replace("{document}", "0").replace("{number}", "1").replace("{index}", "0")
+        for route in client.app.routes  # type: ignore[attr-defined]
+        if route.path not in ("/login",)
+    }
+    assert served == listed
+
+
+def test_sign_in_sets_a_strict_httponly_cookie(client: TestClient) -> None:
+    response = sign_in(client, "rui")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert client.get("/").status_code == 200
+
+
+def test_a_role_that_may_not_see_the_queue_is_refused(client: TestClient) -> None:
+    sign_in(client, "ivy")
+    assert client.get("/").status_code == 403
+    assert client.get(f"/applications/{APP_ID}").status_code == 403
+
+
+def test_a_forged_or_expired_cookie_is_no_session(client: TestClient) -> None:
+    client.cookies.set("sealdesk_session", "eyJ1IjogInJ1aSJ9.0000")
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_forms_need_their_csrf_token(client: TestClient) -> None:
+    sign_in(client, "rui")
+    bare = client.post(f"/applications/{APP_ID}/decision", data={"action": "approve"})
+    assert bare.status_code == 403
+    wrong = client.post(
+        f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": "guess"}
+    )
+    assert wrong.status_code == 403
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    done = client.post(
+        f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": token}
+    )
+    assert done.status_code == 200 and "已记录：核验通过" in done.text
+
+
+def test_the_login_form_itself_needs_its_token(client: TestClient) -> None:
+    response = client.post(
+        "/login", data={"username": "rui", "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 403
+
+
+def test_sign_in_is_rate_limited(client: TestClient) -> None:
+    for _ in range(5):
+        assert sign_in(client, "rui", "wrong password!!").status_code == 303
+    # the sixth try is refused without looking at the password, even the right one
+    assert sign_in(client, "rui").status_code == 429
+
+
+def test_after_sign_in_only_paths_of_this_site(client: TestClient) -> None:
+    form = client.get("/login?next=//evil.example/x")
+    assert "//evil.example" not in form.text
+
+
+def test_no_path_into_the_file_store(client: TestClient) -> None:
+    sign_in(client, "rui")
+    for path in (
+        "/applications/..%2F..%2Fstore/documents/0/pages/1.png",
+        f"/applications/{APP_ID}/documents/-1/pages/1.png",
+        f"/applications/{APP_ID}/documents/99/pages/1.png",
+        "/store/ab/abcdef",
+        "/../web-secret",
+    ):
+        assert client.get(path).status_code in (404, 422), path
+
+
+def test_uploads_are_size_limited_and_for_intake_only(client: TestClient) -> None:
+    sign_in(client, "rui")
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    files = {"files": ("scan.pdf", b"%PDF-1.4\n" + b"0" * 2000, "application/pdf")}
+    refused = client.post(f"/applications/{APP_ID}/files", data={"csrf": token}, files=files)
+    assert refused.status_code == 403  # a reviewer takes no files in
+    client.cookies.clear()
+    sign_in(client, "ingrid")
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    too_big = client.post(f"/applications/{APP_ID}/files", data={"csrf": token}, files=files)
+    assert too_big.status_code == 413

@@ -1,0 +1,176 @@
+"""The reviewer web app in Debian's Chromium, driven by Playwright: a flagged application
+rejected with remarks, resubmitted, then approved in two stages by two people (the same
+person cannot do both). Screenshots of the queue and the application page are kept in
+``build/screenshots/``."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from PIL import Image
+
+from pipeline.application import load_record
+from pipeline.config import Settings
+from pipeline.records.intake import intake_application
+from pipeline.records.lifecycle import Status
+from pipeline.records.models import Application, ReviewDecision
+from pipeline.records.reports import check_and_save
+from pipeline.records.users import add_user
+from pipeline.web.app import create_app
+from pipeline.workspace import Workspace
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+PACKET = REPO / "fixtures" / "packets" / "CQC-2026-606080"  # a seal that nearly matches
+SHOTS = REPO / "build" / "screenshots"
+PASSWORD = "correct horse battery"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(workspace: Workspace, settings: Settings) -> Iterator[str]:
+    with workspace.session() as session:
+        add_user(session, "ingrid", PASSWORD, ["intake"], "admin", "收件员英")
+        add_user(session, "li", PASSWORD, ["reviewer", "re-reviewer"], "admin", "李审")
+        add_user(session, "wen", PASSWORD, ["re-reviewer"], "admin", "文复")
+    record = load_record(PACKET / "application.json")
+    files = sorted(p for p in PACKET.iterdir() if p.name not in ("application.json", "truth.json"))
+    taken = intake_application(workspace, record, files, "ingrid")
+    assert check_and_save(workspace, taken, "ingrid").verdict == "flagged"
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, workspace), port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if running.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: scripts/setup.sh installs it (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(browser: object, base: str, username: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{base}/")
+    assert "/login" in page.url  # nothing without signing in
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def _shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def test_reject_resubmit_and_two_people_approve(
+    server: str, browser: object, workspace: Workspace, tmp_path: Path
+) -> None:
+    app_id = PACKET.name
+    # li works through the queue: the flagged application comes first
+    li = _sign_in(browser, server, "li")
+    row = li.locator("#queue tbody tr").first
+    assert app_id in row.inner_text() and "需核对" in row.inner_text()
+    queue_shot = _shot(li, "queue.png")
+    li.keyboard.press("n")  # the next flagged application
+    li.wait_for_url(f"{server}/applications/{app_id}")
+    assert "seal_name_mismatch" in li.content()
+    li.wait_for_load_state("networkidle")
+    crops = li.locator("img[alt='证据截图']")
+    assert crops.count() >= 1 and crops.first.evaluate("img => img.naturalWidth") > 0
+    application_shot = _shot(li, "application.png")
+    li.fill("#remarks", "公章印文与申请单位名称不一致，请加盖正确的公章后重新提交。")
+    li.click("#reject")
+    li.wait_for_selector("text=已记录：核验退回")
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.PREREVIEW_FAILED
+
+    # the applicant sends a file again; intake takes it in and the check runs anew
+    again = tmp_path / "01-application-form-again.png"
+    with Image.open(PACKET / "01-application-form.jpg") as form:
+        form.save(again)
+    ingrid = _sign_in(browser, server, "ingrid")
+    ingrid.goto(f"{server}/applications/{app_id}")
+    ingrid.set_input_files("#resubmit input[type=file]", str(again))
+    ingrid.click("#resubmit button")
+    ingrid.wait_for_selector("text=已收到 1 个文件", timeout=120_000)
+    with workspace.session() as session:
+        app = session.get_one(Application, app_id)
+        assert (app.round, app.status) == (2, Status.CHECKED)
+
+    # li passes the pre-review of the new round ...
+    li.goto(f"{server}/applications/{app_id}")
+    li.click("#approve")
+    li.wait_for_selector("text=已记录：核验通过")
+    # ... and may not do the re-review too: no buttons, and the reason why
+    li.goto(f"{server}/applications/{app_id}")
+    assert li.locator("#approve").count() == 0
+    assert "须由另一人审核" in li.locator("#blocked").inner_text()
+    # a hand-made request is refused as well
+    token = li.locator("input[name=csrf]").first.get_attribute("value")
+    forced = li.request.post(
+        f"{server}/applications/{app_id}/decision", form={"action": "approve", "csrf": token}
+    )
+    assert "未能记录" in forced.text()
+    # wen, a second person, passes the re-review
+    wen = _sign_in(browser, server, "wen")
+    wen.goto(f"{server}/applications/{app_id}")
+    wen.click("#approve")
+    wen.wait_for_selector("text=已记录：复核通过")
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
+        decisions = session.query(ReviewDecision).order_by(ReviewDecision.id).all()
+        assert [(d.round, d.stage, d.decision, d.actor) for d in decisions] == [
+            (1, "prereview", "reject", "li"),
+            (2, "prereview", "approve", "li"),
+            (2, "rereview", "approve", "wen"),
+        ]
+    # the screenshots show a real page at 1366 × 768, not an error or a blank
+    for shot in (queue_shot, application_shot):
+        with Image.open(shot) as image:
+            assert image.size == (1366, 768)
+            assert len(set(image.convert("L").resize((64, 36)).getdata())) > 20
+    # the packet downloads as a PDF
+    response = wen.request.get(f"{server}/applications/{app_id}/packet.pdf")
+    assert response.ok and response.body()[:5] == b"%PDF-"
