@@ -16,7 +16,7 @@ from pipeline.config import IngestLimits
 from pipeline.extract.engines import make_engine
 from pipeline.extract.ocr import OcrEngine
 from pipeline.extract.page import extract_page
-from pipeline.extract.seals import detect_and_read
+from pipeline.extract.seals import detect_and_read, unrolled_rim
 from pipeline.ingest import probe_file, render_pages
 from pipeline.issue.seal_image import SealDesign, render_seal
 from tests.conftest import REPO
@@ -60,6 +60,20 @@ def test_our_seals_read_back_exactly(engine: OcrEngine, design: SealDesign, tilt
     assert seal.owner == "company" and seal.shape == design.shape
     if design.inscription and design.shape == "round":
         assert seal.inscription == design.inscription
+
+
+def test_the_unrolled_rim_shows_the_name_round_the_middle(engine: OcrEngine) -> None:
+    """What the reviewer sees beside a seal finding: the ring laid out, the top in the
+    middle, so a name centred on the top reads left to right in one piece."""
+    design = SealDesign("北京示例信息科技有限公司", inscription="认证专用章")
+    page = on_page(render_seal(design, 300), 30.0)
+    (seal,) = detect_and_read(page, engine)
+    strip = unrolled_rim(page, seal.to_json())
+    assert strip is not None and strip.shape[1] > 8 * strip.shape[0]
+    width = strip.shape[1]
+    middle = np.ascontiguousarray(np.stack([strip[:, width // 10 : width * 9 // 10]] * 3, -1))
+    fit = engine.disagreement(middle, design.name)
+    assert fit is not None and fit < 4.0
 
 
 def test_an_authority_seal_is_not_the_companys(engine: OcrEngine) -> None:

@@ -218,6 +218,13 @@ def test_a_character_added_inside_the_name_is_never_settled_by_the_image() -> No
     assert judge(NAME, NAME + "章", 0.99, 0.5, rim=True).outcome == "fits"
 
 
+def test_a_garbled_read_of_a_blurred_seal_is_a_warning_not_an_error() -> None:
+    garbled = judge("西安鼎新纺织品有限公司", "西公教纺儿品有建公司", 0.66, 25.8, rim=True)
+    assert garbled.outcome == "unsure"
+    clear = judge("西安鼎新纺织品有限公司", "西安鼎盛纺织品有限公司", 0.97, 12.0, rim=True)
+    assert clear.outcome == "differs"
+
+
 def test_a_latin_rim_keeps_no_case_spaces_or_accents() -> None:
     assert judge("Lumière Optique SAS", "LumiereOptiqueSAs", 0.9, 8.8, rim=True).outcome == "match"
     assert judge("Lumière Optique SAS", "Lumiere Optique SAS", 0.99, 6.3).outcome == "fits"

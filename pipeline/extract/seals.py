@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -514,8 +515,16 @@ def read_seal(
 
 
 def _best_fit(engine: OcrEngine, crops: list[np.ndarray], name: str) -> float | None:
-    """How well the best of the unrolled rims fits ``name`` (see OcrEngine.disagreement)."""
-    fits = [engine.disagreement(crop, name) for crop in crops]
+    """How well the best of the unrolled rims fits ``name`` (see OcrEngine.disagreement),
+    as a rim engraves it: a Latin name also without its spaces (its letters stand spaced
+    round the ring) and accents, in capitals."""
+    forms = {name}
+    if not _CJK.search(name):
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+        )
+        forms |= {plain, plain.replace(" ", ""), plain.replace(" ", "").upper()}
+    fits = [engine.disagreement(crop, form) for crop in crops for form in forms]
     known = [f for f in fits if f is not None]
     return round(min(known), 2) if known else None
 

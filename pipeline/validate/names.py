@@ -16,6 +16,9 @@ character was misread. Measured on the corpus: true names 0–3, a character add
 or changed 9 and up."""
 DIFFERS = 8.0
 """At least this many nats, the image clearly shows another name."""
+READ_SURE = 0.85
+"""Below this confidence a read is itself in doubt (a blurred seal on a photo reads as
+garbage): the image disagreeing with the name then makes a warning, not an error."""
 SURE = 0.9
 """A read at this confidence or above, with no likelihood to weigh, counts as certain."""
 
@@ -89,7 +92,8 @@ def judge(
     if disagreement is not None:
         if disagreement <= FITS:
             return Judgement("fits", found, disagreement, confidence)
-        if disagreement >= DIFFERS and found and not partial:
+        read_surely = confidence is None or confidence >= READ_SURE
+        if disagreement >= DIFFERS and found and not partial and read_surely:
             return Judgement("differs", found, disagreement, confidence)
         return Judgement("unsure", found, disagreement, confidence)
     if found and confidence is not None and confidence >= SURE and not partial:
