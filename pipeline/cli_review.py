@@ -20,7 +20,6 @@ from pipeline.errors import NotFound, PermissionDenied
 from pipeline.records.models import Application, User
 from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users
 from pipeline.review import queue as review_queue
-from pipeline.review import service
 
 if TYPE_CHECKING:
     from pipeline.cli import Context
@@ -130,6 +129,8 @@ def review_list(stage: str | None, flagged: bool, overdue: bool, search: str) ->
 @click.argument("application_id")
 def review_show(application_id: str) -> None:
     """An application's findings with their evidence, and its decisions."""
+    from pipeline.review import service
+
     ctx = _ctx()
     with ctx.workspace().session() as session:
         viewer = _viewer(session, ctx.actor)
@@ -190,6 +191,8 @@ def review_reject(application_id: str, remarks: str) -> None:
 
 
 def _decide(application_id: str, approve: bool, remarks: str) -> None:
+    from pipeline.review import service
+
     ctx = _ctx()
     with ctx.workspace().session() as session:
         actor = acting_user(session, ctx.actor)
@@ -203,6 +206,8 @@ def _decide(application_id: str, approve: bool, remarks: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
 def review_packet(application_id: str, output: Path | None) -> None:
     """Write the review packet (PDF) of APPLICATION_ID and print where it is."""
+    from pipeline.review import service  # reportlab and the evidence: only when asked
+
     ctx = _ctx()
     workspace = ctx.workspace()
     with workspace.session() as session:

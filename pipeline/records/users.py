@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 from enum import StrEnum
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,7 +112,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.get(User, username)
     if user is None:
         # spend the same time as a real check, so timing does not tell who exists
-        check_password(password, _DUMMY)
+        check_password(password, _dummy_hash())
         return None
     if not check_password(password, user.password_hash) or not user.active:
         return None
@@ -135,4 +136,8 @@ def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)).all())
 
 
-_DUMMY = hash_password(secrets.token_hex(8))
+@cache
+def _dummy_hash() -> str:
+    """A hash of nothing, made on first need (scrypt's 16 MB are not paid at import, in
+    every extraction worker that imports the CLI)."""
+    return hash_password(secrets.token_hex(8))
