@@ -104,9 +104,11 @@ def test_check_validates_the_documents_against_the_record(tmp_path: Path) -> Non
     # the sample ID card copy shows the front only
     assert ("document_missing", "warning", card) in found
     assert not any(code == "check_incomplete" for code, _, _ in found)
-    # the licence's name, code and seal agree with the record: nothing raised about them
+    # the licence's name, code and seal agree with the record: nothing raised about them;
+    # the sample licence prints no operating period, which cannot pass unseen
     licence = kinds.index("business_licence")
-    assert not [f for f in report["findings"] if f["document"] == licence]
+    about = {(f["code"], f["severity"]) for f in report["findings"] if f["document"] == licence}
+    assert about == {("licence_expired", "warning")}
     assert report["verdict"] == "flagged"
 
 

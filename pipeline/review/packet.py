@@ -25,6 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.fonts import ZENHEI
+from pipeline.review.evidence import crop
 from pipeline.validate.rules import KIND_NAMES
 
 FONT = "WenQuanYiZenHei"
@@ -320,8 +321,6 @@ def _evidence(
     if doc_index is not None and page and bbox:
         image = pages(int(doc_index), int(page), False)
         if image is not None:
-            from pipeline.review.evidence import crop
-
             x = MARGIN + left
             width = WIDTH - MARGIN - x
             used = w.image(crop(image, bbox), x, width, 150)

@@ -1,0 +1,1 @@
+"""The reviewer web app (sealdesk web)."""
