@@ -123,13 +123,22 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _unsigned(truth: dict[str, Any]) -> dict[str, Any] | None:
+    """The generator leaves 3 % of forms and letters unsigned and still calls the packet
+    clean; the seeds want them signed, so the check must say so: score such a packet as
+    a defect of its own."""
+    if any(d["fields"].get("signature_present") is False for d in truth["documents"]):
+        return {"kind": "unsigned", "codes": ["signature_missing"]}
+    return None
+
+
 def score(results: list[dict[str, Any]]) -> dict[str, Any]:
     defective_clear, clean_flagged = [], []
     raised: dict[str, Counter[str]] = defaultdict(Counter)
     hits: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     for result in results:
-        defect = result["truth"]["defect"]
+        defect = result["truth"]["defect"] or _unsigned(result["truth"])
         attention = [f for f in result["findings"] if f.severity in ATTENTION]
         flagged = bool(attention or result["broken"])
         kind = defect["kind"] if defect else "none"

@@ -218,6 +218,20 @@ def test_a_character_added_inside_the_name_is_never_settled_by_the_image() -> No
     assert judge(NAME, NAME + "章", 0.99, 0.5, rim=True).outcome == "fits"
 
 
+def test_every_document_with_a_place_to_sign_is_checked_for_a_signature() -> None:
+    docs = packet()
+    letter = doc(
+        "confirmation_letter",
+        {"company_name": NAME, "signature_present": False},
+        (seal(),),
+        company_name={"confidence": 0.99},
+    )
+    findings = validate(record(scheme="mofcom"), [*docs, letter], TODAY)
+    (unsigned,) = [f for f in findings if f.code == Code.SIGNATURE_MISSING]
+    assert unsigned.severity == Severity.WARNING and unsigned.document == len(docs)
+    assert "法定代表人" in unsigned.message
+
+
 def test_a_garbled_read_of_a_blurred_seal_is_a_warning_not_an_error() -> None:
     garbled = judge("西安鼎新纺织品有限公司", "西公教纺儿品有建公司", 0.66, 25.8, rim=True)
     assert garbled.outcome == "unsure"

@@ -588,11 +588,14 @@ def form_details(case: Case) -> Iterator[Finding]:
                 expected=case.record["application_id"],
                 found=printed,
             )
+
+    for index, document in enumerate(case.documents):
         if document.fields.get("signature_present") is False:
+            who = "经办人" if document.kind == "application_form" else "法定代表人"
             yield _finding(
                 Code.SIGNATURE_MISSING,
                 Severity.WARNING,
-                f"{_where(document)}上经办人签字处未见签名：请人工核对。",
+                f"{_where(document)}上{who}签字处未见签名：请人工核对。",
                 index,
                 document,
             )
