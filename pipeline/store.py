@@ -10,7 +10,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -66,19 +66,33 @@ class FileStore:
             tmp.unlink(missing_ok=True)
         return digest.hexdigest()
 
-    @contextmanager
-    def _writer(self, sha256: str) -> Iterator[BinaryIO]:
-        final = self.path_of(sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                yield out
-                out.flush()
-                os.fsync(out.fileno())
-            Path(tmp_name).replace(final)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+    def _writer(self, sha256: str) -> AbstractContextManager[BinaryIO]:
+        return atomic_writer(self.path_of(sha256))
+
+
+@contextmanager
+def atomic_writer(final: Path, mode: int | None = None) -> Iterator[BinaryIO]:
+    """Write ``final`` through a temporary name beside it, fsync, then rename: a reader sees
+    the whole old file or the whole new one, never half of either (a crash or a full disk
+    leaves only the temporary name, removed here when it can be)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.tmp-")
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        Path(tmp_name).replace(final)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+
+
+def write_atomic(final: Path, data: bytes, mode: int | None = None) -> Path:
+    with atomic_writer(final, mode) as out:
+        out.write(data)
+    return final
 
 
 def sha256_of(path: Path) -> str:

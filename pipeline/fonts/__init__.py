@@ -39,3 +39,22 @@ def font(face: Face, size: int) -> ImageFont.FreeTypeFont:
         raise ConfigError(
             f"font {face.path} is missing: run scripts/setup.sh (fonts-noto-cjk, fonts-wqy-zenhei)"
         ) from exc
+
+
+PDF_FONT = "WenQuanYiZenHei"
+"""The CJK font of the PDFs sealdesk writes with reportlab (which refuses Noto CJK's
+PostScript outlines); embedded as a subset, so Chinese text is selectable."""
+
+
+def register_pdf_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        try:
+            pdfmetrics.registerFont(TTFont(PDF_FONT, str(ZENHEI.path), subfontIndex=ZENHEI.index))
+        except OSError as exc:
+            raise ConfigError(
+                f"font {ZENHEI.path} is missing: run scripts/setup.sh (fonts-wqy-zenhei)"
+            ) from exc
+    return PDF_FONT

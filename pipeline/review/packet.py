@@ -21,14 +21,13 @@ from reportlab.lib.colors import Color, HexColor, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.fonts import ZENHEI
+from pipeline.fonts import PDF_FONT, register_pdf_font
 from pipeline.review.evidence import crop
 from pipeline.validate.rules import KIND_NAMES
 
-FONT = "WenQuanYiZenHei"
+FONT = PDF_FONT
 WIDTH, HEIGHT = A4
 MARGIN = 42.0
 INK = HexColor("#1f2937")
@@ -76,11 +75,6 @@ ImageSource = Callable[[int, int, bool], Image.Image | None]
 """(document index, page, with_boxes) → the page image, ID numbers masked."""
 RimSource = Callable[[int, dict[str, Any]], Image.Image | None]
 """(document index, seal) → the seal's unrolled rim."""
-
-
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(ZENHEI.path), subfontIndex=ZENHEI.index))
 
 
 def wrap(text: str, size: float, width: float) -> list[str]:
@@ -171,7 +165,7 @@ class _Writer:
 def render_packet(data: PacketData, pages: ImageSource, rims: RimSource, out: Path) -> Path:
     """Write the packet to ``out`` (through a temporary name, so a half-written packet
     never stands as the packet)."""
-    _register_font()
+    register_pdf_font()
     app = data.application
     partial = out.with_name(f".{out.name}.partial")
     canvas = Canvas(str(partial), pagesize=A4, pageCompression=1)
