@@ -16,6 +16,7 @@ from typing import Any
 from pipeline.errors import ConfigError
 
 CONFIG_FILE_NAME = "sealdesk.toml"
+HSM_PINS_FILE = "hsm-pins.toml"
 
 
 def default_home() -> Path:
@@ -57,6 +58,49 @@ class ExtractSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HsmSettings:
+    """Where the keys live. SoftHSM2 by default; a vendor's PKCS#11 module works by changing
+    ``module`` and the token labels. PINs come from ``[hsm]`` in the configuration, the
+    environment (``SEALDESK_ROOT_PIN``, ``SEALDESK_CA_PIN``) or the workspace's
+    ``hsm-pins.toml`` that ``sealdesk ca init`` writes when none was given; never from the
+    database, never into a log."""
+
+    module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    root_token: str = "sealdesk-root"
+    """The root CA's token (offline in a real site; here a token of its own)."""
+    ca_token: str = "sealdesk-ca"
+    """The issuing CA's token."""
+    customer_prefix: str = "sealdesk"
+    """Customer tokens are labelled ``{prefix}-{issuance id}`` when initialised."""
+    root_pin: str | None = field(default=None, repr=False)
+    ca_pin: str | None = field(default=None, repr=False)
+
+
+KEY_TYPES = ("ec-p256", "rsa-2048")
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateProfile:
+    """What an issued certificate says (docs/certificate-profile.md explains each part)."""
+
+    key_type: str = "ec-p256"
+    """The customer's key pair: ec-p256 (default) or rsa-2048."""
+    validity_days: int = 365
+    """One year: the annual fee."""
+    crl_url: str = "http://ca.sealdesk.example/crl/issuing.crl"
+    ca_issuers_url: str = "http://ca.sealdesk.example/ca/issuing.crt"
+    verify_url: str = "https://ca.sealdesk.example/verify"
+    """Printed and put in the QR code of every electronic certificate (``/verify/SERIAL``)."""
+    extended_key_usages: tuple[str, ...] = ("1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.4")
+    """id-kp-documentSigning (RFC 9336), and id-kp-emailProtection, without which NSS (so
+    poppler's pdfsig, Firefox, Thunderbird) refuses a certificate for signing documents."""
+    tsa_url: str = ""
+    """An RFC 3161 time-stamp service; when set, certificate PDFs carry a time-stamp."""
+    ca_organization: str = "sealdesk CA"
+    """O of the CA certificates."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, resolved. Build it with :func:`load_settings`."""
 
@@ -66,6 +110,31 @@ class Settings:
     """Any SQLAlchemy URL; SQLite in the workspace by default."""
     limits: IngestLimits = field(default_factory=IngestLimits)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
+    hsm: HsmSettings = field(default_factory=HsmSettings)
+    profile: CertificateProfile = field(default_factory=CertificateProfile)
+
+    @property
+    def ca_dir(self) -> Path:
+        """CA certificates and published CRLs."""
+        return self.home / "ca"
+
+    @property
+    def issued_dir(self) -> Path:
+        """Per application and version: the e-seal, the certificate PDF, the sealed form."""
+        return self.home / "issued"
+
+    @property
+    def batches_dir(self) -> Path:
+        """Per nightly batch: the courier manifest and the PIN letters."""
+        return self.home / "batches"
+
+    @property
+    def hsm_pins_path(self) -> Path:
+        return self.home / HSM_PINS_FILE
+
+    @property
+    def softhsm_conf(self) -> Path:
+        return self.home / "softhsm2.conf"
 
     @property
     def store_dir(self) -> Path:
@@ -105,7 +174,28 @@ def load_settings(home: Path | None = None, environ: dict[str, str] | None = Non
         settings = _apply_file(settings, config_path)
     if env.get("SEALDESK_DATABASE_URL"):
         settings = replace(settings, database_url=env["SEALDESK_DATABASE_URL"])
-    return settings
+    return replace(settings, hsm=_pins(settings, env))
+
+
+def _pins(settings: Settings, env: dict[str, str]) -> HsmSettings:
+    hsm = settings.hsm
+    pins_path = settings.hsm_pins_path
+    if pins_path.is_file() and (hsm.root_pin is None or hsm.ca_pin is None):
+        try:
+            stored = tomllib.loads(pins_path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{pins_path}: cannot read the HSM PINs: {exc}") from exc
+        _refuse_unknown(pins_path, "", stored, {"root_pin", "ca_pin"})
+        hsm = replace(
+            hsm,
+            root_pin=hsm.root_pin or stored.get("root_pin"),
+            ca_pin=hsm.ca_pin or stored.get("ca_pin"),
+        )
+    return replace(
+        hsm,
+        root_pin=env.get("SEALDESK_ROOT_PIN") or hsm.root_pin,
+        ca_pin=env.get("SEALDESK_CA_PIN") or hsm.ca_pin,
+    )
 
 
 def _apply_file(settings: Settings, path: Path) -> Settings:
@@ -113,7 +203,7 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
-    _refuse_unknown(path, "", data, {"database", "limits", "extract"})
+    _refuse_unknown(path, "", data, {"database", "limits", "extract", "hsm", "profile"})
     database = data.get("database", {})
     _refuse_unknown(path, "database.", database, {"url"})
     if "url" in database:
@@ -129,7 +219,38 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
     _refuse_unknown(path, "extract.", extract, {"engine", "workers"})
     if "workers" in extract and (not isinstance(extract["workers"], int) or extract["workers"] < 1):
         raise ConfigError(f"{path}: extract.workers must be a whole number of at least 1")
-    return replace(settings, extract=replace(settings.extract, **extract))
+    settings = replace(settings, extract=replace(settings.extract, **extract))
+    hsm = data.get("hsm", {})
+    _refuse_unknown(path, "hsm.", hsm, {f.name for f in fields(HsmSettings)})
+    _all_strings(path, "hsm.", hsm)
+    profile = dict(data.get("profile", {}))
+    _refuse_unknown(path, "profile.", profile, {f.name for f in fields(CertificateProfile)})
+    if profile.get("key_type", KEY_TYPES[0]) not in KEY_TYPES:
+        raise ConfigError(f"{path}: profile.key_type must be one of {', '.join(KEY_TYPES)}")
+    days = profile.get("validity_days", 365)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 825:
+        raise ConfigError(f"{path}: profile.validity_days must be a whole number from 1 to 825")
+    ekus = profile.pop("extended_key_usages", None)
+    if ekus is not None:
+        if not isinstance(ekus, list) or not ekus or not all(isinstance(e, str) for e in ekus):
+            raise ConfigError(f"{path}: profile.extended_key_usages must be a list of OIDs")
+        profile["extended_key_usages"] = tuple(ekus)
+    _all_strings(
+        path,
+        "profile.",
+        {k: v for k, v in profile.items() if k not in ("validity_days", "extended_key_usages")},
+    )
+    return replace(
+        settings,
+        hsm=replace(settings.hsm, **hsm),
+        profile=replace(settings.profile, **profile),
+    )
+
+
+def _all_strings(path: Path, prefix: str, table: dict[str, Any]) -> None:
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {prefix}{key} must be a string (in quotes)")
 
 
 def _refuse_unknown(path: Path, prefix: str, table: Any, known: set[str]) -> None:

@@ -61,3 +61,24 @@ class PermissionDenied(SealdeskError):
 
     code = "permission"
     exit_status = 77  # EX_NOPERM
+
+
+class HsmError(SealdeskError):
+    """A token or the PKCS#11 module cannot be used: absent, wrong PIN, busy, misconfigured.
+
+    ``transient`` is true for what may clear by itself (a busy token); the nightly batch
+    retries only those."""
+
+    code = "hsm"
+    exit_status = 69  # EX_UNAVAILABLE
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class IssuanceError(SealdeskError):
+    """An approved application cannot be issued (not approved, CA not set up, …)."""
+
+    code = "issuance"
+    exit_status = 65

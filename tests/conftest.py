@@ -43,3 +43,40 @@ def workspace(settings: Settings) -> Iterator[Workspace]:
     ws = open_workspace(settings)
     yield ws
     ws.db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def softhsm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SoftHSM token directory for the test session: the module is loaded once per
+    process, so every test's tokens live here, told apart by their labels."""
+    import os
+
+    directory = tmp_path_factory.mktemp("softhsm")
+    tokens = directory / "tokens"
+    tokens.mkdir()
+    conf = directory / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
+        "log.level = ERROR\nslots.removable = false\n"
+    )
+    os.environ.setdefault("SOFTHSM2_CONF", str(conf))
+    return directory
+
+
+def issuing_settings(home: Path, **profile: str) -> Settings:
+    """A workspace with token labels of its own (the tokens of all tests share a directory)."""
+    import uuid
+
+    tag = uuid.uuid4().hex[:6]
+    home.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "[hsm]",
+        f'root_token = "root-{tag}"',
+        f'ca_token = "ca-{tag}"',
+        f'customer_prefix = "t{tag}"',
+    ]
+    if profile:
+        lines.append("[profile]")
+        lines += [f'{k} = "{v}"' for k, v in profile.items()]
+    (home / "sealdesk.toml").write_text("\n".join(lines) + "\n")
+    return load_settings(home, environ={})

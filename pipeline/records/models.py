@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -172,21 +173,78 @@ class ReviewDecision(Base):
 
 
 class Credential(Base):
-    """A certificate issued for an application (issuance fills these)."""
+    """A certificate issued for an application: one per issuance, numbered in versions per
+    company (credit code). Only the newest valid one counts; the others are revoked."""
 
     __tablename__ = "credentials"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    issuance_id: Mapped[int] = mapped_column(ForeignKey("issuances.id"), unique=True)
+    company_uscc: Mapped[str] = mapped_column(String(64), index=True)
     serial: Mapped[str] = mapped_column(String(64), unique=True)
+    """Lower-case hex, no separators."""
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
+    """valid or revoked."""
     not_before: Mapped[datetime]
     not_after: Mapped[datetime]
+    key_type: Mapped[str] = mapped_column(String(16))
     token_label: Mapped[str] = mapped_column(String(64))
+    token_serial: Mapped[str] = mapped_column(String(64))
     certificate_pem: Mapped[str] = mapped_column(Text)
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(String(32))
+    superseded_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Issuance(Base):
+    """One approval being issued. Written (unique per application and round) before any key
+    is made, so a rerun after a crash at any point resumes it and never issues twice."""
+
+    __tablename__ = "issuances"
+    __table_args__ = (UniqueConstraint("application_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    round: Mapped[int]
+    batch_id: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    """started → key_made → certified → done (or failed, retried next batch)."""
+    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int]
+    key_type: Mapped[str] = mapped_column(String(16))
+    token_label: Mapped[str] = mapped_column(String(64), unique=True)
+    token_serial: Mapped[str | None] = mapped_column(String(64))
+    outputs: Mapped[dict[str, Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class IssueBatch(Base):
+    """A run of the nightly issuance and what came of it."""
+
+    __tablename__ = "issue_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any]]
+
+
+class CrlRecord(Base):
+    """Every CRL the issuing CA signed, by CRL number (the newest is the one published)."""
+
+    __tablename__ = "crls"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    this_update: Mapped[datetime]
+    next_update: Mapped[datetime]
+    revoked_count: Mapped[int]
+    der: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

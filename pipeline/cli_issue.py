@@ -1,0 +1,277 @@
+"""``sealdesk ca``, ``issue``, ``revoke``, ``crl`` and ``verify``: the CA, the nightly
+issuance, revocation, and verification of what we signed.
+
+The CA and issuance commands act as the user named by ``--as`` (an issuer or an admin);
+``verify`` needs nobody: anyone may check a certificate PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from cryptography import x509
+from sqlalchemy import select
+
+from pipeline.errors import PermissionDenied
+from pipeline.records.models import Credential
+from pipeline.records.users import Role, acting_user
+
+if TYPE_CHECKING:
+    from pipeline.cli import Context
+    from pipeline.issue.verify import Verification
+    from pipeline.workspace import Workspace
+
+INVALID_EXIT = 3
+
+
+def _ctx() -> Context:
+    return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
+
+
+def _as(workspace: Workspace, *roles: Role) -> str:
+    actor = _ctx().actor
+    with workspace.session() as session:
+        user = acting_user(session, actor)
+        if not any(user.has(r) for r in roles):
+            wanted = " or ".join(r.value for r in roles)
+            raise PermissionDenied(f"{actor} lacks the {wanted} role")
+    return actor
+
+
+@click.group()
+def ca() -> None:
+    """The certificate authority: root and issuing CA keys on HSM tokens."""
+
+
+@ca.command("init")
+def ca_init() -> None:
+    """Make the root and issuing CA keys on their tokens, their certificates, the first CRL."""
+    from pipeline.issue.ca import init_ca
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.ADMIN)
+    authority = init_ca(workspace, actor)
+    files = authority.files
+    click.echo(f"root CA     {authority.root.subject.rfc4514_string()}  → {files.root}")
+    click.echo(f"issuing CA  {authority.issuing.subject.rfc4514_string()}  → {files.issuing}")
+    click.echo(f"chain       {files.chain}")
+    click.echo(f"CRL         {files.crl}")
+    settings = authority.settings
+    click.echo(
+        f"keys on tokens {settings.hsm.root_token!r} and {settings.hsm.ca_token!r} "
+        f"({settings.hsm.module})"
+    )
+    if settings.hsm_pins_path.exists():
+        click.echo(f"token PINs  {settings.hsm_pins_path} (mode 0600; move them to a safe place)")
+
+
+@ca.command("show")
+def ca_show() -> None:
+    """The CA certificates and the newest CRL."""
+    from pipeline.issue.ca import load_ca
+    from pipeline.issue.verify import load_crl
+
+    settings = _ctx().settings
+    authority = load_ca(settings)
+    for label, cert in (("root", authority.root), ("issuing", authority.issuing)):
+        click.echo(
+            f"{label:<8} {cert.subject.rfc4514_string()}  serial {cert.serial_number:x}  "
+            f"until {cert.not_valid_after_utc:%Y-%m-%d}"
+        )
+    crl, problem = load_crl(authority.files.crl, authority.issuing)
+    if crl is None:
+        click.echo(f"CRL      {problem}")
+    else:
+        click.echo(
+            f"CRL      {len(list(crl))} revoked, this update {crl.last_update_utc:%Y-%m-%d %H:%M}, "
+            f"next {crl.next_update_utc:%Y-%m-%d %H:%M}"
+        )
+
+
+@click.group()
+def issue() -> None:
+    """Issuance: the nightly batch of approved applications."""
+
+
+@issue.command("run")
+@click.option("--limit", type=int, default=None, help="Issue at most this many.")
+@click.option("--only", multiple=True, help="Issue only this application (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the batch summary as JSON.")
+def issue_run(limit: int | None, only: tuple[str, ...], as_json: bool) -> None:
+    """Issue every application approved in both review stages and not yet issued."""
+    from pipeline.issue.ca import load_ca
+    from pipeline.issue.issuance import run_batch
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.ISSUER, Role.ADMIN)
+    summary = run_batch(
+        workspace, load_ca(workspace.settings), actor=actor, limit=limit, only=list(only) or None
+    )
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for orphan in summary.orphans:
+            click.secho(
+                f"orphan   {orphan.token_label} ({orphan.token_serial}): {orphan.why}", fg="yellow"
+            )
+        for issued in summary.issued:
+            resumed = f"  (resumed after {issued.resumed_from})" if issued.resumed_from else ""
+            click.echo(
+                f"issued   {issued.application_id}  v{issued.version}  serial {issued.serial}  "
+                f"key {issued.key_serial}{resumed}"
+            )
+            for kind, path in issued.outputs.items():
+                click.echo(f"           {kind:<16} {path}")
+        for app_id, why in summary.failed.items():
+            click.secho(f"failed   {app_id}: {why}", fg="red")
+        if summary.crl_number:
+            click.echo(f"CRL      number {summary.crl_number} published")
+        click.echo(
+            f"batch {summary.batch_id}: {len(summary.issued)} issued, {len(summary.failed)} "
+            f"failed, {len(summary.skipped)} already issued, in {summary.seconds:.1f} s; "
+            f"manifest {summary.manifest}"
+        )
+    if summary.failed:
+        sys.exit(1)
+
+
+@issue.command("orphans")
+def issue_orphans() -> None:
+    """Customer tokens holding a key without a certificate, or unknown to the records."""
+    from pipeline.issue.ca import load_ca
+    from pipeline.issue.issuance import find_orphans
+
+    workspace = _ctx().workspace()
+    _as(workspace, Role.ISSUER, Role.ADMIN)
+    orphans = find_orphans(workspace, load_ca(workspace.settings))
+    for orphan in orphans:
+        click.echo(f"{orphan.token_label}  {orphan.token_serial}  {orphan.why}")
+    click.echo(f"{len(orphans)} orphan token(s)")
+
+
+@issue.command("list")
+@click.option("--company", help="Only this credit code.")
+def issue_list(company: str | None) -> None:
+    """Issued certificates, newest first."""
+    workspace = _ctx().workspace()
+    with workspace.session() as session:
+        query = select(Credential).order_by(Credential.id.desc())
+        if company:
+            query = query.where(Credential.company_uscc == company)
+        for cred in session.scalars(query).all():
+            state = cred.status if cred.status == "valid" else f"revoked ({cred.revocation_reason})"
+            click.echo(
+                f"{cred.serial}  {cred.application_id}  v{cred.version}  {cred.company_uscc}  "
+                f"{cred.not_after:%Y-%m-%d}  {state}"
+            )
+
+
+@click.command()
+@click.argument("serial")
+@click.option(
+    "--reason",
+    required=True,
+    help="RFC 5280 reason: keyCompromise, affiliationChanged, superseded, "
+    "cessationOfOperation, certificateHold, privilegeWithdrawn, unspecified, ….",
+)
+def revoke(serial: str, reason: str) -> None:
+    """Revoke a certificate and publish a new CRL."""
+    from pipeline.issue.ca import load_ca, publish_crl
+    from pipeline.issue.ca import revoke as revoke_certificate
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.ISSUER, Role.ADMIN)
+    authority = load_ca(workspace.settings)
+    with workspace.session() as session:
+        cred = revoke_certificate(session, serial, reason, actor)
+        number = publish_crl(session, authority, actor).number
+        click.echo(f"revoked {cred.serial} ({reason}); CRL number {number} → {authority.files.crl}")
+
+
+@click.command()
+def crl() -> None:
+    """Sign and publish a new CRL (the nightly batch does after any revocation)."""
+    from pipeline.issue.ca import load_ca, publish_crl
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.ISSUER, Role.ADMIN)
+    authority = load_ca(workspace.settings)
+    with workspace.session() as session:
+        record = publish_crl(session, authority, actor)
+        click.echo(
+            f"CRL number {record.number}: {record.revoked_count} revoked, next update "
+            f"{record.next_update:%Y-%m-%d %H:%M} UTC → {authority.files.crl}"
+        )
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Also trust this root certificate (PEM or DER; repeatable).",
+)
+@click.option(
+    "--crl",
+    "crl_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Check revocation against this CRL (default: the workspace's).",
+)
+def verify(file: Path, as_json: bool, trust: tuple[Path, ...], crl_path: Path | None) -> None:
+    """Is this signed PDF intact, covering the whole file, chained to our root, not revoked,
+    and the newest version? Exit status 0 if so, 3 if not."""
+    from pipeline.issue.verify import registry_for, verify_pdf
+
+    registry = registry_for(_ctx().settings, [_load_cert(p) for p in trust], crl_path)
+    result = verify_pdf(file, registry)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_verification(result)
+    if not result.valid:
+        sys.exit(INVALID_EXIT)
+
+
+def _load_cert(path: Path) -> x509.Certificate:
+    data = path.read_bytes()
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise click.BadParameter(f"{path} is not a certificate", param_hint="--trust") from None
+
+
+def _print_verification(result: Verification) -> None:
+    if result.problem:
+        click.secho(f"{result.file}: NOT VALID: {result.problem}", fg="red", bold=True)
+        return
+    verdict = (
+        click.style("VALID", fg="green", bold=True)
+        if result.valid
+        else click.style("NOT VALID", fg="red", bold=True)
+    )
+    click.echo(f"{result.file}: {verdict}")
+    if result.certificate:
+        c = result.certificate
+        click.echo(
+            f"  about certificate {c.get('serial')} version {c.get('version')} "
+            f"({c.get('uscc')}, {c.get('application')})"
+        )
+    for sig in result.signatures:
+        click.echo(f"  signature {sig.field_name}: {sig.signer} (serial {sig.signer_serial})")
+        for name, check in sig.checks.items():
+            if check.ok is None:
+                mark = click.style("??  ", fg="yellow")
+            else:
+                mark = (
+                    click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
+                )
+            click.echo(f"    {mark} {name:<15} {check.detail}")

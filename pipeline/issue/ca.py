@@ -1,0 +1,258 @@
+"""The certificate authority: a root and an issuing CA whose keys live on HSM tokens.
+
+``sealdesk ca init`` makes both keys on their own tokens (sensitive, not extractable), the
+root's self-signed certificate, the issuing CA's certificate signed by the root, and the
+first CRL. Certificates and CRLs are files in the workspace's ``ca/`` (what is published);
+the CRLs are also kept in the database, by number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pkcs11
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipeline.config import Settings
+from pipeline.errors import HsmError, IssuanceError, NotFound
+from pipeline.issue import certs
+from pipeline.issue.hsm import Hsm, TokenKey, find_key, generate_key, random_pin
+from pipeline.records.audit import record_event
+from pipeline.records.models import Credential, CrlRecord, utcnow
+from pipeline.store import write_atomic
+from pipeline.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+ROOT_KEY_LABEL = "root-ca"
+ISSUING_KEY_LABEL = "issuing-ca"
+CA_KEY_TYPE = "ec-p256"
+
+REASONS = {
+    flag.value: flag for flag in x509.ReasonFlags if flag not in (x509.ReasonFlags.remove_from_crl,)
+}
+"""RFC 5280 revocation reasons, by their RFC names (keyCompromise, superseded, …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaFiles:
+    root: Path
+    issuing: Path
+    chain: Path
+    crl: Path
+    crl_pem: Path
+    root_crl: Path
+
+    @classmethod
+    def of(cls, settings: Settings) -> CaFiles:
+        d = settings.ca_dir
+        return cls(
+            d / "root.pem",
+            d / "issuing.pem",
+            d / "chain.pem",
+            d / "issuing.crl",
+            d / "issuing.crl.pem",
+            d / "root.crl",
+        )
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.PEM)
+
+
+@dataclass
+class CertificateAuthority:
+    settings: Settings
+    hsm: Hsm
+    root: x509.Certificate
+    issuing: x509.Certificate
+
+    @property
+    def files(self) -> CaFiles:
+        return CaFiles.of(self.settings)
+
+    @contextmanager
+    def issuing_session(self) -> Iterator[pkcs11.Session]:
+        """A logged-in session on the issuing CA's token."""
+        token = self.hsm.require(self.settings.hsm.ca_token, "issuing CA")
+        with self.hsm.session(token, self.settings.hsm.ca_pin) as session:
+            yield session
+
+    @contextmanager
+    def issuing_key(self) -> Iterator[TokenKey]:
+        """The issuing CA's key, on its token, for as long as the block runs."""
+        with self.issuing_session() as session:
+            key = find_key(session, ISSUING_KEY_LABEL)
+            if key is None:
+                raise HsmError(
+                    f"token {self.settings.hsm.ca_token!r} holds no key {ISSUING_KEY_LABEL!r}"
+                )
+            yield key
+
+
+def load_ca(settings: Settings, hsm: Hsm | None = None) -> CertificateAuthority:
+    files = CaFiles.of(settings)
+    if not files.root.exists() or not files.issuing.exists():
+        raise IssuanceError(f"no CA in {settings.ca_dir}: run `sealdesk ca init` once to make it")
+    return CertificateAuthority(
+        settings,
+        hsm or Hsm(settings),
+        x509.load_pem_x509_certificate(files.root.read_bytes()),
+        x509.load_pem_x509_certificate(files.issuing.read_bytes()),
+    )
+
+
+def _ensure_pins(settings: Settings) -> Settings:
+    """PINs from configuration or the environment; else new random ones kept in the
+    workspace's hsm-pins.toml (mode 0600), which later runs read."""
+    hsm = settings.hsm
+    if hsm.root_pin and hsm.ca_pin:
+        return settings
+    from dataclasses import replace
+
+    root_pin = hsm.root_pin or random_pin(12)
+    ca_pin = hsm.ca_pin or random_pin(12)
+    write_atomic(
+        settings.hsm_pins_path,
+        f'root_pin = "{root_pin}"\nca_pin = "{ca_pin}"\n'.encode(),
+        mode=0o600,
+    )
+    log.info("new HSM PINs written to %s (mode 0600)", settings.hsm_pins_path)
+    return replace(settings, hsm=replace(hsm, root_pin=root_pin, ca_pin=ca_pin))
+
+
+def init_ca(workspace: Workspace, actor: str, now: datetime | None = None) -> CertificateAuthority:
+    settings = workspace.settings
+    files = CaFiles.of(settings)
+    if files.root.exists():
+        raise IssuanceError(f"a CA already exists in {settings.ca_dir}; it is made only once")
+    hsm = Hsm(settings)
+    for label in (settings.hsm.root_token, settings.hsm.ca_token):
+        if hsm.token(label) is not None:
+            raise IssuanceError(
+                f"token {label!r} already exists but {files.root} does not: "
+                "remove the token or choose other labels in [hsm]"
+            )
+    settings = _ensure_pins(settings)
+    now = (now or utcnow()).replace(microsecond=0)
+    root_token = hsm.init_token(
+        settings.hsm.root_token, random_pin(16), settings.hsm.root_pin or ""
+    )
+    ca_token = hsm.init_token(settings.hsm.ca_token, random_pin(16), settings.hsm.ca_pin or "")
+    with hsm.session(root_token, settings.hsm.root_pin, rw=True) as rs:
+        root_key = generate_key(rs, CA_KEY_TYPE, ROOT_KEY_LABEL)
+        root = certs.root_certificate(settings.profile, root_key, now)
+        with hsm.session(ca_token, settings.hsm.ca_pin, rw=True) as cs:
+            issuing_key = generate_key(cs, CA_KEY_TYPE, ISSUING_KEY_LABEL)
+        issuing = certs.issuing_certificate(
+            settings.profile, issuing_key.public_key, root, root_key, now
+        )
+        root_crl = certs.sign_crl(
+            certs.crl_builder(root, 1, now, [], days=certs.ROOT_CRL_DAYS), root_key
+        )
+    settings.ca_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(files.root, _pem(root))
+    write_atomic(files.issuing, _pem(issuing))
+    write_atomic(files.chain, _pem(issuing) + _pem(root))
+    write_atomic(files.root_crl, root_crl.public_bytes(Encoding.DER))
+    ca = CertificateAuthority(settings, hsm, root, issuing)
+    with workspace.session() as session:
+        record_event(
+            session,
+            actor,
+            "ca.init",
+            ("ca", settings.hsm.ca_token),
+            {
+                "root_serial": format(root.serial_number, "x"),
+                "issuing_serial": format(issuing.serial_number, "x"),
+                "root_token": settings.hsm.root_token,
+                "ca_token": settings.hsm.ca_token,
+            },
+        )
+        publish_crl(session, ca, actor, now)
+    return ca
+
+
+def publish_crl(
+    session: Session, ca: CertificateAuthority, actor: str, now: datetime | None = None
+) -> CrlRecord:
+    """Sign a new CRL of every revoked certificate and publish it (database and ``ca/``)."""
+    now = (now or utcnow()).replace(microsecond=0)
+    number = (session.scalar(select(func.max(CrlRecord.number))) or 0) + 1
+    revoked = session.scalars(
+        select(Credential).where(Credential.status == "revoked").order_by(Credential.id)
+    ).all()
+    entries = [
+        (int(c.serial, 16), c.revoked_at or now, REASONS[c.revocation_reason or "unspecified"])
+        for c in revoked
+    ]
+    with ca.issuing_key() as key:
+        crl = certs.sign_crl(certs.crl_builder(ca.issuing, number, now, entries), key)
+    der = crl.public_bytes(Encoding.DER)
+    record = CrlRecord(
+        number=number,
+        this_update=now,
+        next_update=crl.next_update_utc,
+        revoked_count=len(entries),
+        der=der,
+    )
+    session.add(record)
+    session.flush()
+    write_atomic(ca.files.crl, der)
+    write_atomic(ca.files.crl_pem, crl.public_bytes(Encoding.PEM))
+    record_event(session, actor, "ca.crl", ("crl", str(number)), {"revoked": len(entries)})
+    return record
+
+
+def normalise_serial(serial: str) -> str:
+    cleaned = serial.strip().lower().replace(":", "").replace(" ", "")
+    if cleaned.startswith("0x"):
+        cleaned = cleaned[2:]
+    try:
+        return format(int(cleaned, 16), "x")
+    except ValueError:
+        raise NotFound(f"{serial!r} is not a certificate serial (hexadecimal)") from None
+
+
+def revoke(
+    session: Session,
+    serial: str,
+    reason: str,
+    actor: str,
+    *,
+    superseded_by: str | None = None,
+    now: datetime | None = None,
+) -> Credential:
+    """Mark a certificate revoked (the caller publishes the CRL after)."""
+    if reason not in REASONS:
+        raise IssuanceError(
+            f"unknown revocation reason {reason!r}; one of: {', '.join(sorted(REASONS))}"
+        )
+    cred = session.scalar(select(Credential).where(Credential.serial == normalise_serial(serial)))
+    if cred is None:
+        raise NotFound(f"no certificate with serial {serial} was issued here")
+    if cred.status == "revoked":
+        raise IssuanceError(
+            f"certificate {cred.serial} is already revoked ({cred.revocation_reason}, "
+            f"{cred.revoked_at:%Y-%m-%d})"
+        )
+    cred.status = "revoked"
+    cred.revoked_at = (now or utcnow()).replace(microsecond=0)
+    cred.revocation_reason = reason
+    cred.superseded_by = superseded_by
+    record_event(
+        session,
+        actor,
+        "certificate.revoke",
+        ("certificate", cred.serial),
+        {"reason": reason, "application": cred.application_id, "superseded_by": superseded_by},
+    )
+    return cred

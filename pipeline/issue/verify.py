@@ -1,0 +1,324 @@
+"""``sealdesk verify``: is this signed PDF what we issued, untouched, and still valid?
+
+For every signature: intact (the bytes it covers hash to what was signed), covering the
+whole file (nothing appended after signing; pyHanko's coverage), a chain to a trusted root
+(ours, plus any ``--trust`` roots), the signer's certificate not revoked (the issuing CA's
+CRL, its own signature checked), and the newest version (only the newest certificate of a
+company is valid; the electronic certificate PDF names its certificate and version in its
+signed keywords). Each check says exactly what failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import select
+
+from pipeline.issue.documents import parse_keywords
+from pipeline.records.models import Credential
+from pipeline.workspace import Workspace
+
+CHECKS = ("intact", "whole_file", "chain", "not_revoked", "newest_version")
+
+
+@dataclass
+class Check:
+    ok: bool | None
+    """None: could not be checked (said in ``detail``)."""
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class SignatureReport:
+    field_name: str
+    signer: str
+    signer_serial: str
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return all(c.ok is True for c in self.checks.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field_name,
+            "signer": self.signer,
+            "signer_serial": self.signer_serial,
+            "valid": self.valid,
+            "checks": {k: v.to_json() for k, v in self.checks.items()},
+        }
+
+
+@dataclass
+class Verification:
+    file: str
+    problem: str = ""
+    signatures: list[SignatureReport] = field(default_factory=list)
+    certificate: dict[str, Any] = field(default_factory=dict)
+    """What an electronic certificate PDF says it is about (serial, version, uscc)."""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problem and bool(self.signatures) and all(s.valid for s in self.signatures)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "valid": self.valid,
+            "problem": self.problem or None,
+            "certificate": self.certificate or None,
+            "signatures": [s.to_json() for s in self.signatures],
+        }
+
+
+@dataclass
+class Registry:
+    """What verification trusts and knows: the roots, the issuing CA, its CRL, and (in a
+    workspace) the register of issued certificates for the newest-version check."""
+
+    roots: list[x509.Certificate]
+    intermediates: list[x509.Certificate]
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+    crl_problem: str = ""
+    workspace: Workspace | None = None
+
+    def revoked(self, serial: int, issuer: x509.Name) -> Check:
+        crl = next((c for c in self.crls if c.issuer == issuer), None)
+        if crl is None:
+            return Check(None, self.crl_problem or f"no CRL of {_cn(issuer)} to check against")
+        entry = crl.get_revoked_certificate_by_serial_number(serial)
+        if entry is None:
+            return Check(True, f"not on {_cn(issuer)}'s CRL number {_crl_number(crl)}")
+        reason = ""
+        try:
+            reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
+        except x509.ExtensionNotFound:
+            reason = "unspecified"
+        return Check(
+            False,
+            f"revoked on {entry.revocation_date_utc:%Y-%m-%d} ({reason}), CRL number "
+            f"{_crl_number(crl)}",
+        )
+
+    def newest(self, serial_hex: str, claimed_version: int | None) -> Check:
+        if self.workspace is None:
+            return Check(None, "no register of issued certificates given (run in a workspace)")
+        with self.workspace.session() as db:
+            cred = db.scalar(select(Credential).where(Credential.serial == serial_hex))
+            if cred is None:
+                return Check(False, f"certificate {serial_hex} was not issued here")
+            newest = db.scalars(
+                select(Credential)
+                .where(Credential.company_uscc == cred.company_uscc)
+                .order_by(Credential.version.desc())
+            ).first()
+            assert newest is not None
+            if claimed_version is not None and claimed_version != cred.version:
+                return Check(
+                    False, f"says version {claimed_version}, but {serial_hex} is {cred.version}"
+                )
+            if newest.serial != cred.serial:
+                return Check(
+                    False,
+                    f"version {cred.version} is superseded by version {newest.version} "
+                    f"(certificate {newest.serial})",
+                )
+            return Check(True, f"version {cred.version} is the newest")
+
+
+def _crl_number(crl: x509.CertificateRevocationList) -> str:
+    try:
+        return str(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+    except x509.ExtensionNotFound:
+        return "?"
+
+
+def load_crl(
+    path: Path, issuer: x509.Certificate
+) -> tuple[x509.CertificateRevocationList | None, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read the CRL {path}: {exc.strerror}"
+    try:
+        crl = (
+            x509.load_pem_x509_crl(data)
+            if data.lstrip().startswith(b"-----")
+            else x509.load_der_x509_crl(data)
+        )
+    except ValueError:
+        return None, f"{path} is not a CRL"
+    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+        return None, f"the CRL {path} is not signed by {issuer.subject.rfc4514_string()}"
+    return crl, ""
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+
+
+def _cn(name: x509.Name) -> str:
+    cns = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(cns[0].value) if cns else name.rfc4514_string()
+
+
+def _name_of(cert: asn1_x509.Certificate) -> str:
+    return _cn(x509.load_der_x509_certificate(cert.dump()).subject)
+
+
+def verify_pdf(path: Path, registry: Registry) -> Verification:
+    result = Verification(str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        result.problem = f"cannot read {path}: {exc.strerror}"
+        return result
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        result.problem = f"not a readable PDF: {exc}"
+        return result
+    if not signatures:
+        result.problem = "the PDF carries no signature"
+        return result
+    try:
+        info = reader.trailer_view.get("/Info")
+        info = info.get_object() if info is not None and hasattr(info, "get_object") else info
+        keywords = str(info.get("/Keywords", "")) if isinstance(info, dict) else ""
+    except (KeyError, TypeError, PdfReadError):
+        keywords = ""
+    claimed = parse_keywords(keywords)
+    if claimed.get("serial"):
+        result.certificate = claimed
+    context = ValidationContext(
+        trust_roots=[_asn1(r) for r in registry.roots],
+        other_certs=[_asn1(c) for c in registry.intermediates],
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    newest_index = len(signatures) - 1
+    for index, embedded in enumerate(signatures):
+        report = SignatureReport(embedded.field_name, "", "")
+        result.signatures.append(report)
+        try:
+            status = asyncio.run(
+                async_validate_pdf_signature(
+                    embedded,
+                    context,
+                    key_usage_settings=KeyUsageConstraints(
+                        key_usage={"digital_signature", "non_repudiation"},
+                        match_all_key_usages=False,
+                    ),
+                )
+            )
+        except Exception as exc:  # pyHanko raises many kinds on a mangled signature
+            report.checks["intact"] = Check(False, f"the signature cannot be read: {exc}")
+            continue
+        signer = status.signing_cert
+        report.signer = _name_of(signer)
+        report.signer_serial = format(signer.serial_number, "x")
+        report.checks["intact"] = (
+            Check(True, "the signed bytes are unchanged")
+            if status.intact and status.valid
+            else Check(False, "the signed content was changed, or the signature does not match it")
+        )
+        coverage = status.coverage
+        if index == newest_index:
+            report.checks["whole_file"] = (
+                Check(True, "the signature covers the whole file")
+                if coverage == SignatureCoverageLevel.ENTIRE_FILE
+                else Check(
+                    False,
+                    "the file was changed after signing (content added after the signed part: "
+                    f"{coverage.name.lower().replace('_', ' ') if coverage else 'unclear'})",
+                )
+            )
+        else:
+            report.checks["whole_file"] = Check(
+                coverage >= SignatureCoverageLevel.ENTIRE_REVISION,
+                "covers its revision; a later signature covers the file",
+            )
+        report.checks["chain"] = (
+            Check(True, "chains to " + " → ".join(_name_of(c) for c in _path(status)))
+            if status.trusted
+            else Check(False, f"does not chain to a trusted root ({status.trust_problem_indic})")
+        )
+        issuer = x509.load_der_x509_certificate(signer.dump()).issuer
+        report.checks["not_revoked"] = registry.revoked(signer.serial_number, issuer)
+        subject_serial = claimed.get("serial") if _is_ca(signer) else report.signer_serial
+        if subject_serial and _is_ca(signer):
+            described = registry.revoked(int(subject_serial, 16), signer_subject(signer))
+            if described.ok is False:
+                report.checks["not_revoked"] = Check(
+                    False,
+                    f"the certificate this PDF is about ({subject_serial}) is {described.detail}",
+                )
+        version = int(claimed["version"]) if claimed.get("version", "").isdigit() else None
+        report.checks["newest_version"] = (
+            registry.newest(subject_serial, version if _is_ca(signer) else None)
+            if subject_serial
+            else Check(None, "the PDF names no certificate serial")
+        )
+    return result
+
+
+def signer_subject(cert: asn1_x509.Certificate) -> x509.Name:
+    return x509.load_der_x509_certificate(cert.dump()).subject
+
+
+def _is_ca(cert: asn1_x509.Certificate) -> bool:
+    return bool(cert.ca)
+
+
+def _path(status: Any) -> list[asn1_x509.Certificate]:
+    path = status.validation_path
+    if path is None:
+        return []
+    return [c for c in path.iter_certs(include_root=True)][::-1]
+
+
+def registry_for(
+    settings: Any, extra_roots: list[x509.Certificate], crl_path: Path | None = None
+) -> Registry:
+    """What ``sealdesk verify`` trusts: the workspace's root and issuing CA (when it has a
+    CA), any extra roots, the given CRL or else the workspace's, and the workspace's register
+    of issued certificates when it has one."""
+    from pipeline.issue.ca import CaFiles
+    from pipeline.workspace import open_workspace
+
+    files = CaFiles.of(settings)
+    roots = list(extra_roots)
+    intermediates: list[x509.Certificate] = []
+    issuing = None
+    if files.root.exists() and files.issuing.exists():
+        roots.append(x509.load_pem_x509_certificate(files.root.read_bytes()))
+        issuing = x509.load_pem_x509_certificate(files.issuing.read_bytes())
+        intermediates.append(issuing)
+    registry = Registry(roots, intermediates)
+    if issuing is None:
+        registry.crl_problem = f"no CA in {settings.ca_dir}: revocation cannot be checked"
+    else:
+        crl, problem = load_crl(crl_path or files.crl, issuing)
+        root_crl, root_problem = load_crl(files.root_crl, roots[-1])
+        registry.crls = [c for c in (crl, root_crl) if c is not None]
+        registry.crl_problem = problem or root_problem
+        if settings.home.exists():
+            registry.workspace = open_workspace(settings, create=False)
+    return registry

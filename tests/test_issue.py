@@ -1,0 +1,461 @@
+"""Issuance on a real SoftHSM token: the CA, a company's key and certificate, the e-seal,
+the signed certificate PDF and the e-sealed form, versions, revocation, verification, and
+reruns after crashes at every step."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pkcs11
+import pytest
+from cryptography import x509
+from PIL import Image
+from pkcs11 import Attribute, ObjectClass
+from sqlalchemy import func, select
+
+from pipeline.application import parse_record
+from pipeline.config import Settings, load_settings
+from pipeline.errors import IssuanceError
+from pipeline.issue.authorities import issuing_authority
+from pipeline.issue.ca import CertificateAuthority, init_ca, load_ca, publish_crl, revoke
+from pipeline.issue.issuance import find_orphans, run_batch
+from pipeline.issue.verify import registry_for, verify_pdf
+from pipeline.records import lifecycle
+from pipeline.records.intake import intake_application
+from pipeline.records.models import Application, Credential, Issuance
+from pipeline.workspace import Workspace, open_workspace
+from tests.conftest import issuing_settings
+
+pytestmark = pytest.mark.usefixtures("softhsm_dir")
+
+
+class Env:
+    def __init__(self, home: Path) -> None:
+        self.settings = issuing_settings(home)
+        self.workspace = open_workspace(self.settings)
+        init_ca(self.workspace, "admin")
+        self.settings = load_settings(home, environ={})  # now with the PINs ca init wrote
+        self.workspace = replace(self.workspace, settings=self.settings)
+        self.ca = load_ca(self.settings)
+
+    def approve(self, record: dict[str, Any]) -> str:
+        parsed = parse_record(record)
+        intake_application(self.workspace, parsed, [], "intake01")
+        with self.workspace.session() as db:
+            app = db.get_one(Application, parsed.application_id)
+            lifecycle.mark_checked(db, app, "clear", "intake01")
+            lifecycle.decide(db, app, "prereview", True, "reviewer01")
+            lifecycle.decide(db, app, "rereview", True, "reviewer02")
+        return parsed.application_id
+
+    def verify(self, path: Path, **kw: Any) -> Any:
+        return verify_pdf(path, registry_for(self.settings, kw.get("trust", []), kw.get("crl")))
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    e = Env(tmp_path / "home")
+    yield e
+    e.workspace.db.engine.dispose()
+
+
+def _record(record_data: dict[str, Any], app_id: str, **company: Any) -> dict[str, Any]:
+    data = {**record_data, "application_id": app_id}
+    data["company"] = {**record_data["company"], **company}
+    return data
+
+
+def test_ca_keys_stay_on_their_tokens(env: Env) -> None:
+    hsm = env.ca.hsm
+    token = hsm.require(env.settings.hsm.ca_token, "issuing CA")
+    with hsm.session(token, env.settings.hsm.ca_pin) as session:
+        (key,) = session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+        assert key[Attribute.SENSITIVE] is True and key[Attribute.EXTRACTABLE] is False
+        with pytest.raises(pkcs11.exceptions.AttributeSensitive):
+            key[Attribute.VALUE]
+    root = x509.load_pem_x509_certificate(env.ca.files.root.read_bytes())
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert (env.settings.hsm_pins_path.stat().st_mode & 0o777) == 0o600
+    with env.workspace.session() as db:
+        dump = "\n".join(str(row) for row in db.execute(select(Application)).all())
+    assert env.settings.hsm.ca_pin not in dump
+
+
+def test_an_approved_application_is_issued_once_and_verifies(
+    env: Env, record_data: dict[str, Any], tmp_path: Path
+) -> None:
+    app_id = env.approve(record_data)
+    summary = run_batch(env.workspace, env.ca)
+    assert not summary.failed and [i.application_id for i in summary.issued] == [app_id]
+    (issued,) = summary.issued
+    out = {k: Path(v) for k, v in issued.outputs.items()}
+    cert = x509.load_pem_x509_certificate(out["certificate"].read_bytes())
+    # the profile: C=CN, O and CN the company, the credit code as organizationIdentifier
+    subject = {a.oid.dotted_string: a.value for a in cert.subject}
+    name, uscc = record_data["company"]["name"], record_data["company"]["uscc"]
+    assert subject["2.5.4.6"] == "CN" and subject["2.5.4.10"] == name == subject["2.5.4.3"]
+    assert subject["2.5.4.97"] == f"NTRCN-{uscc}"
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
+    days = (cert.not_valid_after_utc - cert.not_valid_before_utc).days
+    assert days == 365
+    # independent tools: openssl and pkilint on the certificate, pdfsig on the PDFs
+    chain = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(env.ca.files.root),
+            "-untrusted",
+            str(env.ca.files.issuing),
+            "-crl_check",
+            "-CRLfile",
+            str(env.ca.files.crl_pem),
+            str(out["certificate"]),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert chain.returncode == 0, chain.stderr
+    lint = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "lint_pkix_cert"),
+            "lint",
+            "-s",
+            "WARNING",
+            str(out["certificate"]),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
+    subprocess.run(
+        [
+            "certutil",
+            "-A",
+            "-d",
+            f"sql:{nss}",
+            "-n",
+            "root",
+            "-t",
+            "CT,C,C",
+            "-i",
+            str(env.ca.files.root),
+        ],
+        check=True,
+    )
+    for pdf in (out["certificate_pdf"], out["sealed_form"]):
+        said = subprocess.run(
+            ["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True, text=True
+        ).stdout
+        assert "Signature is Valid." in said and "Certificate is Trusted." in said, said
+        assert "Total document signed" in said
+        result = env.verify(pdf)
+        assert result.valid, result.to_json()
+    # the e-seal: transparent, 42 mm at 600 dpi
+    seal = Image.open(out["eseal"])
+    assert seal.mode == "RGBA" and abs(seal.width - 992) <= 1
+    assert round(seal.info["dpi"][0]) == 600 and seal.getpixel((2, 2))[3] == 0
+    # a rerun issues nothing again
+    again = run_batch(env.workspace, env.ca)
+    assert not again.issued and not again.failed
+    with env.workspace.session() as db:
+        assert db.scalar(select(func.count()).select_from(Credential)) == 1
+        assert db.get_one(Application, app_id).status == "issued"
+    manifest = Path(summary.manifest).read_text(encoding="utf-8-sig")
+    assert issued.key_serial in manifest and record_data["contact"]["address"] in manifest
+
+
+def test_the_pin_is_only_in_the_pin_letter(env: Env, record_data: dict[str, Any]) -> None:
+    env.approve(record_data)
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    from pypdf import PdfReader
+
+    letter = Path(issued.outputs["pin_letter"])
+    assert (letter.stat().st_mode & 0o777) == 0o600
+    text = PdfReader(letter).pages[0].extract_text()
+    pin = text.split("PIN：", 1)[1].split()[0]
+    assert len(pin) == 8
+    token = env.ca.hsm.require(issued.token_label, "customer")
+    with env.ca.hsm.session(token, pin) as session:  # the letter's PIN opens the key
+        assert list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
+    db_file = Path(env.settings.database_url.removeprefix("sqlite:///"))
+    for path in [
+        db_file,
+        *env.settings.logs_dir.glob("*"),
+        *Path(issued.outputs["certificate_pdf"]).parent.glob("*"),
+    ]:
+        if path.name == "pin-letter.pdf" or not path.is_file():
+            continue
+        assert pin.encode() not in path.read_bytes(), path
+
+
+def test_tampered_moved_and_foreign_pdfs_are_rejected(
+    env: Env, record_data: dict[str, Any], tmp_path: Path
+) -> None:
+    env.approve(record_data)
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    signed = Path(issued.outputs["certificate_pdf"]).read_bytes()
+
+    def failing(data: bytes, **kw: Any) -> set[str]:
+        path = tmp_path / "t.pdf"
+        path.write_bytes(data)
+        result = env.verify(path, **kw)
+        assert not result.valid
+        return {n for s in result.signatures for n, c in s.checks.items() if c.ok is False} | (
+            {"problem"} if result.problem else set()
+        )
+
+    # a byte of the signed content changed
+    at = signed.index(b"/Keywords")
+    assert "intact" in failing(signed[:at] + b"/Keywordz" + signed[at + 9 :])
+    # an incremental update after signing
+    assert failing(signed + b"\n% appended after signing\n") == {"whole_file"}
+    # the signature moved onto another document (the sealed form's signature block)
+    other = Path(issued.outputs["sealed_form"]).read_bytes()
+    start = signed.index(b"/Contents <")
+    end = signed.index(b">", start)
+    o_start = other.index(b"/Contents <")
+    o_end = other.index(b">", o_start)
+    swapped = other[:o_start] + signed[start : end + 1] + other[o_end + 1 :]
+    assert "intact" in failing(swapped) or "problem" in failing(swapped)
+    # trusting only another CA's root
+    other_env = Env(tmp_path / "other")
+    foreign = tmp_path / "foreign.pdf"
+    foreign.write_bytes(signed)
+    result = verify_pdf(foreign, registry_for(other_env.settings, []))
+    assert not result.valid
+    assert result.signatures[0].checks["chain"].ok is False
+    # …but with --trust of our root it chains
+    result = verify_pdf(foreign, registry_for(other_env.settings, [env.ca.root]))
+    assert result.signatures[0].checks["chain"].ok is True
+    # truncated
+    assert "problem" in failing(signed[: len(signed) // 2]) or failing(signed[: len(signed) // 2])
+
+
+def test_a_change_makes_version_two_and_supersedes_version_one(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    first = env.approve(_record(record_data, "CQC-2026-000201"))
+    (v1,) = run_batch(env.workspace, env.ca).issued
+    changed = _record(record_data, "CQC-2026-000202", name="北京示例信息技术有限公司")
+    env.approve(changed)
+    (v2,) = run_batch(env.workspace, env.ca).issued
+    assert (v1.version, v2.version) == (1, 2)
+    with env.workspace.session() as db:
+        old = db.scalar(select(Credential).where(Credential.serial == v1.serial))
+        assert old is not None and old.status == "revoked"
+        assert old.revocation_reason == "superseded" and old.superseded_by == v2.serial
+    crl = x509.load_der_x509_crl(env.ca.files.crl.read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(int(v1.serial, 16)) is not None
+    assert crl.get_revoked_certificate_by_serial_number(int(v2.serial, 16)) is None
+    result = env.verify(Path(v1.outputs["certificate_pdf"]))
+    checks = result.signatures[0].checks
+    assert checks["newest_version"].ok is False and "version 2" in checks["newest_version"].detail
+    assert checks["not_revoked"].ok is False
+    sealed = env.verify(Path(v1.outputs["sealed_form"])).signatures[0].checks
+    assert sealed["not_revoked"].ok is False and "superseded" in sealed["not_revoked"].detail
+    assert env.verify(Path(v2.outputs["certificate_pdf"])).valid
+    assert first != changed["application_id"]
+
+
+def test_a_replacement_revokes_the_lost_keys_certificate_first(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    env.approve(_record(record_data, "CQC-2026-000301"))
+    (lost,) = run_batch(env.workspace, env.ca).issued
+    replacement = _record(record_data, "CQC-2026-000302")
+    replacement["kind"] = "replacement"
+    replacement["previous_certificate_serial"] = lost.serial.upper()
+    env.approve(replacement)
+    (new,) = run_batch(env.workspace, env.ca).issued
+    with env.workspace.session() as db:
+        old = db.scalar(select(Credential).where(Credential.serial == lost.serial))
+        assert old is not None and old.revocation_reason == "keyCompromise"
+    assert new.version == 2
+
+
+def test_revoke_and_crl(env: Env, record_data: dict[str, Any]) -> None:
+    env.approve(record_data)
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    with env.workspace.session() as db:
+        with pytest.raises(IssuanceError, match="unknown revocation reason"):
+            revoke(db, issued.serial, "lostIt", "issuer01")
+        revoke(db, issued.serial, "cessationOfOperation", "issuer01")
+        number = publish_crl(db, env.ca, "issuer01").number
+    crl = x509.load_der_x509_crl(env.ca.files.crl.read_bytes())
+    entry = crl.get_revoked_certificate_by_serial_number(int(issued.serial, 16))
+    assert entry is not None and number == 2
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason == x509.ReasonFlags.cessation_of_operation
+    assert crl.is_signature_valid(env.ca.issuing.public_key())  # type: ignore[arg-type]
+    with env.workspace.session() as db, pytest.raises(IssuanceError, match="already revoked"):
+        revoke(db, issued.serial, "keyCompromise", "issuer01")
+
+
+CRASH_POINTS = ["planned", "pin_letter", "key_made", "key_recorded", "certified", "documents"]
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_crash_anywhere_then_a_rerun_issues_exactly_once(
+    env: Env, record_data: dict[str, Any], point: str
+) -> None:
+    app_id = env.approve(record_data)
+
+    class Crash(Exception):
+        pass
+
+    def crash_at(where: str) -> None:
+        if where == point:
+            raise Crash(where)
+
+    with pytest.raises(Crash):
+        _issue_raising(env, crash_at)
+    orphans = find_orphans(env.workspace, env.ca)
+    if point in ("key_made",):  # a key on the token that no record knows of yet
+        assert [o.why for o in orphans] == ["a key without a certificate (issuance started)"]
+    summary = run_batch(env.workspace, env.ca)
+    assert not summary.failed, summary.failed
+    assert [i.application_id for i in summary.issued] == [app_id]
+    with env.workspace.session() as db:
+        assert db.scalar(select(func.count()).select_from(Credential)) == 1
+        assert db.scalar(select(func.count()).select_from(Issuance)) == 1
+        assert db.get_one(Application, app_id).status == "issued"
+    assert find_orphans(env.workspace, env.ca) == []
+    assert env.verify(Path(summary.issued[0].outputs["sealed_form"])).valid
+
+
+def _issue_raising(env: Env, crash: Any) -> None:
+    """Run the batch's issuer directly so the simulated crash escapes as a real one would."""
+    from pipeline.issue.issuance import Issuer
+
+    issuer = Issuer(env.workspace, env.ca, crash=crash)
+    for app_id in [
+        a
+        for a in __import__("pipeline.issue.issuance", fromlist=["pending"]).pending(env.workspace)
+    ]:
+        issuer.issue(app_id, "Bcrash")
+
+
+def test_one_failure_does_not_stop_the_batch(env: Env, record_data: dict[str, Any]) -> None:
+    good = env.approve(_record(record_data, "CQC-2026-000401"))
+    bad = env.approve(_record(record_data, "CQC-2026-000402", uscc="91350200MA2XYZ1234"))
+    with env.workspace.session() as db:  # a record broken after approval
+        app = db.get_one(Application, bad)
+        app.company_name = "x" * 0
+    summary = run_batch(env.workspace, env.ca)
+    assert good in [i.application_id for i in summary.issued]
+    assert bad in summary.failed
+    assert issuing_authority("91350200MA2XYZ1234") == "厦门市商务局"
+
+
+def test_mofcom_keys_go_to_the_regional_authority() -> None:
+    assert issuing_authority("91110108MA01ABCD2H") == "北京市商务局"
+    assert issuing_authority("91440300MA5ABCDE1X") == "深圳市商务局"
+    assert issuing_authority("91440101MA5ABCDE1X") == "广东省商务厅"
+    assert issuing_authority("HRB 12345").startswith("待定")
+
+
+def test_not_approved_is_not_issued(env: Env, record_data: dict[str, Any]) -> None:
+    parsed = parse_record(record_data)
+    intake_application(env.workspace, parsed, [], "intake01")
+    summary = run_batch(env.workspace, env.ca, only=[parsed.application_id])
+    assert parsed.application_id in summary.failed
+    assert "not approved" in summary.failed[parsed.application_id]
+
+
+def test_ca_init_twice_is_refused(env: Env) -> None:
+    with pytest.raises(IssuanceError, match="already exists"):
+        init_ca(env.workspace, "admin")
+
+
+def _unused(settings: Settings, ca: CertificateAuthority, ws: Workspace) -> None:
+    return None
+
+
+def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) -> None:
+    """ca init, issue run, verify, revoke, crl and issue list as an operator runs them."""
+    import json
+    import os
+
+    home = tmp_path / "home"
+    settings = issuing_settings(home)
+    sealdesk = Path(sys.executable).parent / "sealdesk"
+
+    def run(*args: str, user: str = "boss", stdin: str | None = None) -> Any:
+        env = {**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": user}
+        return subprocess.run(
+            [str(sealdesk), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+
+    assert (
+        run(
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="correct horse battery\n",
+        ).returncode
+        == 0
+    )
+    assert (
+        run(
+            "user",
+            "add",
+            "iss",
+            "--role",
+            "issuer",
+            "--password-stdin",
+            stdin="correct horse battery\n",
+        ).returncode
+        == 0
+    )
+    refused = run("ca", "init", user="iss")
+    assert refused.returncode != 0 and "lacks the admin role" in refused.stderr
+    made = run("ca", "init")
+    assert made.returncode == 0, made.stderr
+    assert "root CA" in made.stdout and "hsm-pins.toml" in made.stdout
+    workspace = open_workspace(load_settings(home, environ={}))
+    parsed = parse_record(record_data)
+    intake_application(workspace, parsed, [], "intake01")
+    with workspace.session() as db:
+        app = db.get_one(Application, parsed.application_id)
+        lifecycle.mark_checked(db, app, "clear", "intake01")
+        lifecycle.decide(db, app, "prereview", True, "reviewer01")
+        lifecycle.decide(db, app, "rereview", True, "reviewer02")
+    issued = run("issue", "run", "--json", user="iss")
+    assert issued.returncode == 0, issued.stderr
+    summary = json.loads(issued.stdout)
+    serial = summary["issued"][0]["serial"]
+    pdf = settings.issued_dir / parsed.application_id / "v1" / "certificate.pdf"
+    ok = run("verify", str(pdf), user="nobody")  # anyone may verify
+    assert ok.returncode == 0 and "VALID" in ok.stdout, ok.stdout + ok.stderr
+    revoked = run("revoke", serial, "--reason", "keyCompromise", user="iss")
+    assert revoked.returncode == 0 and "CRL number 2" in revoked.stdout, revoked.stderr
+    bad = run("verify", "--json", str(pdf), user="nobody")
+    assert bad.returncode == 3
+    checks = json.loads(bad.stdout)["signatures"][0]["checks"]
+    assert (
+        checks["not_revoked"]["ok"] is False and "keyCompromise" in checks["not_revoked"]["detail"]
+    )
+    assert "CRL number 3" in run("crl", user="iss").stdout
+    assert "revoked (keyCompromise)" in run("issue", "list", user="iss").stdout
+    workspace.db.engine.dispose()
