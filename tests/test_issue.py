@@ -164,8 +164,9 @@ def test_an_approved_application_is_issued_once_and_verifies(
         assert result.valid, result.to_json()
     # the e-seal: transparent, 42 mm at 600 dpi
     seal = Image.open(out["eseal"])
-    assert seal.mode == "RGBA" and abs(seal.width - 992) <= 1
-    assert round(seal.info["dpi"][0]) == 600 and seal.getpixel((2, 2))[3] == 0
+    assert "transparency" in seal.info and abs(seal.width - 992) <= 1
+    assert round(seal.info["dpi"][0]) == 600
+    assert seal.convert("RGBA").getpixel((2, 2))[3] == 0
     # a rerun issues nothing again
     again = run_batch(env.workspace, env.ca)
     assert not again.issued and not again.failed

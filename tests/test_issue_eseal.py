@@ -48,8 +48,10 @@ def test_the_eseal_reads_back_exactly(
     engine: OcrEngine, name: str, style: dict[str, str] | None
 ) -> None:
     design = eseal_design(name, style)
-    png = Image.open(io.BytesIO(eseal_png(design)))
-    assert png.mode == "RGBA" and round(png.info["dpi"][0]) == ESEAL_DPI
+    loaded = Image.open(io.BytesIO(eseal_png(design)))
+    assert "transparency" in loaded.info and round(loaded.info["dpi"][0]) == ESEAL_DPI
+    png = loaded.convert("RGBA")
+    assert png.getpixel((2, 2))[3] == 0  # paper is transparent
     (seal,) = detect_and_read(_on_page(png), engine)
     assert seal.text == name
     assert seal.owner == "company"

@@ -54,7 +54,7 @@ from pipeline.issue.documents import (
     pin_letter_pdf,
     summary_form_pdf,
 )
-from pipeline.issue.eseal import eseal_design, eseal_image, eseal_png
+from pipeline.issue.eseal import eseal_design, eseal_png, stamp_image
 from pipeline.issue.hsm import (
     find_key,
     generate_key,
@@ -225,6 +225,7 @@ class Issuer:
         so_pin = so_pin_for(s.token_label, self.settings.hsm.ca_pin or "")
         token = hsm.init_token(s.token_label, so_pin, pin)
         s.token_serial = token_serial(token)
+        s.token = token
         letter = pin_letter_pdf(
             company_name=s.company_name,
             application_id=s.application_id,
@@ -325,7 +326,6 @@ class Issuer:
             form_pages = _form_pages(db, self.workspace, s.application_id)
         directory = s.directory(self.settings)
         design = eseal_design(s.company_name, record.get("seal_style"))
-        seal = eseal_image(design)
         paths = {
             "eseal": write_atomic(directory / "e-seal.png", eseal_png(design)),
             "certificate": write_atomic(
@@ -345,7 +345,9 @@ class Issuer:
             key_serial=s.token_serial,
             verify_url=f"{self.settings.profile.verify_url.rstrip('/')}/{s.serial}",
         )
-        unsigned = certificate_pdf(facts, seal, self.settings.profile.ca_organization)
+        unsigned = certificate_pdf(
+            facts, stamp_image(design), self.settings.profile.ca_organization
+        )
         with self.ca.issuing_session() as ca_session:
             signer = token_signer(
                 ca_session, ISSUING_KEY_LABEL, self.ca.issuing, [self.ca.root], CA_KEY_TYPE
@@ -364,7 +366,7 @@ class Issuer:
             if form_pages
             else summary_form_pdf(record, facts)
         )
-        token = self.ca.hsm.require(s.token_label, "customer")
+        token = s.token or self.ca.hsm.require(s.token_label, "customer")
         with self.ca.hsm.session(token, s.pin or self._pin_from_letter(s), rw=True) as cs:
             self._put_certificate(cs, cert)
             signer = token_signer(cs, KEY_LABEL, cert, [self.ca.issuing, self.ca.root], s.key_type)
@@ -374,7 +376,10 @@ class Issuer:
                 signer,
                 field_name="ApplicantSeal",
                 reason="申请单位电子签章（认证申请书）",
-                stamp=Stamp(seal, (595 - 25 * MM - side, 60 * MM, 595 - 25 * MM, 60 * MM + side)),
+                stamp=Stamp(
+                    stamp_image(design),
+                    (595 - 25 * MM - side, 60 * MM, 595 - 25 * MM, 60 * MM + side),
+                ),
             )
         paths["sealed_form"] = write_atomic(directory / "application-form.sealed.pdf", sealed)
         self.crash("documents")
@@ -444,6 +449,8 @@ class _Snapshot:
     state: str
     pin: str | None = None
     public_pem: str | None = None
+    token: pkcs11.Token | None = None
+    """The customer's token once this run has it (finding it again scans every slot)."""
 
     @classmethod
     def of(cls, app: Application, issuance: Issuance) -> _Snapshot:

@@ -28,6 +28,11 @@ def asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
 
+SIGNATURE_BYTES = 16384
+"""Room for the CMS signature: certificates of a three-level chain, signed attributes and
+(when configured) a time-stamp token fit with room to spare."""
+
+
 def token_signer(
     session: pkcs11.Session,
     key_label: str,
@@ -97,5 +102,6 @@ def sign_pdf(
         new_field_spec=field_spec,
     )
     out = io.BytesIO()
-    asyncio.run(pdf_signer.async_sign_pdf(writer, output=out))
+    # a fixed reservation spares pyHanko a dry-run signature to estimate the size
+    asyncio.run(pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES))
     return out.getvalue()
