@@ -3,7 +3,9 @@
 It grows as the stages land; today: intake of an application and its scans (one file
 broken, one of another type in disguise), a second delivery of the same files (recognised,
 not processed again), the check, a rejection at 核验, the resubmission, the check again,
-核验 and 复核 by two people, and the audit trail.
+核验 and 复核 by two people, the CA made on SoftHSM tokens, the nightly issuance (key on the
+customer's token, certificate, e-seal, signed certificate PDF, e-sealed form, manifest),
+verification of both PDFs and of a tampered copy, and the audit trail.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import click
 from pipeline.application import load_record
 from pipeline.config import load_settings
 from pipeline.errors import WorkspaceError
+from pipeline.issue.issuance import Issued
 from pipeline.records import lifecycle
 from pipeline.records.intake import IntakeResult, intake_application
 from pipeline.records.models import Application
@@ -70,6 +73,58 @@ def _decide(
         )
 
 
+def _issue(workspace: Workspace) -> tuple[Issued, str]:
+    from pipeline.issue.ca import init_ca
+    from pipeline.issue.issuance import run_batch
+
+    import os
+
+    from pipeline.issue.hsm import softhsm_config
+
+    # the demo's tokens live in its own workspace, whatever SOFTHSM2_CONF says elsewhere
+    os.environ["SOFTHSM2_CONF"] = str(softhsm_config(workspace.settings))
+    ca = init_ca(workspace, "admin01")
+    click.echo(
+        f"    root CA {ca.root.subject.rfc4514_string()}, issuing CA on token "
+        f"{workspace.settings.hsm.ca_token!r}"
+    )
+    summary = run_batch(workspace, ca, actor="nightly")
+    for app_id, why in summary.failed.items():
+        click.secho(f"    failed {app_id}: {why}", fg="red")
+    if not summary.issued:
+        raise click.ClickException("the demo's application was not issued")
+    issued = summary.issued[0]
+    click.echo(
+        f"    issued {issued.application_id}: certificate {issued.serial} version "
+        f"{issued.version} on USB key {issued.key_serial} ({summary.seconds:.1f} s)"
+    )
+    return issued, summary.manifest
+
+
+def _verify(workspace: Workspace, issued: Issued) -> None:
+    from pipeline.issue.verify import registry_for, verify_pdf
+
+    registry = registry_for(workspace.settings, [])
+    for kind in ("certificate_pdf", "sealed_form"):
+        result = verify_pdf(Path(issued.outputs[kind]), registry)
+        failed = [n for s in result.signatures for n, c in s.checks.items() if not c.ok]
+        click.echo(
+            f"    {Path(issued.outputs[kind]).name}: "
+            + ("VALID" if result.valid else f"NOT VALID ({', '.join(failed)})")
+        )
+    tampered = workspace.settings.home / "tampered-certificate.pdf"
+    tampered.write_bytes(
+        Path(issued.outputs["certificate_pdf"]).read_bytes() + b"\n% changed after signing\n"
+    )
+    result = verify_pdf(tampered, registry)
+    failed = [
+        f"{n}: {c.detail}" for s in result.signatures for n, c in s.checks.items() if not c.ok
+    ]
+    click.echo(
+        f"    {tampered.name}: {'VALID' if result.valid else 'NOT VALID'} ({'; '.join(failed)})"
+    )
+
+
 def run_demo(directory: Path) -> None:
     home = _fresh(directory)
     settings = load_settings(home, environ={})
@@ -107,7 +162,11 @@ def run_demo(directory: Path) -> None:
         workspace, app_id, "prereview", True, "reviewer01", "已人工核对：名称、公章、信用代码一致"
     )
     _decide(workspace, app_id, "rereview", True, "reviewer02", "复核通过")
-    click.secho("8. audit trail", bold=True)
+    click.secho("8. the CA (keys on SoftHSM tokens) and the nightly issuance", bold=True)
+    issued, manifest = _issue(workspace)
+    click.secho("9. verification of what was issued", bold=True)
+    _verify(workspace, issued)
+    click.secho("10. audit trail", bold=True)
     chain = workspace.verify_audit()
     click.echo(f"    {chain.entries} entries, intact: {chain.intact}")
     report_path = home / f"{app_id}.check.json"
@@ -117,5 +176,9 @@ def run_demo(directory: Path) -> None:
     click.echo(f"  database      {settings.database_url}")
     click.echo(f"  file store    {settings.store_dir}")
     click.echo(f"  check report  {report_path}")
+    click.echo(f"  CA            {settings.ca_dir}")
+    for kind, path in issued.outputs.items():
+        click.echo(f"  {kind:<13} {path}")
+    click.echo(f"  manifest      {manifest}")
     click.echo(f"  log           {settings.logs_dir / 'sealdesk.log'}")
     click.echo(f"\nTry: SEALDESK_HOME={home} .venv/bin/sealdesk show {app_id}")

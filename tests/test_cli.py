@@ -143,6 +143,10 @@ def test_demo_runs_the_main_path(tmp_path: Path) -> None:
     assert "reviewer02: rereview_passed (复核通过)" in result.stdout
     assert "reviewer01: prereview_failed (核验未通过)" in result.stdout
     assert "intact: True" in result.stdout
+    assert "certificate.pdf: VALID" in result.stdout
+    assert "application-form.sealed.pdf: VALID" in result.stdout
+    assert "tampered-certificate.pdf: NOT VALID (whole_file" in result.stdout
+    assert (tmp_path / "demo" / "issued" / "CQC-2026-000101" / "v1" / "e-seal.png").exists()
     report = json.loads((tmp_path / "demo" / "CQC-2026-000101.check.json").read_text())
     assert report["verdict"] == "flagged"
     again = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"))  # a rerun starts afresh

@@ -460,3 +460,18 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     assert "CRL number 3" in run("crl", user="iss").stdout
     assert "revoked (keyCompromise)" in run("issue", "list", user="iss").stdout
     workspace.db.engine.dispose()
+
+
+def test_the_eseal_goes_beside_the_paper_seal_not_over_it() -> None:
+    from pipeline.issue.issuance import _stamp_box
+
+    mm = 72 / 25.4
+    # a paper seal at the lower right of a 300 dpi A4 scan: the e-seal goes to its left
+    x0, y0, x1, y1 = _stamp_box([1800, 2600, 2300, 3100])
+    assert x1 <= 1800 * 72 / 300 and abs((x1 - x0) - 42 * mm) < 1
+    assert abs((y0 + y1) / 2 - (842 - 2850 * 72 / 300)) < 1
+    # a seal at the left edge: above it instead
+    x0, y0, x1, y1 = _stamp_box([100, 2600, 600, 3100])
+    assert y0 >= 842 - 2600 * 72 / 300
+    # no seal found: the lower right
+    assert _stamp_box(None)[0] > 595 / 2

@@ -69,11 +69,10 @@ from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
 from pipeline.records.models import (
     Application,
+    CheckRun,
     Credential,
-    Document,
     Issuance,
     IssueBatch,
-    Page,
     utcnow,
 )
 from pipeline.store import write_atomic
@@ -323,7 +322,7 @@ class Issuer:
             cred = db.scalar(select(Credential).where(Credential.serial == s.serial))
             assert cred is not None
             cert = x509.load_pem_x509_certificate(cred.certificate_pem.encode())
-            form_pages = _form_pages(db, self.workspace, s.application_id)
+            form_pages, paper_seal = _form_pages(db, self.workspace, s.application_id)
         directory = s.directory(self.settings)
         design = eseal_design(s.company_name, record.get("seal_style"))
         paths = {
@@ -370,16 +369,12 @@ class Issuer:
         with self.ca.hsm.session(token, s.pin or self._pin_from_letter(s), rw=True) as cs:
             self._put_certificate(cs, cert)
             signer = token_signer(cs, KEY_LABEL, cert, [self.ca.issuing, self.ca.root], s.key_type)
-            side = FORM_STAMP_MM * MM
             sealed = sign_pdf(
                 form,
                 signer,
                 field_name="ApplicantSeal",
                 reason="申请单位电子签章（认证申请书）",
-                stamp=Stamp(
-                    stamp_image(design),
-                    (595 - 25 * MM - side, 60 * MM, 595 - 25 * MM, 60 * MM + side),
-                ),
+                stamp=Stamp(stamp_image(design), _stamp_box(paper_seal if form_pages else None)),
             )
         paths["sealed_form"] = write_atomic(directory / "application-form.sealed.pdf", sealed)
         self.crash("documents")
@@ -472,26 +467,61 @@ class _Snapshot:
         return settings.issued_dir / self.application_id / f"v{self.version}"
 
 
-def _form_pages(db: Session, workspace: Workspace, app_id: str) -> list[Any]:
-    """The application form's page images of the newest round, if the check found one."""
-    app = db.get_one(Application, app_id)
-    doc = db.scalars(
-        select(Document)
-        .where(
-            Document.application_id == app_id,
-            Document.round == app.round,
-            Document.kind == "application_form",
-        )
-        .order_by(Document.position)
+A4_POINTS = (595.0, 842.0)
+SCAN_DPI = 300
+
+
+def _stamp_box(paper_seal: list[int] | None) -> tuple[float, float, float, float]:
+    """Where the e-seal goes on the form's last page (points, A4): beside the company's
+    paper seal when the check found one (left of it, else above), not over it; else in the
+    lower right, where the form asks for the seal."""
+    side = FORM_STAMP_MM * MM
+    width, height = A4_POINTS
+    if paper_seal:
+        x0, y0, _, y1 = (v * 72 / SCAN_DPI for v in paper_seal)
+        middle = height - (y0 + y1) / 2
+        bottom = min(max(middle - side / 2, 15 * MM), height - 15 * MM - side)
+        if x0 - 8 * MM - side >= 15 * MM:
+            return (x0 - 8 * MM - side, bottom, x0 - 8 * MM, bottom + side)
+        top_of_seal = height - y0
+        if top_of_seal + 5 * MM + side <= height - 15 * MM:
+            left = min(max(x0, 15 * MM), width - 15 * MM - side)
+            return (left, top_of_seal + 5 * MM, left + side, top_of_seal + 5 * MM + side)
+    return (width - 25 * MM - side, 60 * MM, width - 25 * MM, 60 * MM + side)
+
+
+def _form_pages(
+    db: Session, workspace: Workspace, app_id: str
+) -> tuple[list[Any], list[int] | None]:
+    """The application form's pages, upright, as the newest check found them (a
+    resubmission re-checks every file of the application, so its report has the form), and
+    the box of the company's paper seal on it, if one was found."""
+    from pipeline.review.evidence import page_image
+
+    run = db.scalars(
+        select(CheckRun)
+        .where(CheckRun.application_id == app_id)
+        .order_by(CheckRun.round.desc(), CheckRun.id.desc())
     ).first()
-    if doc is None:
-        return []
-    paths = []
-    for page_id in doc.page_ids:
-        page = db.get(Page, int(page_id))
-        if page is not None and page.image_sha256 and workspace.store.has(page.image_sha256):
-            paths.append(workspace.store.path_of(page.image_sha256))
-    return paths
+    if run is None:
+        return [], None
+    form = next(
+        (d for d in run.report.get("documents", []) if d.get("kind") == "application_form"),
+        None,
+    )
+    if form is None:
+        return [], None
+    pages = []
+    turns = form.get("rotation") or []
+    for offset in range(int(form.get("pages") or 1)):
+        image = page_image(db, workspace.store, app_id, form["source"], form["page"] + offset)
+        if image is None:
+            continue
+        degrees = int(turns[offset]) if offset < len(turns) else 0
+        pages.append(image.rotate(-degrees, expand=True) if degrees else image)
+    seal = next((x for x in form.get("seals", []) if x.get("owner") == "company"), None)
+    single_upright = len(pages) == 1 and not any(turns)
+    return pages, (seal["bbox"] if seal and single_upright else None)
 
 
 # -- orphans ------------------------------------------------------------------------------
