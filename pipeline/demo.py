@@ -74,12 +74,11 @@ def _decide(
 
 
 def _issue(workspace: Workspace) -> tuple[Issued, str]:
-    from pipeline.issue.ca import init_ca
-    from pipeline.issue.issuance import run_batch
-
     import os
 
+    from pipeline.issue.ca import init_ca
     from pipeline.issue.hsm import softhsm_config
+    from pipeline.issue.issuance import run_batch
 
     # the demo's tokens live in its own workspace, whatever SOFTHSM2_CONF says elsewhere
     os.environ["SOFTHSM2_CONF"] = str(softhsm_config(workspace.settings))
