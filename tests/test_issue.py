@@ -475,3 +475,42 @@ def test_the_eseal_goes_beside_the_paper_seal_not_over_it() -> None:
     assert y0 >= 842 - 2600 * 72 / 300
     # no seal found: the lower right
     assert _stamp_box(None)[0] > 595 / 2
+
+
+def test_the_public_verification_page(env: Env, record_data: dict[str, Any]) -> None:
+    """What the QR code leads to, and the upload form anyone may use, without signing in."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from pipeline.web.app import create_app
+
+    env.approve(_record(record_data, "CQC-2026-000501"))
+    (v1,) = run_batch(env.workspace, env.ca).issued
+    client = TestClient(create_app(env.settings, env.workspace), base_url="http://127.0.0.1")
+    page = client.get(f"/verify/{v1.serial.upper()}")
+    assert page.status_code == 200 and "当前有效的最新版本" in page.text
+    assert record_data["company"]["name"] in page.text
+    assert "没有签发" in client.get("/verify/00ff00ff").text
+
+    def upload(data: bytes) -> str:
+        form = client.get("/verify")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        response = client.post(
+            "/verify",
+            data={"csrf": token.group(1)},
+            files={"file": ("证书.pdf", data, "application/pdf")},
+        )
+        assert response.status_code == 200
+        return response.text
+
+    signed = Path(v1.outputs["certificate_pdf"]).read_bytes()
+    assert "有效 VALID" in upload(signed)
+    tampered = upload(signed + b"\n% appended\n")
+    assert "无效 NOT VALID" in tampered and "签名覆盖全文" in tampered
+    refused = client.post("/verify", files={"file": ("x.pdf", signed, "application/pdf")})
+    assert refused.status_code == 403  # no form token
+    env.approve(_record(record_data, "CQC-2026-000502"))
+    run_batch(env.workspace, env.ca)
+    assert "已吊销" in client.get(f"/verify/{v1.serial}").text

@@ -83,9 +83,20 @@ def test_the_routes_listed_are_all_the_routes(client: TestClient) -> None:
     served = {
         route.path.replace("{document}", "0").replace("{number}", "1").replace("{index}", "0")
         for route in client.app.routes  # type: ignore[attr-defined]
-        if route.path not in ("/login",)
+        if route.path not in PUBLIC
     }
     assert served == listed
+
+
+PUBLIC = ("/login", "/verify", "/verify/{serial}")
+"""Sign-in, and the certificate verification that anyone may use (tests/test_issue.py
+verifies real certificates through it)."""
+
+
+@pytest.mark.parametrize("path", ["/login", "/verify", "/verify/0123abcd"])
+def test_sign_in_and_verification_need_no_user(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 200 and "csrf" in response.text
 
 
 def test_sign_in_sets_a_strict_httponly_cookie(client: TestClient) -> None:

@@ -192,8 +192,8 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        result.problem = f"not a readable PDF: {exc}"
+    except Exception as exc:  # a hostile or broken file: say so, never crash the caller
+        result.problem = f"not a readable PDF: {type(exc).__name__}: {exc}"
         return result
     if not signatures:
         result.problem = "the PDF carries no signature"
@@ -295,7 +295,10 @@ def _path(status: Any) -> list[asn1_x509.Certificate]:
 
 
 def registry_for(
-    settings: Any, extra_roots: list[x509.Certificate], crl_path: Path | None = None
+    settings: Any,
+    extra_roots: list[x509.Certificate],
+    crl_path: Path | None = None,
+    workspace: Workspace | None = None,
 ) -> Registry:
     """What ``sealdesk verify`` trusts: the workspace's root and issuing CA (when it has a
     CA), any extra roots, the given CRL or else the workspace's, and the workspace's register
@@ -319,6 +322,8 @@ def registry_for(
         root_crl, root_problem = load_crl(files.root_crl, roots[-1])
         registry.crls = [c for c in (crl, root_crl) if c is not None]
         registry.crl_problem = problem or root_problem
-        if settings.home.exists():
+        if workspace is not None:
+            registry.workspace = workspace
+        elif settings.home.exists():
             registry.workspace = open_workspace(settings, create=False)
     return registry
