@@ -35,8 +35,8 @@ pytestmark = pytest.mark.usefixtures("softhsm_dir")
 
 
 class Env:
-    def __init__(self, home: Path) -> None:
-        self.settings = issuing_settings(home)
+    def __init__(self, home: Path, **profile: str) -> None:
+        self.settings = issuing_settings(home, **profile)
         self.workspace = open_workspace(self.settings)
         init_ca(self.workspace, "admin")
         self.settings = load_settings(home, environ={})  # now with the PINs ca init wrote
@@ -514,3 +514,93 @@ def test_the_public_verification_page(env: Env, record_data: dict[str, Any]) -> 
     env.approve(_record(record_data, "CQC-2026-000502"))
     run_batch(env.workspace, env.ca)
     assert "已吊销" in client.get(f"/verify/{v1.serial}").text
+
+
+def test_rsa_keys_work_too(tmp_path: Path, record_data: dict[str, Any]) -> None:
+    env = Env(tmp_path / "home", key_type="rsa-2048")
+    env.approve(record_data)
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    cert = x509.load_pem_x509_certificate(Path(issued.outputs["certificate"]).read_bytes())
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = cert.public_key()
+    assert isinstance(key, rsa.RSAPublicKey) and key.key_size == 2048
+    assert env.verify(Path(issued.outputs["sealed_form"])).valid
+    assert env.verify(Path(issued.outputs["certificate_pdf"])).valid
+
+
+def test_a_configured_time_stamp_service_stamps_the_certificate_pdf(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    """A real RFC 3161 exchange over HTTP with a local TSA (pyHanko's reference responder,
+    its certificate issued by our CA with the timeStamping usage)."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys, tsp
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    from pipeline.issue import certs
+
+    tsa_key = rsa.generate_private_key(
+        public_exponent=65537, key_size=2048
+    )  # its signer is RSA-only
+    now = datetime.now(UTC).replace(microsecond=0)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(certs.ca_name(env.settings.profile, "test TSA"))
+        .issuer_name(env.ca.issuing.subject)
+        .public_key(tsa_key.public_key())
+        .serial_number(certs.random_serial())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), True)
+    )
+    with env.ca.issuing_key() as ca_key:
+        tsa_cert = certs.sign_certificate(builder, ca_key)
+    stamper = DummyTimeStamper(
+        asn1_x509.Certificate.load(tsa_cert.public_bytes(serialization.Encoding.DER)),
+        keys.PrivateKeyInfo.load(
+            tsa_key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
+    )
+    asked = []
+
+    class Tsa(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            asked.append(self.headers.get("Content-Type"))
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tsa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
+        env.settings = replace(env.settings, profile=replace(env.settings.profile, tsa_url=url))
+        env.workspace = replace(env.workspace, settings=env.settings)
+        env.ca.settings = env.settings
+        env.approve(record_data)
+        (issued,) = run_batch(env.workspace, env.ca).issued
+    finally:
+        server.shutdown()
+    assert asked == ["application/timestamp-query"]
+    result = env.verify(Path(issued.outputs["certificate_pdf"]))
+    (signature,) = result.signatures
+    assert result.valid and signature.timestamp, result.to_json()
+    assert signature.checks["timestamp"].ok is True

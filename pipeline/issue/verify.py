@@ -50,6 +50,8 @@ class SignatureReport:
     signer: str
     signer_serial: str
     checks: dict[str, Check] = field(default_factory=dict)
+    timestamp: str = ""
+    """When a time-stamp authority vouched for the signature's time (PAdES B-T), if any."""
 
     @property
     def valid(self) -> bool:
@@ -60,6 +62,7 @@ class SignatureReport:
             "field": self.field_name,
             "signer": self.signer,
             "signer_serial": self.signer_serial,
+            "timestamp": self.timestamp or None,
             "valid": self.valid,
             "checks": {k: v.to_json() for k, v in self.checks.items()},
         }
@@ -260,6 +263,14 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
             if status.trusted
             else Check(False, f"does not chain to a trusted root ({status.trust_problem_indic})")
         )
+        stamped = status.timestamp_validity
+        if stamped is not None:
+            report.timestamp = f"{stamped.timestamp:%Y-%m-%d %H:%M:%S %Z}"
+            report.checks["timestamp"] = (
+                Check(True, f"time-stamped {report.timestamp} by {_name_of(stamped.signing_cert)}")
+                if stamped.intact and stamped.valid and stamped.trusted
+                else Check(False, "the signature's time-stamp is broken or not trusted")
+            )
         issuer = x509.load_der_x509_certificate(signer.dump()).issuer
         report.checks["not_revoked"] = registry.revoked(signer.serial_number, issuer)
         subject_serial = claimed.get("serial") if _is_ca(signer) else report.signer_serial
