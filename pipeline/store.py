@@ -89,7 +89,9 @@ def atomic_writer(final: Path, mode: int | None = None) -> Iterator[BinaryIO]:
         Path(tmp_name).unlink(missing_ok=True)
 
 
-def write_atomic(final: Path, data: bytes, mode: int | None = None) -> Path:
+def write_atomic(final: Path, data: bytes, mode: int = 0o644) -> Path:
+    """``final`` holds ``data``, whole or not at all; readable by all unless ``mode`` says
+    otherwise (0o600 for PINs)."""
     with atomic_writer(final, mode) as out:
         out.write(data)
     return final

@@ -276,10 +276,23 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
         subject_serial = claimed.get("serial") if _is_ca(signer) else report.signer_serial
         if subject_serial and _is_ca(signer):
             described = registry.revoked(int(subject_serial, 16), signer_subject(signer))
+            signer_check = report.checks["not_revoked"]
             if described.ok is False:
                 report.checks["not_revoked"] = Check(
                     False,
                     f"the certificate this PDF is about ({subject_serial}) is {described.detail}",
+                )
+            elif described.ok is None or signer_check.ok is not True:
+                report.checks["not_revoked"] = Check(
+                    None if signer_check.ok is not False else False,
+                    f"signer: {signer_check.detail}; the certificate {subject_serial}: "
+                    f"{described.detail}",
+                )
+            else:
+                report.checks["not_revoked"] = Check(
+                    True,
+                    f"neither the signer nor the certificate {subject_serial} is revoked "
+                    f"({described.detail}; {signer_check.detail})",
                 )
         version = int(claimed["version"]) if claimed.get("version", "").isdigit() else None
         report.checks["newest_version"] = (
