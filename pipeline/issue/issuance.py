@@ -548,13 +548,16 @@ def find_orphans(workspace: Workspace, ca: CertificateAuthority) -> list[Orphan]
         if token.label in ca_tokens:
             continue
         serial = token_serial(token)
-        with token.open() as public:
-            keys = list(public.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY}))
-            cert_objects = list(public.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
         state = known.get(token.label)
         if state is None:
             found.append(Orphan(token.label, serial, "no issuance record names this token"))
-        elif keys and not cert_objects and state != "certified":
+            continue
+        if state not in ("started", "key_made"):  # done or certified: its certificate exists
+            continue
+        with token.open() as public:
+            keys = list(public.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY}))
+            cert_objects = list(public.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
+        if keys and not cert_objects:
             found.append(
                 Orphan(token.label, serial, f"a key without a certificate (issuance {state})")
             )
