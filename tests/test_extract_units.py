@@ -8,7 +8,7 @@ from pipeline.extract.classify import classify
 from pipeline.extract.codes import read_id_number, read_uscc
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, group_documents
-from pipeline.extract.fields import authorization_letter, id_card, licence
+from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, to_original
 
@@ -228,3 +228,20 @@ def test_boxes_map_back_through_turns(turn: int) -> None:
     ys, xs = np.nonzero(turned)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
     assert to_original(box, turn, turned.shape) == [20, 50, 40, 60]
+
+
+def test_a_wrapped_code_that_fails_its_check_is_kept_as_printed() -> None:
+    """The confirmation letter's code runs onto the next line, and its check character is
+    the applicant's typo: it must reach validation as printed (uscc_invalid), not vanish."""
+    fields = confirmation_letter(
+        [
+            line("我单位长沙同心电气有限责任公司（统一社会信用代码：91430104MAPYNL7", 440, 645),
+            line(
+                "C91）申请办理进出口企业电子认证证书和电子钥匙，并确认电子签章印模中的单位",
+                284,
+                720,
+            ),
+        ]
+    )
+    assert fields.values["uscc"] == "91430104MAPYNL7C91"
+    assert read_uscc("91430104MAPYNL7C91", 0.99) is not None

@@ -75,6 +75,19 @@ def _code_after_label(lines: list[TextLine]) -> tuple[CodeRead | None, TextLine 
     return read_uscc(match.group(1)[:18], line.score if line else None), line
 
 
+Found = tuple[CodeRead | None, TextLine | None]
+
+
+def _pick(*candidates: Found) -> Found:
+    """The first read whose check character fits, else the first read at all: a code read
+    surely but failing its check (the applicant's typo) is kept for validation to report,
+    never dropped because another way of finding it found nothing."""
+    for code, line in candidates:
+        if code is not None and code.valid:
+            return code, line
+    return next(((c, ln) for c, ln in candidates if c is not None), (None, None))
+
+
 def _find_code(
     lines: list[TextLine], reader: Callable[[str, float | None], CodeRead | None]
 ) -> tuple[CodeRead | None, TextLine | None]:
@@ -109,7 +122,7 @@ def licence(lines: list[TextLine]) -> Fields:
     out.put("company_name", company_name(text), line)
     code, code_line = _find_code(lines, read_uscc)
     if code is None or not code.valid:
-        code, code_line = _code_after_label(lines)
+        code, code_line = _pick((code, code_line), _code_after_label(lines))
     out.put_code("uscc", code, code_line)
     for name, label in (
         ("company_type", "类型"),
@@ -223,7 +236,7 @@ def application_form(lines: list[TextLine]) -> Fields:
     text, line = value(found, "统一社会信用代码")
     code = read_uscc(text, line.score if line else None) if text else None
     if code is None or not code.valid:
-        code, line = _code_after_label(lines)
+        code, line = _pick((code, line), _code_after_label(lines))
     if code is not None:
         out.put_code("uscc", code, line)
     return out
@@ -240,7 +253,7 @@ def confirmation_letter(lines: list[TextLine]) -> Fields:
         out.put("company_name", match.group(1), line)
     code, line = _code_after_label(lines)
     if code is None or not code.valid:
-        code, line = _find_code(lines, read_uscc)
+        code, line = _pick((code, line), _find_code(lines, read_uscc))
     out.put_code("uscc", code, line)
     return out
 
