@@ -27,6 +27,9 @@ WORK_SIDE = 1000
 """Seals are found on the page shrunk to this long side (they are 400+ px at 300 dpi)."""
 MIN_SEAL, MAX_SEAL = 0.07, 0.42
 """A seal's diameter as a share of the page's shorter side (A4: 15–88 mm)."""
+READ_RADIUS = 230
+"""The larger semi-axis (px) a seal is read at: a 40 mm seal at 300 dpi; smaller ones (phone
+photos) are enlarged to it."""
 ROUND = 0.88
 """A seal whose short axis is at least this share of its long one is round (a circle
 pressed on a slant, or photographed from the side, comes out a little oval)."""
@@ -427,7 +430,7 @@ def read_seal(
     image: np.ndarray, blob: _Blob, engine: OcrEngine, expect: tuple[str, ...] = ()
 ) -> Seal:
     paper, ring = _ink_image(image, blob)
-    zoom = max(1.0, 230 / ring.large)  # photos shrink seals: read them at 300-dpi size
+    zoom = max(1.0, READ_RADIUS / ring.large)  # photos shrink seals: read them at 300-dpi size
     # columns measure arc where the name's middle runs, about a fifth of the way in
     middle = 0.2 * ring.small
     turn = max(360, int(ring.length(middle) * zoom))
@@ -771,7 +774,7 @@ def unrolled_rim(image: np.ndarray, seal: dict[str, Any]) -> np.ndarray | None:
         axes = ((x1 - x0) / 1.08, (y1 - y0) / 1.08)
         angle = 0.0
     paper, ring = _ink_image(image, _Blob(centre, axes, angle, (x0, y0, x1, y1)))
-    zoom = max(1.0, 230 / ring.large)
+    zoom = max(1.0, READ_RADIUS / ring.large)
     middle = 0.2 * ring.small
     turn = max(360, int(ring.length(middle) * zoom))
     walked = ring.walk(middle, turn)
