@@ -152,19 +152,25 @@ class Hsm:
         finally:
             session.close()
 
-    def init_token(self, label: str, so_pin: str, user_pin: str) -> pkcs11.Token:
+    def init_token(
+        self, label: str, so_pin: str, user_pin: str, *, fresh: bool = False
+    ) -> pkcs11.Token:
         """Initialise the token labelled ``label`` again (wiping it), or else a blank one.
 
         Wiping is how an interrupted issuance starts over on its own key: whatever was made
-        on it before the crash is gone with the old PIN that nobody received."""
+        on it before the crash is gone with the old PIN that nobody received. ``fresh``: the
+        caller knows no token has this label yet, so the search for it (a look at every
+        token, slow once thousands are present) is skipped."""
         if len(label.encode()) > LABEL_BYTES:
             raise HsmError(f"token label {label!r} is longer than {LABEL_BYTES} bytes")
         slot = None
-        existing = self.token(label)
+        existing = None if fresh else self.token(label)
         if existing is not None:
             slot = existing.slot
         else:
-            for candidate in self.lib.get_slots(token_present=True):
+            # newest slots last: a blank token (SoftHSM's spare, a key just plugged in) is
+            # found at once instead of after every initialised one
+            for candidate in reversed(self.lib.get_slots(token_present=True)):
                 if not candidate.get_token().flags & TokenFlag.TOKEN_INITIALIZED:
                     slot = candidate
                     break

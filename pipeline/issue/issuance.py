@@ -188,6 +188,7 @@ class Issuer:
                 self._revoke_lost(session, app, actor)
             record = dict(app.record)
             snapshot = _Snapshot.of(app, issuance)
+            snapshot.first_attempt = issuance.attempts == 1
         self.crash("planned")
         if snapshot.state == "started":
             self._make_key(snapshot, record)
@@ -222,7 +223,7 @@ class Issuer:
         hsm = self.ca.hsm
         pin = random_pin()
         so_pin = so_pin_for(s.token_label, self.settings.hsm.ca_pin or "")
-        token = hsm.init_token(s.token_label, so_pin, pin)
+        token = hsm.init_token(s.token_label, so_pin, pin, fresh=s.first_attempt)
         s.token_serial = token_serial(token)
         s.token = token
         letter = pin_letter_pdf(
@@ -444,6 +445,8 @@ class _Snapshot:
     state: str
     pin: str | None = None
     public_pem: str | None = None
+    first_attempt: bool = False
+    """No earlier attempt ran: no token can carry this issuance's label yet."""
     token: pkcs11.Token | None = None
     """The customer's token once this run has it (finding it again scans every slot)."""
 
