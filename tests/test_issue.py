@@ -459,6 +459,9 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     )
     assert "CRL number 3" in run("crl", user="iss").stdout
     assert "revoked (keyCompromise)" in run("issue", "list", user="iss").stdout
+    shown = run("ca", "show", user="iss").stdout
+    assert "root" in shown and "1 revoked" in shown
+    assert "0 orphan token(s)" in run("issue", "orphans", user="iss").stdout
     workspace.db.engine.dispose()
 
 
