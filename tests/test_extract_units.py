@@ -245,3 +245,16 @@ def test_a_wrapped_code_that_fails_its_check_is_kept_as_printed() -> None:
     )
     assert fields.values["uscc"] == "91430104MAPYNL7C91"
     assert read_uscc("91430104MAPYNL7C91", 0.99) is not None
+
+
+def test_an_old_licence_has_no_credit_code_however_its_number_reads() -> None:
+    """A licence of before 2015 has a 注册号, not a credit code: a failed read of that line is
+    no credit code (the organisation code certificate supplies it)."""
+    fields = licence(
+        [
+            line("营业执照", 900, 200),
+            line("注册号120101189499179", 213, 249),
+            line("名称 天津示例科技有限公司", 213, 400),
+        ]
+    )
+    assert "uscc" not in fields.values

@@ -80,8 +80,9 @@ Found = tuple[CodeRead | None, TextLine | None]
 
 def _pick(*candidates: Found) -> Found:
     """The first read whose check character fits, else the first read at all: a code read
-    surely but failing its check (the applicant's typo) is kept for validation to report,
-    never dropped because another way of finding it found nothing."""
+    surely after its label but failing its check (the applicant's typo) is kept for
+    validation to report, never dropped because another way of finding it found nothing.
+    (The licence does not use it: there a failed read of a line may be its 注册号.)"""
     for code, line in candidates:
         if code is not None and code.valid:
             return code, line
@@ -121,8 +122,8 @@ def licence(lines: list[TextLine]) -> Fields:
     text, line = value(found, "名称")
     out.put("company_name", company_name(text), line)
     code, code_line = _find_code(lines, read_uscc)
-    if code is None or not code.valid:
-        code, code_line = _pick((code, code_line), _code_after_label(lines))
+    if code is None or not code.valid:  # any line's failed read is no code; the label's is
+        code, code_line = _code_after_label(lines)
     out.put_code("uscc", code, code_line)
     for name, label in (
         ("company_type", "类型"),
