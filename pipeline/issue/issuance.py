@@ -624,6 +624,80 @@ def pending(workspace: Workspace) -> list[str]:
         )
 
 
+@dataclass
+class Batch:
+    """A nightly batch under way: its summary so far and the issuer it uses."""
+
+    summary: BatchSummary
+    issuer: Issuer
+    started: float
+
+
+def open_batch(
+    workspace: Workspace, ca: CertificateAuthority, *, crash: Crash = _no_crash
+) -> Batch:
+    """Start a batch: its id and record, and the orphan tokens found before it begins."""
+    now = datetime.now(UTC)
+    batch_id = now.strftime("B%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+    summary = BatchSummary(batch_id)
+    summary.orphans = find_orphans(workspace, ca)
+    for orphan in summary.orphans:
+        log.warning("token %s (%s): %s", orphan.token_label, orphan.token_serial, orphan.why)
+    with workspace.session() as db:
+        db.add(IssueBatch(id=batch_id, summary={}))
+    return Batch(summary, Issuer(workspace, ca, crash=crash), time.perf_counter())
+
+
+def issue_in_batch(batch: Batch, app_id: str, actor: str, *, tries: int = TRANSIENT_TRIES) -> str:
+    """Issue one application of the batch; its failure is recorded, never raised, except a
+    transient one on the last of ``tries`` when ``tries`` is 1 (the caller retries it).
+    Returns what happened: issued, skipped or failed."""
+    summary, issuer = batch.summary, batch.issuer
+    for attempt in range(1, tries + 1):
+        try:
+            result = issuer.issue(app_id, summary.batch_id, actor)
+        except Exception as exc:  # one application never stops the batch
+            if _transient(exc) and attempt < tries:
+                time.sleep(0.2 * attempt)
+                continue
+            if _transient(exc) and tries == 1:
+                raise
+            if not isinstance(exc, SealdeskError):
+                log.exception("issuing %s failed", app_id)
+            why = str(exc) if isinstance(exc, SealdeskError) else f"{type(exc).__name__}: {exc}"
+            _failed(issuer.workspace, summary, app_id, why)
+            return "failed"
+        if result is None:
+            summary.skipped.append(app_id)
+            return "skipped"
+        summary.issued.append(result)
+        return "issued"
+    return "failed"  # not reached: the last attempt returns or raises
+
+
+def close_batch(batch: Batch, actor: str) -> BatchSummary:
+    """Finish a batch: the CRL if anything was revoked, the manifest, the batch's record."""
+    summary, issuer = batch.summary, batch.issuer
+    workspace = issuer.workspace
+    if issuer.revoked_any:
+        with workspace.session() as db:
+            summary.crl_number = publish_crl(db, issuer.ca, actor).number
+    summary.manifest = write_manifest(workspace, summary)
+    summary.seconds = time.perf_counter() - batch.started
+    with workspace.session() as db:
+        record = db.get_one(IssueBatch, summary.batch_id)
+        record.finished_at = utcnow()
+        record.summary = summary.to_json()
+        record_event(
+            db,
+            actor,
+            "issuance.batch",
+            ("batch", summary.batch_id),
+            {"issued": len(summary.issued), "failed": len(summary.failed)},
+        )
+    return summary
+
+
 def run_batch(
     workspace: Workspace,
     ca: CertificateAuthority,
@@ -635,55 +709,11 @@ def run_batch(
 ) -> BatchSummary:
     """Issue every pending approval; one application's failure is recorded and the rest go
     on. Transient faults (a busy token, a locked database) are retried a few times."""
-    started = time.perf_counter()
-    now = datetime.now(UTC)
-    batch_id = now.strftime("B%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
-    summary = BatchSummary(batch_id)
-    summary.orphans = find_orphans(workspace, ca)
-    for orphan in summary.orphans:
-        log.warning("token %s (%s): %s", orphan.token_label, orphan.token_serial, orphan.why)
-    with workspace.session() as db:
-        db.add(IssueBatch(id=batch_id, summary={}))
-    issuer = Issuer(workspace, ca, crash=crash)
+    batch = open_batch(workspace, ca, crash=crash)
     todo = only if only is not None else pending(workspace)
     for app_id in todo[:limit] if limit else todo:
-        for attempt in range(1, TRANSIENT_TRIES + 1):
-            try:
-                result = issuer.issue(app_id, batch_id, actor)
-            except SealdeskError as exc:
-                if _transient(exc) and attempt < TRANSIENT_TRIES:
-                    time.sleep(0.2 * attempt)
-                    continue
-                _failed(workspace, summary, app_id, str(exc))
-            except Exception as exc:  # one application never stops the batch
-                if _transient(exc) and attempt < TRANSIENT_TRIES:
-                    time.sleep(0.2 * attempt)
-                    continue
-                log.exception("issuing %s failed", app_id)
-                _failed(workspace, summary, app_id, f"{type(exc).__name__}: {exc}")
-            else:
-                if result is None:
-                    summary.skipped.append(app_id)
-                else:
-                    summary.issued.append(result)
-            break
-    if issuer.revoked_any:
-        with workspace.session() as db:
-            summary.crl_number = publish_crl(db, ca, actor).number
-    summary.manifest = write_manifest(workspace, summary)
-    summary.seconds = time.perf_counter() - started
-    with workspace.session() as db:
-        batch = db.get_one(IssueBatch, batch_id)
-        batch.finished_at = utcnow()
-        batch.summary = summary.to_json()
-        record_event(
-            db,
-            actor,
-            "issuance.batch",
-            ("batch", batch_id),
-            {"issued": len(summary.issued), "failed": len(summary.failed)},
-        )
-    return summary
+        issue_in_batch(batch, app_id, actor)
+    return close_batch(batch, actor)
 
 
 def _failed(workspace: Workspace, summary: BatchSummary, app_id: str, why: str) -> None:
