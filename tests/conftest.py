@@ -80,3 +80,20 @@ def issuing_settings(home: Path, **profile: str) -> Settings:
         lines += [f'{k} = "{v}"' for k, v in profile.items()]
     (home / "sealdesk.toml").write_text("\n".join(lines) + "\n")
     return load_settings(home, environ={})
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Prefect test server for the session (about 20 s to start), with its own home
+    and the settings ../shared/TRAPS.md names."""
+    import os
+
+    home = tmp_path_factory.mktemp("prefect")
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+    os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -716,6 +716,12 @@ def run_batch(
     return close_batch(batch, actor)
 
 
+def record_failure(batch: Batch, app_id: str, why: str) -> None:
+    """An application of the batch failed in a way its caller saw (a transient fault that
+    outlasted the flow's retries): recorded like any other failure, retried next night."""
+    _failed(batch.issuer.workspace, batch.summary, app_id, why)
+
+
 def _failed(workspace: Workspace, summary: BatchSummary, app_id: str, why: str) -> None:
     summary.failed[app_id] = why
     log.error("issuing %s failed: %s", app_id, why)
