@@ -117,9 +117,18 @@ def test_reject_resubmit_and_two_people_approve(
     li.keyboard.press("n")  # the next flagged application
     li.wait_for_url(f"{server}/applications/{app_id}")
     assert "seal_name_mismatch" in li.content()
-    li.wait_for_load_state("networkidle")
     crops = li.locator("img[alt='证据截图']")
-    assert crops.count() >= 1 and crops.first.evaluate("img => img.naturalWidth") > 0
+    assert crops.count() >= 1
+    # the crops load lazily: bring the first into view and wait until it has decoded (a
+    # fixed wait for the network to go quiet raced the crop's rendering once in CI)
+    crops.first.scroll_into_view_if_needed()
+    crops.first.evaluate(
+        "img => img.complete && img.naturalWidth > 0 ? true : "
+        "new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
+    )
+    assert crops.first.evaluate("img => img.naturalWidth") > 0
+    li.evaluate("window.scrollTo(0, 0)")
+    li.wait_for_load_state("networkidle")
     application_shot = _shot(li, "application.png")
     li.fill("#remarks", "公章印文与申请单位名称不一致，请加盖正确的公章后重新提交。")
     li.click("#reject")
