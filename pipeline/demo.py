@@ -73,6 +73,15 @@ def _decide(
         )
 
 
+OUTPUT_LABELS = {
+    "pin_letter": "PIN letter",
+    "eseal": "e-seal",
+    "certificate": "certificate",
+    "certificate_pdf": "cert. PDF",
+    "sealed_form": "sealed form",
+}
+
+
 def _issue(workspace: Workspace) -> tuple[Issued, str]:
     import os
 
@@ -177,7 +186,7 @@ def run_demo(directory: Path) -> None:
     click.echo(f"  check report  {report_path}")
     click.echo(f"  CA            {settings.ca_dir}")
     for kind, path in issued.outputs.items():
-        click.echo(f"  {kind:<13} {path}")
+        click.echo(f"  {OUTPUT_LABELS.get(kind, kind):<13} {path}")
     click.echo(f"  manifest      {manifest}")
     click.echo(f"  log           {settings.logs_dir / 'sealdesk.log'}")
     click.echo(f"\nTry: SEALDESK_HOME={home} .venv/bin/sealdesk show {app_id}")
