@@ -63,7 +63,9 @@ def nightly_issuance(
         state = issue(batch, app_id, actor, return_state=True)
         if state.is_failed():
             why = state.message or "failed after retries"
-            record_failure(batch, app_id, f"transient fault outlasted {RETRIES} retries: {why}")
+            record_failure(
+                batch, app_id, f"transient fault outlasted {RETRIES} retries: {why}", actor
+            )
     summary = close_batch(batch, actor)
     logger.info(
         "batch %s: %d issued, %d failed, %d already issued, manifest %s",

@@ -446,6 +446,10 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     assert issued.returncode == 0, issued.stderr
     summary = json.loads(issued.stdout)
     serial = summary["issued"][0]["serial"]
+    trail = run("audit", "log", parsed.application_id, user="iss").stdout
+    steps = [line.split()[4] for line in trail.splitlines() if "issuance." in line]
+    assert steps == ["issuance.start", "issuance.key_made"], trail
+    assert all(line.split()[3] == "iss" for line in trail.splitlines() if "issuance." in line)
     pdf = settings.issued_dir / parsed.application_id / "v1" / "certificate.pdf"
     ok = run("verify", str(pdf), user="nobody")  # anyone may verify
     assert ok.returncode == 0 and "VALID" in ok.stdout, ok.stdout + ok.stderr

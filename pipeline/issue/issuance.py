@@ -44,6 +44,7 @@ from pipeline.issue.ca import (
     CA_KEY_TYPE,
     ISSUING_KEY_LABEL,
     CertificateAuthority,
+    normalise_serial,
     publish_crl,
     revoke,
 )
@@ -123,7 +124,9 @@ def _next_version(session: Session, uscc: str) -> int:
     return (latest or 0) + 1
 
 
-def plan(session: Session, app: Application, batch_id: str, key_type: str, prefix: str) -> Issuance:
+def plan(
+    session: Session, app: Application, batch_id: str, key_type: str, prefix: str, actor: str
+) -> Issuance:
     """The issuance record of this approval, made if new (before any key exists)."""
     existing = session.scalar(
         select(Issuance).where(Issuance.application_id == app.id, Issuance.round == app.round)
@@ -148,7 +151,7 @@ def plan(session: Session, app: Application, batch_id: str, key_type: str, prefi
     session.flush()
     record_event(
         session,
-        "nightly",
+        actor,
         "issuance.start",
         ("application", app.id),
         {"serial": issuance.serial, "version": issuance.version, "token": issuance.token_label},
@@ -178,7 +181,12 @@ class Issuer:
             if app is None:
                 raise IssuanceError(f"no application {app_id}")
             issuance = plan(
-                session, app, batch_id, self.settings.profile.key_type, hsm_settings.customer_prefix
+                session,
+                app,
+                batch_id,
+                self.settings.profile.key_type,
+                hsm_settings.customer_prefix,
+                actor,
             )
             if issuance.state == "done":
                 return None
@@ -189,6 +197,7 @@ class Issuer:
             record = dict(app.record)
             snapshot = _Snapshot.of(app, issuance)
             snapshot.first_attempt = issuance.attempts == 1
+            snapshot.actor = actor
         self.crash("planned")
         if snapshot.state == "started":
             self._make_key(snapshot, record)
@@ -214,7 +223,7 @@ class Issuer:
             Credential.company_uscc == app.company_uscc, Credential.status == "valid"
         )
         if lost:
-            query = query.where(Credential.serial == str(lost).lower().replace(":", ""))
+            query = query.where(Credential.serial == normalise_serial(str(lost)))
         for cred in session.scalars(query).all():
             revoke(session, cred.serial, "keyCompromise", actor)
             self.revoked_any = True
@@ -256,7 +265,7 @@ class Issuer:
             }
             record_event(
                 db,
-                "nightly",
+                s.actor,
                 "issuance.key_made",
                 ("application", s.application_id),
                 {"token": s.token_label, "key_serial": s.token_serial, "key_type": s.key_type},
@@ -311,7 +320,7 @@ class Issuer:
             )
             record_event(
                 db,
-                "nightly",
+                s.actor,
                 "certificate.issue",
                 ("certificate", s.serial),
                 {"application": s.application_id, "version": s.version, "uscc": s.uscc},
@@ -445,6 +454,8 @@ class _Snapshot:
     state: str
     pin: str | None = None
     public_pem: str | None = None
+    actor: str = "nightly"
+    """Who runs the issuance, for the audit trail."""
     first_attempt: bool = False
     """No earlier attempt ran: no token can carry this issuance's label yet."""
     token: pkcs11.Token | None = None
@@ -665,7 +676,7 @@ def issue_in_batch(batch: Batch, app_id: str, actor: str, *, tries: int = TRANSI
             if not isinstance(exc, SealdeskError):
                 log.exception("issuing %s failed", app_id)
             why = str(exc) if isinstance(exc, SealdeskError) else f"{type(exc).__name__}: {exc}"
-            _failed(issuer.workspace, summary, app_id, why)
+            _failed(issuer.workspace, summary, app_id, why, actor)
             return "failed"
         if result is None:
             summary.skipped.append(app_id)
@@ -716,13 +727,13 @@ def run_batch(
     return close_batch(batch, actor)
 
 
-def record_failure(batch: Batch, app_id: str, why: str) -> None:
+def record_failure(batch: Batch, app_id: str, why: str, actor: str) -> None:
     """An application of the batch failed in a way its caller saw (a transient fault that
     outlasted the flow's retries): recorded like any other failure, retried next night."""
-    _failed(batch.issuer.workspace, batch.summary, app_id, why)
+    _failed(batch.issuer.workspace, batch.summary, app_id, why, actor)
 
 
-def _failed(workspace: Workspace, summary: BatchSummary, app_id: str, why: str) -> None:
+def _failed(workspace: Workspace, summary: BatchSummary, app_id: str, why: str, actor: str) -> None:
     summary.failed[app_id] = why
     log.error("issuing %s failed: %s", app_id, why)
     with workspace.session() as db:
@@ -733,7 +744,7 @@ def _failed(workspace: Workspace, summary: BatchSummary, app_id: str, why: str) 
         )
         if issuance is not None and issuance.state != "done":
             issuance.error = why
-        record_event(db, "nightly", "issuance.failed", ("application", app_id), {"error": why})
+        record_event(db, actor, "issuance.failed", ("application", app_id), {"error": why})
 
 
 MANIFEST_FIELDS = (

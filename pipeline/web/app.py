@@ -118,12 +118,8 @@ def create_app(settings: Settings, workspace: Workspace | None = None) -> FastAP
 
     # --- sign in ---------------------------------------------------------------------
 
-    @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "/", error: str = "") -> Response:
-        token = auth.pre_login_token(secret)
-        response = page(
-            request, "login.html", None, None, next=_safe_next(next), error=error, login_token=token
-        )
+    def with_form_cookie(response: Response, token: str) -> Response:
+        """The cookie half of the token a form without a session carries (double submit)."""
         response.set_cookie(
             auth.PRE_COOKIE,
             token,
@@ -133,6 +129,14 @@ def create_app(settings: Settings, workspace: Workspace | None = None) -> FastAP
             max_age=3600,
         )
         return response
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/", error: str = "") -> Response:
+        token = auth.pre_login_token(secret)
+        response = page(
+            request, "login.html", None, None, next=_safe_next(next), error=error, login_token=token
+        )
+        return with_form_cookie(response, token)
 
     @app.post("/login")
     def login(
@@ -191,10 +195,7 @@ def create_app(settings: Settings, workspace: Workspace | None = None) -> FastAP
             CHECK_LABELS=CHECK_LABELS,
             **ctx,
         )
-        response.set_cookie(
-            auth.PRE_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookie
-        )
-        return response
+        return with_form_cookie(response, token)
 
     @app.get("/verify", response_class=HTMLResponse)
     def verify_form(request: Request) -> Response:
