@@ -115,7 +115,7 @@ def _primitives(ca: Any, key_type: str, rounds: int) -> dict[str, float]:
     }
 
 
-def _issue_some(home: str, ids: list[str], key_type: str, out: Any) -> None:
+def _issue_some(home: str, ids: list[str], out: Any) -> None:
     """A worker process: issue ``ids`` and report the wall time."""
     from pipeline.config import load_settings
     from pipeline.issue.ca import load_ca
@@ -169,7 +169,7 @@ def main() -> None:
     procs = [
         context.Process(
             target=_issue_some,
-            args=(str(settings.home), shares[w :: args.workers], args.key_type, queue),
+            args=(str(settings.home), shares[w :: args.workers], queue),
         )
         for w in range(args.workers)
     ]

@@ -19,11 +19,11 @@ from pkcs11 import Attribute, ObjectClass
 from sqlalchemy import func, select
 
 from pipeline.application import parse_record
-from pipeline.config import Settings, load_settings
+from pipeline.config import load_settings
 from pipeline.errors import IssuanceError
 from pipeline.issue.authorities import issuing_authority
-from pipeline.issue.ca import CertificateAuthority, init_ca, load_ca, publish_crl, revoke
-from pipeline.issue.issuance import find_orphans, run_batch
+from pipeline.issue.ca import init_ca, load_ca, publish_crl, revoke
+from pipeline.issue.issuance import Issuer, find_orphans, pending, run_batch
 from pipeline.issue.verify import registry_for, verify_pdf
 from pipeline.records import lifecycle
 from pipeline.records.intake import intake_application
@@ -32,6 +32,18 @@ from pipeline.workspace import Workspace, open_workspace
 from tests.conftest import issuing_settings
 
 pytestmark = pytest.mark.usefixtures("softhsm_dir")
+
+
+def approve(workspace: Workspace, record: dict[str, Any]) -> str:
+    """Take the application in and approve it in both stages, by two reviewers."""
+    parsed = parse_record(record)
+    intake_application(workspace, parsed, [], "intake01")
+    with workspace.session() as db:
+        app = db.get_one(Application, parsed.application_id)
+        lifecycle.mark_checked(db, app, "clear", "intake01")
+        lifecycle.decide(db, app, "prereview", True, "reviewer01")
+        lifecycle.decide(db, app, "rereview", True, "reviewer02")
+    return parsed.application_id
 
 
 class Env:
@@ -44,14 +56,7 @@ class Env:
         self.ca = load_ca(self.settings)
 
     def approve(self, record: dict[str, Any]) -> str:
-        parsed = parse_record(record)
-        intake_application(self.workspace, parsed, [], "intake01")
-        with self.workspace.session() as db:
-            app = db.get_one(Application, parsed.application_id)
-            lifecycle.mark_checked(db, app, "clear", "intake01")
-            lifecycle.decide(db, app, "prereview", True, "reviewer01")
-            lifecycle.decide(db, app, "rereview", True, "reviewer02")
-        return parsed.application_id
+        return approve(self.workspace, record)
 
     def verify(self, path: Path, **kw: Any) -> Any:
         return verify_pdf(path, registry_for(self.settings, kw.get("trust", []), kw.get("crl")))
@@ -81,9 +86,11 @@ def test_ca_keys_stay_on_their_tokens(env: Env) -> None:
     root = x509.load_pem_x509_certificate(env.ca.files.root.read_bytes())
     assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert (env.settings.hsm_pins_path.stat().st_mode & 0o777) == 0o600
-    with env.workspace.session() as db:
-        dump = "\n".join(str(row) for row in db.execute(select(Application)).all())
-    assert env.settings.hsm.ca_pin not in dump
+    pins = [env.settings.hsm.ca_pin, env.settings.hsm.root_pin]
+    db_file = Path(env.settings.database_url.removeprefix("sqlite:///"))
+    for path in [db_file, *env.settings.logs_dir.glob("*"), *env.settings.ca_dir.glob("*")]:
+        for pin in pins:
+            assert pin and pin.encode() not in path.read_bytes(), path
 
 
 def test_an_approved_application_is_issued_once_and_verifies(
@@ -229,7 +236,7 @@ def test_tampered_moved_and_foreign_pdfs_are_rejected(
     o_start = other.index(b"/Contents <")
     o_end = other.index(b">", o_start)
     swapped = other[:o_start] + signed[start : end + 1] + other[o_end + 1 :]
-    assert "intact" in failing(swapped) or "problem" in failing(swapped)
+    assert failing(swapped) & {"intact", "problem"}
     # trusting only another CA's root
     other_env = Env(tmp_path / "other")
     foreign = tmp_path / "foreign.pdf"
@@ -241,13 +248,13 @@ def test_tampered_moved_and_foreign_pdfs_are_rejected(
     result = verify_pdf(foreign, registry_for(other_env.settings, [env.ca.root]))
     assert result.signatures[0].checks["chain"].ok is True
     # truncated
-    assert "problem" in failing(signed[: len(signed) // 2]) or failing(signed[: len(signed) // 2])
+    assert failing(signed[: len(signed) // 2]) == {"problem"}
 
 
 def test_a_change_makes_version_two_and_supersedes_version_one(
     env: Env, record_data: dict[str, Any]
 ) -> None:
-    first = env.approve(_record(record_data, "CQC-2026-000201"))
+    env.approve(_record(record_data, "CQC-2026-000201"))
     (v1,) = run_batch(env.workspace, env.ca).issued
     changed = _record(record_data, "CQC-2026-000202", name="北京示例信息技术有限公司")
     env.approve(changed)
@@ -267,7 +274,6 @@ def test_a_change_makes_version_two_and_supersedes_version_one(
     sealed = env.verify(Path(v1.outputs["sealed_form"])).signatures[0].checks
     assert sealed["not_revoked"].ok is False and "superseded" in sealed["not_revoked"].detail
     assert env.verify(Path(v2.outputs["certificate_pdf"])).valid
-    assert first != changed["application_id"]
 
 
 def test_a_replacement_revokes_the_lost_keys_certificate_first(
@@ -338,13 +344,8 @@ def test_a_crash_anywhere_then_a_rerun_issues_exactly_once(
 
 def _issue_raising(env: Env, crash: Any) -> None:
     """Run the batch's issuer directly so the simulated crash escapes as a real one would."""
-    from pipeline.issue.issuance import Issuer
-
     issuer = Issuer(env.workspace, env.ca, crash=crash)
-    for app_id in [
-        a
-        for a in __import__("pipeline.issue.issuance", fromlist=["pending"]).pending(env.workspace)
-    ]:
+    for app_id in pending(env.workspace):
         issuer.issue(app_id, "Bcrash")
 
 
@@ -353,17 +354,17 @@ def test_one_failure_does_not_stop_the_batch(env: Env, record_data: dict[str, An
     bad = env.approve(_record(record_data, "CQC-2026-000402", uscc="91350200MA2XYZ1234"))
     with env.workspace.session() as db:  # a record broken after approval
         app = db.get_one(Application, bad)
-        app.company_name = "x" * 0
+        app.company_name = ""  # no certificate without a name
     summary = run_batch(env.workspace, env.ca)
     assert good in [i.application_id for i in summary.issued]
     assert bad in summary.failed
-    assert issuing_authority("91350200MA2XYZ1234") == "厦门市商务局"
 
 
 def test_mofcom_keys_go_to_the_regional_authority() -> None:
     assert issuing_authority("91110108MA01ABCD2H") == "北京市商务局"
     assert issuing_authority("91440300MA5ABCDE1X") == "深圳市商务局"
     assert issuing_authority("91440101MA5ABCDE1X") == "广东省商务厅"
+    assert issuing_authority("91350200MA2XYZ1234") == "厦门市商务局"
     assert issuing_authority("HRB 12345").startswith("待定")
 
 
@@ -378,10 +379,6 @@ def test_not_approved_is_not_issued(env: Env, record_data: dict[str, Any]) -> No
 def test_ca_init_twice_is_refused(env: Env) -> None:
     with pytest.raises(IssuanceError, match="already exists"):
         init_ca(env.workspace, "admin")
-
-
-def _unused(settings: Settings, ca: CertificateAuthority, ws: Workspace) -> None:
-    return None
 
 
 def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) -> None:
@@ -435,22 +432,16 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     assert made.returncode == 0, made.stderr
     assert "root CA" in made.stdout and "hsm-pins.toml" in made.stdout
     workspace = open_workspace(load_settings(home, environ={}))
-    parsed = parse_record(record_data)
-    intake_application(workspace, parsed, [], "intake01")
-    with workspace.session() as db:
-        app = db.get_one(Application, parsed.application_id)
-        lifecycle.mark_checked(db, app, "clear", "intake01")
-        lifecycle.decide(db, app, "prereview", True, "reviewer01")
-        lifecycle.decide(db, app, "rereview", True, "reviewer02")
+    app_id = approve(workspace, record_data)
     issued = run("issue", "run", "--json", user="iss")
     assert issued.returncode == 0, issued.stderr
     summary = json.loads(issued.stdout)
     serial = summary["issued"][0]["serial"]
-    trail = run("audit", "log", parsed.application_id, user="iss").stdout
+    trail = run("audit", "log", app_id, user="iss").stdout
     steps = [line.split()[4] for line in trail.splitlines() if "issuance." in line]
     assert steps == ["issuance.start", "issuance.key_made"], trail
     assert all(line.split()[3] == "iss" for line in trail.splitlines() if "issuance." in line)
-    pdf = settings.issued_dir / parsed.application_id / "v1" / "certificate.pdf"
+    pdf = settings.issued_dir / app_id / "v1" / "certificate.pdf"
     ok = run("verify", str(pdf), user="nobody")  # anyone may verify
     assert ok.returncode == 0 and "VALID" in ok.stdout, ok.stdout + ok.stderr
     revoked = run("revoke", serial, "--reason", "keyCompromise", user="iss")
