@@ -602,3 +602,28 @@ def test_a_configured_time_stamp_service_stamps_the_certificate_pdf(
     (signature,) = result.signatures
     assert result.valid and signature.timestamp, result.to_json()
     assert signature.checks["timestamp"].ok is True
+
+
+def test_a_token_wiped_after_its_certificate_says_so(env: Env, record_data: dict[str, Any]) -> None:
+    """The key was made and certified, then the token was re-initialised behind our back:
+    the rerun names the problem instead of failing inside the PDF signer."""
+    from pipeline.issue.hsm import so_pin_for
+
+    app_id = env.approve(record_data)
+
+    def crash_at(where: str) -> None:
+        if where == "certified":
+            raise RuntimeError(where)
+
+    with pytest.raises(RuntimeError):
+        _issue_raising(env, crash_at)
+    with env.workspace.session() as db:
+        issuance = db.scalars(select(Issuance)).one()
+        label, letter = issuance.token_label, Path(issuance.outputs["pin_letter"])
+    from pypdf import PdfReader
+
+    pin = PdfReader(letter).pages[0].extract_text().split("PIN：", 1)[1].split()[0]
+    # wiped, with the same PIN, so only the key is missing
+    env.ca.hsm.init_token(label, so_pin_for(label, env.settings.hsm.ca_pin or ""), pin)
+    summary = run_batch(env.workspace, env.ca)
+    assert "holds no key" in summary.failed[app_id]

@@ -377,6 +377,7 @@ class Issuer:
         )
         token = s.token or self.ca.hsm.require(s.token_label, "customer")
         with self.ca.hsm.session(token, s.pin or self._pin_from_letter(s), rw=True) as cs:
+            self._customer_key(s, cs)  # a clear error, not pyHanko's, if the key is gone
             self._put_certificate(cs, cert)
             signer = token_signer(cs, KEY_LABEL, cert, [self.ca.issuing, self.ca.root], s.key_type)
             sealed = sign_pdf(

@@ -31,8 +31,6 @@ from pipeline.issue.documents import parse_keywords
 from pipeline.records.models import Credential
 from pipeline.workspace import Workspace
 
-CHECKS = ("intact", "whole_file", "chain", "not_revoked", "newest_version")
-
 
 @dataclass
 class Check:
