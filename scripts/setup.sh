@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert tesseract-ocr-eng
   tesseract-ocr-osd softhsm2 opensc poppler-utils poppler-data fonts-noto-cjk
-  fonts-wqy-zenhei qpdf libnss3-tools libgl1 libglib2.0-0 python3 python3-venv
+  fonts-wqy-zenhei qpdf libnss3-tools openssl libgl1 libglib2.0-0 python3 python3-venv
   postgresql chromium chromium-driver
 )
 
