@@ -16,30 +16,15 @@ import click
 from cryptography import x509
 from sqlalchemy import select
 
-from pipeline.errors import PermissionDenied
+from pipeline.cli_context import acting_as as _as
+from pipeline.cli_context import current as _ctx
 from pipeline.records.models import Credential
-from pipeline.records.users import Role, acting_user
+from pipeline.records.users import Role
 
 if TYPE_CHECKING:
-    from pipeline.cli import Context
     from pipeline.issue.verify import Verification
-    from pipeline.workspace import Workspace
 
 INVALID_EXIT = 3
-
-
-def _ctx() -> Context:
-    return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
-
-
-def _as(workspace: Workspace, *roles: Role) -> str:
-    actor = _ctx().actor
-    with workspace.session() as session:
-        user = acting_user(session, actor)
-        if not any(user.has(r) for r in roles):
-            wanted = " or ".join(r.value for r in roles)
-            raise PermissionDenied(f"{actor} lacks the {wanted} role")
-    return actor
 
 
 @click.group()

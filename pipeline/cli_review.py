@@ -16,20 +16,17 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy import func, select
 
+from pipeline.cli_context import current as _ctx
 from pipeline.errors import NotFound, PermissionDenied
 from pipeline.records.models import Application, User
 from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users
 from pipeline.review import queue as review_queue
 
 if TYPE_CHECKING:
-    from pipeline.cli import Context
+    pass
 
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 VIEWERS = (Role.INTAKE, Role.REVIEWER, Role.REREVIEWER, Role.ADMIN)
-
-
-def _ctx() -> Context:
-    return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
 
 
 def _viewer(session: object, username: str) -> User:
