@@ -8,6 +8,7 @@ look at" about checks that did not run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ def build_report(
     extracted: list[DocumentEntry] | None = None,
     record: dict[str, Any] | None = None,
     today: date | None = None,
+    page_failures: Sequence[tuple[str, int, str]] = (),
 ) -> CheckReport:
     """The report for the application's current round.
 
@@ -31,6 +33,9 @@ def build_report(
     listed as one document of kind ``other``. Files refused in an earlier round were sent
     back with the remarks already: they are recorded as ``info``, so they do not hold up a
     resubmission that replaced them.
+
+    ``page_failures``: (file name, 1-based page, why) for pages extraction could not read;
+    each is an ``unreadable_page`` warning, so a person reads that page.
     """
     readable = [o for o in intake.files if o.outcome != REJECTED_FILE and o.pages]
     documents = (
@@ -48,6 +53,7 @@ def build_report(
     for outcome in intake.files:
         earlier = outcome.round < intake.round
         findings.extend(_file_findings(outcome, first_document.get(outcome.name), earlier))
+    findings.extend(_failed_pages(documents, page_failures))
     if extracted is not None and record is not None:
         findings.extend(validate(record, documents, today or date.today()))
         return CheckReport(intake.application_id, tuple(findings), tuple(documents))
@@ -62,6 +68,30 @@ def build_report(
         )
     )
     return CheckReport(intake.application_id, tuple(findings), tuple(documents))
+
+
+def _failed_pages(
+    documents: list[DocumentEntry], failures: Sequence[tuple[str, int, str]]
+) -> list[Finding]:
+    def document_of(name: str, page: int) -> int | None:
+        for index, doc in enumerate(documents):
+            if doc.source == name and doc.page <= page < doc.page + doc.pages:
+                return index
+        return None
+
+    return [
+        Finding(
+            Code.UNREADABLE_PAGE,
+            Severity.WARNING,
+            f"文件“{name}”第 {page} 页未能自动读取，请人工核对。"
+            f" Page {page} of {name} could not be read automatically ({why}): read it by eye;"
+            " if it stays unreadable, ask the applicant for a clearer copy.",
+            document=document_of(name, page),
+            page=page,
+            evidence={"file": name, "stage": "extract", "detail": why},
+        )
+        for name, page, why in failures
+    ]
 
 
 def _file_findings(outcome: FileOutcome, document: int | None, earlier: bool) -> list[Finding]:

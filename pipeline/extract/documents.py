@@ -39,6 +39,8 @@ class PageRef:
     """0-based page within ``source``."""
     result: PageExtraction | None
     problem: str | None = None
+    rendered: bool = True
+    """False when the page could not even be rendered (intake has reported that already)."""
 
 
 def group_documents(pages: list[PageRef]) -> list[list[PageRef]]:
@@ -120,13 +122,20 @@ def return_memory_early() -> None:
     libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD)
 
 
-def _init_worker(engine_name: str, limits: IngestLimits) -> None:
-    global _WORKER_ENGINE, _WORKER_LIMITS
+def prepare_worker_process() -> None:
+    """One page at a time per process, each library single-threaded (the processes are the
+    parallelism: Tesseract with OpenMP threads ran 6x slower on 2 cores), memory handed
+    back between pages."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     return_memory_early()
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def _init_worker(engine_name: str, limits: IngestLimits) -> None:
+    global _WORKER_ENGINE, _WORKER_LIMITS
+    prepare_worker_process()
     _WORKER_ENGINE = make_engine(engine_name, threads=1)
     _WORKER_LIMITS = limits
 
@@ -143,7 +152,7 @@ def _extract_in_worker(job: Job) -> PageRef:
         probe = probe_file(path, _WORKER_LIMITS)
         (page,) = render_pages(path, probe, _WORKER_LIMITS, only=index)
         if page.image is None:
-            return PageRef(source, index, None, page.problem)
+            return PageRef(source, index, None, page.problem, rendered=False)
         array = np.asarray(page.image.convert("RGB"))
         return PageRef(source, index, extract_page(array, _WORKER_ENGINE, expect))
     except Exception as exc:  # one page's failure is that page's problem
@@ -187,6 +196,17 @@ def extract_paths(
         _init_worker(engine_name, limits)
         refs = [_extract_in_worker(job) for job in jobs]
     return refs, problems
+
+
+def documents_of(refs: list[PageRef]) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
+    """The documents the read pages form, and (file, 1-based page, why) for each page that
+    could not be read."""
+    failures = [
+        (r.source, r.index + 1, r.problem)
+        for r in refs
+        if r.result is None and r.problem and r.rendered
+    ]
+    return [document_entry(g) for g in group_documents(refs)], failures
 
 
 def extract_documents(

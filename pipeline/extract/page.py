@@ -153,10 +153,11 @@ NAME_FIELDS = ("company_name", "principal")
 
 
 def extract_page(
-    image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = ()
+    image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = (), seals: bool = True
 ) -> PageExtraction:
     """``expect``: names the page should bear (the application's company name): each seal
-    rim and name line is weighed against them, beside what was read."""
+    rim and name line is weighed against them, beside what was read. ``seals=False``: the
+    text only (the mailroom's routing read: kind, application id, credit code)."""
     started = time.perf_counter()
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -175,8 +176,8 @@ def extract_page(
             fields.values["signature_present"] = signed
     if expect:
         _check_names(fields, engine, text_layer(upright), expect)
-    seals = tuple(detect_and_read(image, engine, expect))
-    authority = next((s for s in seals if s.owner == "authority" and s.text), None)
+    found = tuple(detect_and_read(image, engine, expect)) if seals else ()
+    authority = next((s for s in found if s.owner == "authority" and s.text), None)
     if kind in ("business_licence", "org_code_certificate") and authority is not None:
         fields.put(
             "authority", authority.text, confidence=round(authority.confidence, 3), source="seal"
@@ -192,13 +193,13 @@ def extract_page(
         }
         for name, note in fields.notes.items()
     }
-    blank = not lines and not seals and float(np.mean(image < 128)) < 0.002
+    blank = not lines and not found and float(np.mean(image < 128)) < 0.002
     return PageExtraction(
         kind,
         confidence,
         fields.values,
         notes,
-        seals,
+        found,
         rotation,
         tuple(lines),
         blank,

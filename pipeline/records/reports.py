@@ -19,10 +19,11 @@ from pipeline.workspace import Workspace
 
 def extract_stored(
     workspace: Workspace, files: tuple[FileOutcome, ...], expect: tuple[str, ...] = ()
-) -> list[DocumentEntry]:
-    """Read the documents in the stored copies of the readable files, under their names;
-    ``expect``: names the seals and name lines are weighed against."""
-    from pipeline.extract.documents import extract_documents
+) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
+    """Read the documents in the stored copies of the readable files, under their names,
+    and the pages that could not be read (file, page, why); ``expect``: names the seals and
+    name lines are weighed against."""
+    from pipeline.extract.documents import documents_of, extract_paths
 
     readable = [
         (f.name, workspace.store.path_of(f.sha256))
@@ -30,13 +31,13 @@ def extract_stored(
         if f.outcome != REJECTED_FILE and f.sha256 and f.pages
     ]
     settings = workspace.settings
-    documents, _ = extract_documents(
+    refs, _ = extract_paths(
         readable, settings.limits, settings.extract.engine, settings.extract.workers, expect
     )
-    return documents
+    return documents_of(refs)
 
 
-def _expected_names(record: dict[str, Any]) -> tuple[str, ...]:
+def expected_names(record: dict[str, Any]) -> tuple[str, ...]:
     return (str(record["company"]["name"]),)
 
 
@@ -50,8 +51,8 @@ def check_intake(
     """The report for the files of this intake (a dry run's whole world)."""
     if not extract:
         return build_report(intake)
-    documents = extract_stored(workspace, intake.files, _expected_names(record))
-    return build_report(intake, documents, record, today)
+    documents, failures = extract_stored(workspace, intake.files, expected_names(record))
+    return build_report(intake, documents, record, today, failures)
 
 
 def check_and_save(
@@ -67,8 +68,8 @@ def check_and_save(
         everything = replace(intake, files=application_files(session, intake.application_id))
         record = dict(session.get_one(Application, intake.application_id).record)
     if extract:
-        documents = extract_stored(workspace, everything.files, _expected_names(record))
-        report = build_report(everything, documents, record, today)
+        documents, failures = extract_stored(workspace, everything.files, expected_names(record))
+        report = build_report(everything, documents, record, today, failures)
     else:
         report = build_report(everything)
     with workspace.session() as session:

@@ -5,6 +5,7 @@ four characters (the image shows the number, so the pixels are covered, not just
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,11 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.errors import NotFound
 from pipeline.records.models import ApplicationFile, Page, StoredFile
 from pipeline.store import FileStore
+
+log = logging.getLogger(__name__)
 
 ID_FIELDS = ("id_number", "agent_id_number", "contact_id_number")
 """Fields holding a citizen ID number: masked wherever a page is shown."""
@@ -55,8 +59,12 @@ def page_image(
     ).first()
     if row is None or row[0] is None:
         return None
-    with Image.open(store.path_of(row[0])) as image:
-        return image.convert("RGB")
+    try:
+        with Image.open(store.path_of(row[0])) as image:
+            return image.convert("RGB")
+    except (OSError, Image.DecompressionBombError, NotFound) as exc:  # damaged in the store
+        log.error("page %d of %s (%s): stored image unreadable: %s", page, source, app_id, exc)
+        return None
 
 
 def id_boxes(document: dict[str, Any], page: int) -> list[tuple[int, int, int, int]]:
