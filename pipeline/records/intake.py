@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.application import ApplicationRecord
 from pipeline.errors import LifecycleError
-from pipeline.ingest import InvalidFile, probe_file, render_pages
+from pipeline.ingest import FileProbe, InvalidFile, probe_file, render_pages
 from pipeline.ingest.problems import FileProblem
 from pipeline.ingest.read import RenderedPage, check_size
 from pipeline.records import lifecycle
@@ -92,6 +92,33 @@ def application_files(session: Session, app_id: str) -> tuple[FileOutcome, ...]:
         )
         for link, stored in rows
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A rendered page of a file, as the later stages read it."""
+
+    file: str
+    """The file's name as received."""
+    index: int
+    """0-based page within the file."""
+    image_sha256: str | None
+    """The stored PNG; None when the page could not be rendered (``problem`` says why)."""
+    problem: str | None
+
+
+def readable_pages(session: Session, files: Sequence[FileOutcome]) -> list[StoredPage]:
+    """The pages of the readable ``files``, in order: what extraction reads."""
+    pages: list[StoredPage] = []
+    for outcome in files:
+        if outcome.outcome == REJECTED_FILE or not outcome.sha256 or not outcome.pages:
+            continue
+        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == outcome.sha256))
+        if stored is None:
+            continue
+        rows = session.scalars(select(Page).where(Page.file_id == stored.id).order_by(Page.index))
+        pages.extend(StoredPage(outcome.name, p.index, p.image_sha256, p.problem) for p in rows)
+    return pages
 
 
 def _pages_of(session: Session, stored: StoredFile) -> tuple[PageOutcome, ...]:
@@ -238,26 +265,109 @@ def _take_file(
 def _process_new(
     workspace: Workspace, app_id: str, round_: int, path: Path, name: str, digest: str, actor: str
 ) -> FileOutcome:
-    limits = workspace.settings.limits
-    probe = probe_file(path, limits)
-    workspace.store.put_path(path, digest)
-    pages = []
+    probe = probe_file(path, workspace.settings.limits)
     with workspace.session() as session:
-        stored = StoredFile(
-            sha256=digest,
-            size=probe.size,
-            media_type=probe.media_type,
-            stored=True,
-            page_count=probe.page_count,
-        )
-        session.add(stored)
-        session.flush()
-        for page in render_pages(path, probe, limits):
-            pages.append(_store_page(workspace, session, stored.id, page))
+        stored, pages = _store_new(workspace, session, path, digest, probe)
         _link(session, stored, app_id, round_, name, actor, NEW)
     return FileOutcome(
-        name, NEW, probe.size, digest, probe.media_type, tuple(pages), warnings=probe.warnings
+        name, NEW, probe.size, digest, probe.media_type, pages, warnings=probe.warnings
     )
+
+
+def _store_new(
+    workspace: Workspace, session: Session, path: Path, digest: str, probe: FileProbe
+) -> tuple[StoredFile, tuple[PageOutcome, ...]]:
+    """The file and each of its pages rendered, into the store and the database."""
+    workspace.store.put_path(path, digest)
+    stored = StoredFile(
+        sha256=digest,
+        size=probe.size,
+        media_type=probe.media_type,
+        stored=True,
+        page_count=probe.page_count,
+    )
+    session.add(stored)
+    session.flush()
+    pages = [
+        _store_page(workspace, session, stored.id, page)
+        for page in render_pages(path, probe, workspace.settings.limits)
+    ]
+    return stored, tuple(pages)
+
+
+def keep_file(workspace: Workspace, path: Path, name: str) -> FileOutcome:
+    """Store a file and its rendered pages without giving it to an application (the
+    mailroom's batch scans); a file already known is not read again. A file refused within
+    the size limit is still kept (``sha256`` set), so staff can see what was sent. Never
+    raises for a bad file: the outcome says what was wrong."""
+    digest = _digest_if_acceptable(path, workspace)
+    if digest is None:
+        try:
+            check_size(path.stat().st_size, workspace.settings.limits)
+            code, message = "unreadable", "the file could not be read"
+        except OSError as exc:
+            code, message = "unreadable", f"cannot read the file: {exc.strerror or exc}"
+        except InvalidFile as bad:
+            code, message = bad.problem.value, bad.message
+        return FileOutcome(name, REJECTED_FILE, _size(path), problem_code=code, problem=message)
+    with workspace.session() as session:
+        known = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+        if known is not None:
+            return FileOutcome(
+                name,
+                KNOWN,
+                known.size,
+                digest,
+                known.media_type,
+                _pages_of(session, known),
+                known.problem_code,
+                known.problem,
+            )
+    try:
+        probe = probe_file(path, workspace.settings.limits)
+        with workspace.session() as session:
+            _, pages = _store_new(workspace, session, path, digest, probe)
+        return FileOutcome(name, NEW, probe.size, digest, probe.media_type, pages)
+    except Exception as exc:  # one file's surprise is its own problem
+        refused = (
+            exc
+            if isinstance(exc, InvalidFile)
+            else InvalidFile(FileProblem.UNREADABLE, f"the file could not be read ({exc!r})")
+        )
+        return _keep_refused(workspace, path, name, digest, refused)
+
+
+def _keep_refused(
+    workspace: Workspace, path: Path, name: str, digest: str, bad: InvalidFile
+) -> FileOutcome:
+    workspace.store.put_path(path, digest)
+    with workspace.session() as session:
+        session.add(
+            StoredFile(
+                sha256=digest,
+                size=_size(path),
+                media_type=None,
+                stored=True,
+                page_count=0,
+                problem_code=bad.problem.value,
+                problem=bad.message,
+            )
+        )
+    return FileOutcome(
+        name,
+        REJECTED_FILE,
+        _size(path),
+        digest,
+        problem_code=bad.problem.value,
+        problem=bad.message,
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _store_page(
@@ -344,7 +454,15 @@ def _link_known(
             (note,),
             link.round,
         )
+    elsewhere = session.scalar(
+        select(ApplicationFile.application_id).where(ApplicationFile.file_id == stored.id).limit(1)
+    )
     _link(session, stored, app_id, round_, name, actor, KNOWN)
+    note = (
+        f"the same file was received before for {elsewhere}"
+        if elsewhere
+        else "the file was already in the store (a mail batch); its pages are not rendered again"
+    )
     return FileOutcome(
         name,
         KNOWN,
@@ -354,7 +472,7 @@ def _link_known(
         pages,
         stored.problem_code,
         stored.problem,
-        ("the same file was received before for another application",),
+        (note,),
         round_,
     )
 

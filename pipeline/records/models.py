@@ -298,3 +298,49 @@ class User(Base):
 
     def has(self, role: str) -> bool:
         return str(role) in self.role_list
+
+
+class MailBatch(Base):
+    """A batch scan of mailed envelopes (one file, or a folder of the scanner's images), as
+    the mailroom received it."""
+
+    __tablename__ = "mail_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    """Where it came from: the path given, or the hot folder's file name."""
+    received_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    files: Mapped[list[Any]] = mapped_column(JSON)
+    """[{name, sha256, pages, problem}] in scan order."""
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MailPage(Base):
+    """One page of a mail batch and where it went: routed to an application (by its form's
+    QR code, the printed application id, the credit code, or as a page following a form),
+    or held in the exception queue until intake staff assign it by hand."""
+
+    __tablename__ = "mail_pages"
+    __table_args__ = (UniqueConstraint("batch_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("mail_batches.id"), index=True)
+    position: Mapped[int]
+    """1-based place in the batch, across its files."""
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(Text)
+    page_index: Mapped[int]
+    """0-based page within that file."""
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    """routed, unrouted (the exception queue), assigned (by hand), blank."""
+    application_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    how: Mapped[str | None] = mapped_column(Text)
+    """What routed it, or why it could not be routed."""
+    read: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """What the routing read on it: kind, QR and printed application id, credit code."""
+    delivered_as: Mapped[str | None] = mapped_column(Text)
+    """The file the application received it in."""
+    assigned_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

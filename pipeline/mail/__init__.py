@@ -1,0 +1,1 @@
+"""The mailroom: batch scans of mailed envelopes, split into applications."""
