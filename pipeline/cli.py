@@ -17,7 +17,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from pipeline import __version__, cli_issue, cli_review
+from pipeline import __version__, cli_flows, cli_issue, cli_review
 from pipeline.application import load_record
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
@@ -375,6 +375,8 @@ cli.add_command(cli_review.user)
 cli.add_command(cli_review.review)
 cli.add_command(cli_review.web)
 for command in (cli_issue.ca, cli_issue.issue, cli_issue.revoke, cli_issue.crl, cli_issue.verify):
+    cli.add_command(command)
+for command in (cli_flows.run, cli_flows.mail, cli_flows.serve):
     cli.add_command(command)
 
 
