@@ -47,8 +47,14 @@ PostScript outlines); embedded as a subset, so Chinese text is selectable."""
 
 
 def register_pdf_font() -> str:
+    """Make the CJK font known to reportlab (once a process), and have it write binary
+    streams: its ASCII85 encoder is pure Python here (2.9 s of a 5.5 s review packet; 30 ms
+    of each issued PDF). Every sealdesk PDF writer calls this before drawing."""
+    from reportlab import rl_config
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
+
+    rl_config.useA85 = 0
 
     if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
         try:

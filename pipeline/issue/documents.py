@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 from PIL import Image
-from reportlab import rl_config
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -31,7 +30,6 @@ INK = HexColor("#111827")
 MUTED = HexColor("#4b5563")
 RED = HexColor("#b91c1c")
 KEYWORD_PREFIX = "sealdesk-"
-rl_config.useA85 = 0  # binary streams: ASCII85 of the e-seal cost 30 ms a PDF in pure Python
 
 
 @dataclass(frozen=True, slots=True)
