@@ -100,7 +100,10 @@ def intake(
         the_record = application_record(workspace, application_id)
     else:
         raise ValueError("intake needs an application record or an application id")
+    steps: dict[str, float] = {}
+    mark = time.perf_counter()
     taken = take_in(workspace, the_record, check_paths(files), actor)
+    steps["take_in"], mark = time.perf_counter() - mark, time.perf_counter()
     for outcome in taken.files:
         if outcome.problem:
             logger.warning("%s: %s (%s)", outcome.name, outcome.problem, outcome.problem_code)
@@ -119,6 +122,7 @@ def intake(
         results_storage(workspace),
         refresh=reread,
     )
+    steps["read_pages"], mark = time.perf_counter() - mark, time.perf_counter()
     by_page = dict(zip(((f, i) for f, i, _ in readable), readings, strict=True))
     refs = []
     for page in pages:
@@ -137,7 +141,9 @@ def intake(
         date.fromisoformat(today) if today else None,
         actor,
     )
+    steps["validate"], mark = time.perf_counter() - mark, time.perf_counter()
     made = packet(workspace, taken.application_id)
+    steps["packet"] = time.perf_counter() - mark
     summary = {
         "application_id": taken.application_id,
         "round": taken.round,
@@ -157,6 +163,7 @@ def intake(
         "status": "checked",
         "packet": made,
         "seconds": round(time.perf_counter() - started, 3),
+        "step_seconds": {k: round(v, 3) for k, v in steps.items()},
     }
     logger.info(
         "%s: %s, %d finding(s); %d page(s) read, %d from cache; packet %s",

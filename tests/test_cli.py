@@ -140,18 +140,34 @@ def test_usage_errors_exit_non_zero(tmp_path: Path, args: list[str]) -> None:
 def test_demo_runs_the_main_path(tmp_path: Path) -> None:
     result = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    assert "reviewer02: rereview_passed (复核通过)" in result.stdout
-    assert "reviewer01: prereview_failed (核验未通过)" in result.stdout
-    assert "intact: True" in result.stdout
-    assert "certificate.pdf: VALID" in result.stdout
-    assert "application-form.sealed.pdf: VALID" in result.stdout
-    assert "tampered-certificate.pdf: NOT VALID (whole_file" in result.stdout
+    out = result.stdout
+    assert "reviewer01: CQC-2026-000101 prereview_failed (核验未通过)" in out
+    assert "reviewer02: CQC-2026-000101 rereview_passed (复核通过)" in out
+    assert "0 read, 7 from the cache" in out  # the same scans again: no OCR
+    assert "pages [2, 3, 5] → CQC-2026-606078: clear" in out  # the mailroom's batch
+    assert "pages [4, 6, 7] → CQC-2026-606081: flagged" in out
+    assert out.count("    queued  p.") == 3
+    assert "reviewer02: CQC-2026-606078 rereview_passed (复核通过)" in out
+    assert "issued CQC-2026-000101" in out and "issued CQC-2026-606078" in out
+    assert "intact: True" in out
+    assert "certificate.pdf: VALID" in out
+    assert "application-form.sealed.pdf: VALID" in out
+    assert "tampered-certificate.pdf: NOT VALID (whole_file" in out
     assert (tmp_path / "demo" / "issued" / "CQC-2026-000101" / "v1" / "e-seal.png").exists()
     report = json.loads((tmp_path / "demo" / "CQC-2026-000101.check.json").read_text())
     assert report["verdict"] == "flagged"
-    again = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"))  # a rerun starts afresh
-    assert again.returncode == 0
+    assert (tmp_path / "demo" / "prefect").is_dir()  # the flow runs, for `sealdesk serve`
+
+
+def test_a_demo_workspace_is_made_afresh_and_nothing_else_is_touched(tmp_path: Path) -> None:
+    from pipeline.demo import MARKER, _fresh
+
+    demo = _fresh(tmp_path / "demo")
+    (demo / "left-over").write_text("from the last demo")
+    assert list(_fresh(tmp_path / "demo").iterdir()) == [demo / MARKER]
     elsewhere = tmp_path / "precious"
     elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine")
     refused = run(tmp_path, "demo", "--dir", str(elsewhere))
     assert refused.returncode != 0 and "not a demo workspace" in refused.stderr
+    assert (elsewhere / "keep.txt").read_text() == "mine"

@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from fixtures import mail_batch
+from fixtures.mail_batch import CLEAN as CLEAN_MAIL
+from fixtures.mail_batch import FOREIGN, OTHER_NAME
+from fixtures.mail_batch import UNRECORDED as NO_LETTER
 from pipeline.application import load_record
 from pipeline.config import load_settings
 from pipeline.errors import HsmError, LifecycleError
@@ -57,12 +61,6 @@ def test_the_nightly_issuance_flow_retries_transient_faults_only(
 
 PACKETS = Path(__file__).resolve().parents[1] / "fixtures" / "packets"
 TODAY = "2026-11-21"
-CLEAN_MAIL, OTHER_NAME, FOREIGN, NO_LETTER = (
-    "CQC-2026-606078",
-    "CQC-2026-606081",
-    "CQC-2026-606093",
-    "CQC-2026-606088",
-)
 
 
 def _recorded(workspace: Workspace, *app_ids: str) -> None:
@@ -72,40 +70,19 @@ def _recorded(workspace: Workspace, *app_ids: str) -> None:
         intake_application(workspace, record, [], "intake01")
 
 
-def _batch_scan(path: Path) -> Path:
-    """Four envelopes scanned in one go, as the mailroom gets them: one page of an unknown
-    application's envelope first, then CQC-2026-606078's form, its licence, the licence of
-    the next application misfiled in this envelope, its ID card; 606081's form and ID card;
-    the unknown application's form and licence; 606093's three pages."""
-    from pypdf import PdfReader, PdfWriter
-
-    def pages(app_id: str) -> Any:
-        return PdfReader(PACKETS / app_id / "scan-envelope.pdf").pages
-
-    a, b, c, u = pages(CLEAN_MAIL), pages(OTHER_NAME), pages(FOREIGN), pages(NO_LETTER)
-    writer = PdfWriter()
-    for page in (u[2], a[0], a[1], b[1], a[2], b[0], b[2], u[0], u[1], c[0], c[1], c[2]):
-        writer.add_page(page)
-    writer.write(path)
-    return path
-
-
 def test_the_mailroom_splits_a_batch_and_queues_what_it_cannot_route(tmp_path: Path) -> None:
     from flows.intake import run_intake
     from flows.mailroom import run_mailroom
 
     settings = load_settings(tmp_path / "home", environ={})
     workspace = open_workspace(settings)
-    _recorded(workspace, CLEAN_MAIL, OTHER_NAME, FOREIGN)
-    batch = _batch_scan(tmp_path / "batch.pdf")
+    _recorded(workspace, *mail_batch.RECORDED)
+    batch = mail_batch.write_batch_scan(tmp_path / "batch.pdf")
     home = str(settings.home)
     summary = run_mailroom([str(batch)], home=home, today=TODAY)
-    assert summary["applications"] == {
-        CLEAN_MAIL: [2, 3, 5],
-        OTHER_NAME: [4, 6, 7],  # its misfiled licence found it by its credit code
-        FOREIGN: [10, 11, 12],
-    }
-    assert summary["unrouted"] == 3
+    # OTHER_NAME's misfiled licence (page 4) found it by its credit code
+    assert summary["applications"] == mail_batch.ROUTES
+    assert summary["unrouted"] == len(mail_batch.UNROUTED)
     intakes = summary["intake"]
     assert intakes[CLEAN_MAIL]["verdict"] == "clear", intakes[CLEAN_MAIL]["findings"]
     assert "error name_mismatch" in intakes[OTHER_NAME]["findings"]  # its defect, found
@@ -114,11 +91,8 @@ def test_the_mailroom_splits_a_batch_and_queues_what_it_cannot_route(tmp_path: P
             (CLEAN_MAIL, OTHER_NAME, FOREIGN), "checked"
         )
     queue = unrouted_pages(workspace)
-    assert [(p["position"], p["kind"]) for p in queue] == [
-        (1, "id_card_copy"),
-        (8, "application_form"),
-        (9, "business_licence"),
-    ]
+    assert [p["position"] for p in queue] == mail_batch.UNROUTED
+    assert [p["kind"] for p in queue] == ["id_card_copy", "application_form", "business_licence"]
     assert f"its QR code names {NO_LETTER}, which is not known" in queue[1]["why"]
     ids = [p["page_id"] for p in queue]
     with pytest.raises(LifecycleError, match="is not known"):

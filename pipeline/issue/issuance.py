@@ -603,6 +603,7 @@ class BatchSummary:
                     "version": i.version,
                     "key_serial": i.key_serial,
                     "resumed_from": i.resumed_from,
+                    "outputs": dict(i.outputs),
                 }
                 for i in self.issued
             ],
