@@ -11,8 +11,11 @@ failure; a refused file is its ``invalid_file`` finding (as in ``sealdesk check`
 from __future__ import annotations
 
 import argparse
+import contextvars
 import json
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 
 from flows.pages import PAGE, read_all
 from flows.runtime import (
@@ -176,6 +180,23 @@ def intake(
     )
     workspace.db.engine.dispose()
     return summary
+
+
+def side_by_side(
+    run: Callable[..., Any], calls: list[dict[str, Any]], concurrency: int
+) -> list[State[Any]]:
+    """Several intakes at once (each a flow run; a subflow of the caller's, if any), their
+    final states in order. Taking one application's files in, its validation and its packet
+    run in this process while another's pages are read by the workers: one at a time, the
+    workers idle through all of that (measured: 2 workers 1.2x faster than 1, not 2x)."""
+
+    def one(call: dict[str, Any], context: contextvars.Context) -> State[Any]:
+        state: State[Any] = context.run(run, **call, return_state=True)
+        return state
+
+    with ThreadPoolExecutor(max(1, concurrency)) as pool:
+        futures = [pool.submit(one, call, contextvars.copy_context()) for call in calls]
+        return [f.result() for f in futures]
 
 
 def run_intake(

@@ -21,7 +21,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.intake import intake
+from flows.intake import intake, side_by_side
 from flows.pages import ROUTE, read_all
 from flows.runtime import (
     LOCAL,
@@ -112,18 +112,24 @@ def mailroom(
             "%s p.%d to the exception queue: %s", page.file_name, page.page_index + 1, why
         )
     runner_of_intake = intake.with_options(task_runner=task_runner(runner, page_workers))
+    states = side_by_side(
+        runner_of_intake,
+        [
+            {
+                "files": [str(f) for f in delivery.files],
+                "application_id": delivery.application_id,
+                "home": str(settings.home),
+                "actor": actor,
+                "today": today,
+                "runner": runner,
+                "workers": workers,
+            }
+            for delivery in deliveries
+        ],
+        concurrency=page_workers,
+    )
     intakes: dict[str, Any] = {}
-    for delivery in deliveries:
-        state = runner_of_intake(
-            [str(f) for f in delivery.files],
-            application_id=delivery.application_id,
-            home=str(settings.home),
-            actor=actor,
-            today=today,
-            runner=runner,
-            workers=workers,
-            return_state=True,
-        )
+    for delivery, state in zip(deliveries, states, strict=True):
         if state.is_completed():
             intakes[delivery.application_id] = state.result()
         else:

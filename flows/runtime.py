@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,15 +62,22 @@ def _flush_to(url: str) -> None:
             service.drain_all(timeout=10)
 
 
+_SAVED: set[tuple[str, str]] = set()
+_SAVED_LOCK = threading.Lock()
+
+
 def results_storage(workspace: Workspace) -> str:
     """The Prefect storage block that keeps this workspace's cached page readings in its
-    ``cache/`` folder (made, or pointed there again, on each run)."""
+    ``cache/`` folder (saved to the Prefect server once per process and server)."""
     from prefect.filesystems import LocalFileSystem
 
     folder = workspace.settings.home / "cache" / "flows"
-    folder.mkdir(parents=True, exist_ok=True)
     name = "sealdesk-" + hashlib.sha256(str(folder).encode()).hexdigest()[:12]
-    LocalFileSystem(basepath=str(folder)).save(name, overwrite=True)
+    with _SAVED_LOCK:
+        if (name, str(PREFECT_API_URL.value())) not in _SAVED:
+            folder.mkdir(parents=True, exist_ok=True)
+            LocalFileSystem(basepath=str(folder)).save(name, overwrite=True)
+            _SAVED.add((name, str(PREFECT_API_URL.value())))
     return f"local-file-system/{name}"
 
 

@@ -139,10 +139,10 @@ def plan_routes(reads: Sequence[RouteRead | None], known: Known) -> list[Route]:
             current, how = _target(read, known)
             if current is None:
                 current_why = f"it follows the form on page {position}, which cannot be routed"
-                routes.append(Route(UNROUTED, None, f"application form: {how}"))
+                routes.append(Route(UNROUTED, None, how))
             else:
                 current_why = ""
-                routes.append(Route(ROUTED, current, f"application form: {how}"))
+                routes.append(Route(ROUTED, current, how))
             continue
         if read.blank:
             routes.append(Route(BLANK, current, "blank page"))
