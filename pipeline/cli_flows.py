@@ -215,22 +215,37 @@ def mail_assign(
 @mail.command("batches")
 @click.option("--limit", type=int, default=20)
 def mail_batches(limit: int) -> None:
-    """The newest mail batches and where their pages went."""
-    from sqlalchemy import select
+    """The newest mail batches and where their pages are now."""
+    from sqlalchemy import func, select
 
-    from pipeline.records.models import MailBatch
+    from pipeline.records.models import MailBatch, MailPage
 
     with _ctx().workspace().session() as session:
         rows = session.scalars(
             select(MailBatch).order_by(MailBatch.received_at.desc()).limit(limit)
-        )
+        ).all()
         for batch in rows:
-            s = batch.summary
+            states: dict[str, int] = dict(
+                session.execute(
+                    select(MailPage.state, func.count())
+                    .where(MailPage.batch_id == batch.id)
+                    .group_by(MailPage.state)
+                )
+                .tuples()
+                .all()
+            )
+            apps = session.scalars(
+                select(func.coalesce(MailPage.application_id, ""))
+                .where(MailPage.batch_id == batch.id, MailPage.application_id.is_not(None))
+                .distinct()
+            ).all()
+            names = ", ".join(sorted(a for a in apps if a)) or "-"
             click.echo(
                 f"{batch.id}  {batch.received_at:%Y-%m-%d %H:%M}  {batch.received_by:<10} "
-                f"{s.get('pages', 0)} p.: {s.get('routed', 0)} routed, "
-                f"{s.get('unrouted', 0)} unrouted, {s.get('blank', 0)} blank  "
-                f"→ {', '.join(s.get('applications', [])) or '-'}  ({batch.source})"
+                f"{sum(states.values())} p.: {states.get('routed', 0)} routed, "
+                f"{states.get('unrouted', 0)} unrouted, {states.get('assigned', 0)} assigned, "
+                f"{states.get('blank', 0)} blank  → {names}  "
+                f"({batch.source})"
             )
 
 

@@ -24,10 +24,17 @@ GOOD = [
 BAD = {"truncated.pdf": "truncated", "notes.docx.pdf": "unsupported_type"}
 
 
-def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": "clerk"}
+def run(
+    home: Path, *args: str, user: str = "clerk", timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": user}
     return subprocess.run(
-        [str(SEALDESK), *args], capture_output=True, text=True, env=env, check=False, timeout=120
+        [str(SEALDESK), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=timeout,
     )
 
 
@@ -138,7 +145,7 @@ def test_usage_errors_exit_non_zero(tmp_path: Path, args: list[str]) -> None:
 
 
 def test_demo_runs_the_main_path(tmp_path: Path) -> None:
-    result = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"))
+    result = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"), timeout=600)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "reviewer01: CQC-2026-000101 prereview_failed (核验未通过)" in out
@@ -171,3 +178,52 @@ def test_a_demo_workspace_is_made_afresh_and_nothing_else_is_touched(tmp_path: P
     refused = run(tmp_path, "demo", "--dir", str(elsewhere))
     assert refused.returncode != 0 and "not a demo workspace" in refused.stderr
     assert (elsewhere / "keep.txt").read_text() == "mine"
+
+
+def test_the_exception_queue_from_the_command_line(tmp_path: Path) -> None:
+    """Pages no rule routed, listed and assigned by hand (no OCR: the routing reads are
+    given), with the role the assignment needs."""
+    from pipeline.application import load_record
+    from pipeline.config import load_settings
+    from pipeline.mail.mailroom import receive_batch, route_batch
+    from pipeline.mail.route import Known, RouteRead, plan_routes
+    from pipeline.records.intake import intake_application
+    from pipeline.records.models import Application
+    from pipeline.workspace import open_workspace
+
+    home = tmp_path / "home"
+    workspace = open_workspace(load_settings(home, environ={}))
+    packets = Path(__file__).resolve().parents[1] / "fixtures" / "packets"
+    app_id = "CQC-2026-606078"
+    intake_application(workspace, load_record(packets / app_id / "application.json"), [], "x")
+    batch = receive_batch(workspace, [packets / app_id / "scan-envelope.pdf"], "clerk")
+    reads = [RouteRead("id_card_copy")] * len(batch.pages)  # nothing names an application
+    route_batch(workspace, batch, reads, plan_routes(reads, Known({})), "clerk")
+    listed = run(home, "mail", "unrouted")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count("no application form comes before it") == 3
+    assert "3 page(s)" in listed.stdout
+    queue = json.loads(run(home, "mail", "unrouted", "--json").stdout)["unrouted"]
+    ids = [str(p["page_id"]) for p in queue]
+    added = subprocess.run(
+        [str(SEALDESK), "user", "add", "clerk", "--role", "intake", "--password-stdin"],
+        input="a-long-password\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": "root"},
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    refused = run(home, "mail", "assign", *ids, "--to", app_id, "--no-intake", user="nobody")
+    assert refused.returncode != 0 and "nobody" in refused.stderr
+    assigned = run(home, "mail", "assign", *ids, "--to", app_id, "--no-intake")
+    assert assigned.returncode == 0, assigned.stderr
+    assert f"mail/{batch.batch_id}/{app_id}/scan-envelope.pdf" in assigned.stdout  # all of it
+    assert run(home, "mail", "unrouted").stdout.strip() == "the exception queue is empty"
+    batches = run(home, "mail", "batches").stdout
+    assert batch.batch_id in batches and "0 unrouted, 3 assigned" in batches
+    again = run(home, "mail", "assign", ids[0], "--to", app_id, "--no-intake")
+    assert again.returncode != 0 and "only pages in the exception queue" in again.stderr
+    with workspace.session() as db:
+        assert db.get_one(Application, app_id).status == "received"  # not taken in yet
+    workspace.db.engine.dispose()
