@@ -72,8 +72,8 @@ def _stop(process: subprocess.Popen[bytes], name: str, grace: float = 20.0) -> N
             os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(grace)
-        except subprocess.TimeoutExpired:
-            log.warning("%s did not stop in %.0f s; killed", name, grace)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):  # slow, or Ctrl-C again
+            log.warning("%s did not stop in time; killed", name)
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
