@@ -79,9 +79,17 @@ def test_serve_runs_the_site_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
         scan.write_bytes((PACKETS / FOREIGN / "scan-envelope.pdf").read_bytes())
         past = time.time() - 300
         os.utime(scan, (past, past))
-        run = httpx.post(
-            f"{api}/deployments/{served['hot-folder']['id']}/create_flow_run", json={}, timeout=10
-        ).json()
+
+        def requested() -> dict[str, Any] | None:
+            # the server answers 503 now and then while its SQLite database is busy: retry
+            answer = httpx.post(
+                f"{api}/deployments/{served['hot-folder']['id']}/create_flow_run",
+                json={},
+                timeout=10,
+            )
+            return answer.json() if answer.status_code < 300 else None
+
+        run = _until("flow run created", requested, 60, process)
 
         def finished() -> str | None:
             state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]
