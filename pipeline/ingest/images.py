@@ -30,7 +30,13 @@ def _open(path: Path) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise InvalidFile(
             FileProblem.DECOMPRESSION_BOMB,
-            f"the image is a decompression bomb ({exc}); it was not opened",
+            "the image claims far more pixels than any scan or photo has (a decompression "
+            "bomb); it was not decoded: ask the sender for a new scan",
+        ) from exc
+    except UnidentifiedImageError as exc:  # its message names our path: not for the sender
+        raise InvalidFile(
+            FileProblem.CORRUPT,
+            "the image is damaged: its header cannot be read; ask for the file again",
         ) from exc
     except _DECODE_ERRORS as exc:
         raise InvalidFile(

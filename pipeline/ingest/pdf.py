@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def probe_pdf(path: Path, size: int, limits: IngestLimits) -> tuple[int, tuple[s
     document = _open(path, size)
     try:
         pages = len(document)
+        warnings += _active_content(document, path)
     finally:
         document.close()
     if pages == 0:
@@ -68,6 +70,28 @@ def probe_pdf(path: Path, size: int, limits: IngestLimits) -> tuple[int, tuple[s
             "kept: check that none is missing, or ask for the file again"
         )
     return pages, tuple(warnings)
+
+
+LAUNCH = re.compile(rb"/S\s*/Launch\b")
+
+
+def _active_content(document: pdfium.PdfDocument, path: Path) -> list[str]:
+    """What the PDF would do if opened in a viewer: only rendered here, it does none of it,
+    but a reviewer who downloads the file should know."""
+    found = []
+    if pdfium_raw.FPDFDoc_GetJavaScriptActionCount(document) > 0:
+        found.append("JavaScript")
+    if pdfium_raw.FPDFDoc_GetAttachmentCount(document) > 0:
+        found.append("attached files")
+    with path.open("rb") as src:  # a launch action in plain view (not in an object stream)
+        if any(LAUNCH.search(chunk) for chunk in iter(lambda: src.read(1 << 20), b"")):
+            found.append("an action that starts a program")
+    if not found:
+        return []
+    return [
+        f"the PDF carries {' and '.join(found)}; only its pages were read here. Do not open "
+        "the original in a viewer that runs such content"
+    ]
 
 
 def _page_size_problem(width_pt: float, height_pt: float, limits: IngestLimits) -> str | None:

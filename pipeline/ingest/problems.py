@@ -17,6 +17,8 @@ class FileProblem(StrEnum):
     IMAGE_TOO_LARGE = "image_too_large"
     IMAGE_TOO_SMALL = "image_too_small"
     UNREADABLE = "unreadable"
+    TOO_COSTLY = "too_costly"
+    """Opening it overran a limit of the isolated reader (time, memory) or crashed it."""
 
 
 class InvalidFile(Exception):

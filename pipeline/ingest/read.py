@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,38 @@ class RenderedPage:
     problem: str | None = None
 
 
+def check_file(path: Path, limits: IngestLimits) -> int:
+    """The size of ``path`` if it is a regular file within the size limit. Refused unread:
+    a folder, a named pipe or device (opening one waits forever or never ends), and a
+    symbolic link (dropped into an inbox, it would bring in whatever file it names)."""
+    try:
+        info = path.lstat()
+    except OSError as exc:
+        raise InvalidFile(
+            FileProblem.UNREADABLE, f"cannot read the file: {exc.strerror or exc}"
+        ) from exc
+    what = (
+        "a symbolic link"
+        if stat.S_ISLNK(info.st_mode)
+        else "a folder"
+        if stat.S_ISDIR(info.st_mode)
+        else "a named pipe"
+        if stat.S_ISFIFO(info.st_mode)
+        else "a device"
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(info.st_mode)
+        else None
+    )
+    if what is not None:
+        raise InvalidFile(
+            FileProblem.UNREADABLE,
+            f"this is {what}, not a file; it was not opened: send the file itself",
+        )
+    check_size(info.st_size, limits)
+    return info.st_size
+
+
 def check_size(size: int, limits: IngestLimits) -> None:
     if size == 0:
         raise InvalidFile(FileProblem.EMPTY, "the file is empty (0 bytes); ask for it again")
@@ -53,9 +86,8 @@ def check_size(size: int, limits: IngestLimits) -> None:
 
 def probe_file(path: Path, limits: IngestLimits) -> FileProbe:
     """Everything that can be refused without decoding a page is refused here."""
+    size = check_file(path, limits)
     try:
-        size = path.stat().st_size
-        check_size(size, limits)
         with path.open("rb") as src:
             head = src.read(HEAD_BYTES)
     except OSError as exc:

@@ -7,20 +7,22 @@ linked, not processed again.
 
 from __future__ import annotations
 
-import io
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.application import ApplicationRecord
 from pipeline.errors import LifecycleError
-from pipeline.ingest import FileProbe, InvalidFile, probe_file, render_pages
+from pipeline.ingest import InvalidFile
+from pipeline.ingest.isolate import IsolatedPage, Opened, open_isolated
 from pipeline.ingest.problems import FileProblem
-from pipeline.ingest.read import RenderedPage, check_size
+from pipeline.ingest.read import check_file
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
 from pipeline.records.lifecycle import OPEN_FOR_FILES, REJECTED, Status
@@ -59,6 +61,8 @@ class FileOutcome:
     warnings: tuple[str, ...] = ()
     round: int = 1
     """The round in which the application received this file."""
+    seconds: float = 0.0
+    """How long taking it in took (hashing, the isolated reader, storing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +140,16 @@ def display_name(path: Path) -> str:
     raw = path.name.encode("utf-8", "surrogateescape")
     for encoding in ("utf-8", "gb18030"):
         try:
-            return raw.decode(encoding)
+            return _printable(raw.decode(encoding))
         except UnicodeDecodeError:
             continue
-    return raw.decode("utf-8", "backslashreplace")
+    return _printable(raw.decode("utf-8", "backslashreplace"))
+
+
+def _printable(name: str) -> str:
+    """Control characters escaped: a name is shown in terminals and pages, where a newline
+    or an escape sequence would forge lines or colours."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
 def intake_application(
@@ -151,7 +161,9 @@ def intake_application(
         app, created = _admit_application(session, record, set(digests.values()) - {None}, actor)
         app_id, round_ = app.id, app.round
         was_checked = app.status == Status.CHECKED
-    outcomes = [_take_file(workspace, app_id, round_, path, digests[path], actor) for path in paths]
+    outcomes = [
+        _timed(_take_file, workspace, app_id, round_, path, digests[path], actor) for path in paths
+    ]
     added = sum(o.outcome in (NEW, KNOWN, REJECTED_FILE) for o in outcomes)
     with workspace.session() as session:
         app = session.get_one(Application, app_id)
@@ -161,9 +173,15 @@ def intake_application(
     return IntakeResult(app_id, status, round_, created, tuple(outcomes))
 
 
+def _timed(take: Callable[..., FileOutcome], *args: Any) -> FileOutcome:
+    started = time.perf_counter()
+    outcome = take(*args)
+    return replace(outcome, seconds=round(time.perf_counter() - started, 3))
+
+
 def _digest_if_acceptable(path: Path, workspace: Workspace) -> str | None:
     try:
-        check_size(path.stat().st_size, workspace.settings.limits)
+        check_file(path, workspace.settings.limits)
         return sha256_of(path)
     except (InvalidFile, OSError):
         return None  # refused in _take_file, with the reason
@@ -265,19 +283,21 @@ def _take_file(
 def _process_new(
     workspace: Workspace, app_id: str, round_: int, path: Path, name: str, digest: str, actor: str
 ) -> FileOutcome:
-    probe = probe_file(path, workspace.settings.limits)
-    with workspace.session() as session:
-        stored, pages = _store_new(workspace, session, path, digest, probe)
+    with open_isolated(path, workspace.settings.limits) as opened, workspace.session() as session:
+        stored, pages = _store_new(workspace, session, path, digest, opened)
         _link(session, stored, app_id, round_, name, actor, NEW)
+    probe = opened.probe
     return FileOutcome(
         name, NEW, probe.size, digest, probe.media_type, pages, warnings=probe.warnings
     )
 
 
 def _store_new(
-    workspace: Workspace, session: Session, path: Path, digest: str, probe: FileProbe
+    workspace: Workspace, session: Session, path: Path, digest: str, opened: Opened
 ) -> tuple[StoredFile, tuple[PageOutcome, ...]]:
-    """The file and each of its pages rendered, into the store and the database."""
+    """The file and each of its pages (rendered by the isolated reader), into the store
+    and the database."""
+    probe = opened.probe
     workspace.store.put_path(path, digest)
     stored = StoredFile(
         sha256=digest,
@@ -288,10 +308,7 @@ def _store_new(
     )
     session.add(stored)
     session.flush()
-    pages = [
-        _store_page(workspace, session, stored.id, page)
-        for page in render_pages(path, probe, workspace.settings.limits)
-    ]
+    pages = [_store_page(workspace, session, stored.id, page) for page in opened.pages]
     return stored, tuple(pages)
 
 
@@ -303,10 +320,8 @@ def keep_file(workspace: Workspace, path: Path, name: str) -> FileOutcome:
     digest = _digest_if_acceptable(path, workspace)
     if digest is None:
         try:
-            check_size(path.stat().st_size, workspace.settings.limits)
+            check_file(path, workspace.settings.limits)
             code, message = "unreadable", "the file could not be read"
-        except OSError as exc:
-            code, message = "unreadable", f"cannot read the file: {exc.strerror or exc}"
         except InvalidFile as bad:
             code, message = bad.problem.value, bad.message
         return FileOutcome(name, REJECTED_FILE, _size(path), problem_code=code, problem=message)
@@ -324,10 +339,12 @@ def keep_file(workspace: Workspace, path: Path, name: str) -> FileOutcome:
                 known.problem,
             )
     try:
-        probe = probe_file(path, workspace.settings.limits)
-        with workspace.session() as session:
-            _, pages = _store_new(workspace, session, path, digest, probe)
-        return FileOutcome(name, NEW, probe.size, digest, probe.media_type, pages)
+        with (
+            open_isolated(path, workspace.settings.limits) as opened,
+            workspace.session() as session,
+        ):
+            _, pages = _store_new(workspace, session, path, digest, opened)
+        return FileOutcome(name, NEW, opened.probe.size, digest, opened.probe.media_type, pages)
     except Exception as exc:  # one file's surprise is its own problem
         refused = (
             exc
@@ -365,22 +382,19 @@ def _keep_refused(
 
 def _size(path: Path) -> int:
     try:
-        return path.stat().st_size
+        return path.lstat().st_size
     except OSError:
         return 0
 
 
 def _store_page(
-    workspace: Workspace, session: Session, file_id: int, page: RenderedPage
+    workspace: Workspace, session: Session, file_id: int, page: IsolatedPage
 ) -> PageOutcome:
     image_sha = None
     width = height = 0
-    if page.image is not None:
-        buffer = io.BytesIO()
-        dpi = (page.dpi, page.dpi) if page.dpi else None
-        page.image.save(buffer, format="PNG", compress_level=3, **({"dpi": dpi} if dpi else {}))
-        image_sha = workspace.store.put_bytes(buffer.getvalue())
-        width, height = page.image.size
+    if page.png is not None:
+        image_sha = workspace.store.put_bytes(page.png.read_bytes())
+        width, height = page.width, page.height
     session.add(
         Page(
             file_id=file_id,
@@ -519,12 +533,10 @@ def _refuse_unread(
     workspace: Workspace, app_id: str, round_: int, path: Path, name: str, actor: str
 ) -> FileOutcome:
     """Empty, over the size limit or unreadable: refused without being read or stored."""
+    size = _size(path)
     try:
-        size = path.stat().st_size
-        check_size(size, workspace.settings.limits)
+        check_file(path, workspace.settings.limits)
         code, message = "unreadable", "the file could not be read"
-    except OSError as exc:
-        size, code, message = 0, "unreadable", f"cannot read the file: {exc.strerror}"
     except InvalidFile as bad:
         code, message = bad.problem.value, bad.message
     with workspace.session() as session:

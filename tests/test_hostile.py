@@ -1,0 +1,73 @@
+"""The hostile corpus (tests/hostile/make.py) through intake as one batch: every kind gets
+an honest outcome with a clear message, in time, and the good files around them are read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.application import ApplicationRecord
+from pipeline.config import IngestLimits
+from pipeline.ingest.isolate import ChildLimits, open_isolated
+from pipeline.ingest.problems import FileProblem, InvalidFile
+from pipeline.workspace import Workspace
+from tests import makefiles
+from tests.hostile import harness
+from tests.hostile.make import KINDS
+
+
+def test_the_corpus_has_at_least_forty_kinds() -> None:
+    assert len(KINDS) >= 40
+    assert len({k.file for k in KINDS}) == len(KINDS)
+
+
+def test_every_hostile_kind_gets_an_honest_outcome_and_the_batch_goes_on(
+    workspace: Workspace, record: ApplicationRecord, tmp_path: Path
+) -> None:
+    result = harness.run(workspace, record, tmp_path)
+    failed = [f"{r.kind}: {r.why}" for r in result.rows if not r.passed]
+    assert not failed, "\n".join(failed)
+    assert len(result.rows) == len(KINDS)
+    assert result.batch_went_on
+    assert result.child_peak_mb < ChildLimits().memory_bytes / 2**20
+
+
+def test_a_reader_that_overruns_its_memory_is_stopped_with_a_reason(tmp_path: Path) -> None:
+    scan = makefiles.scanned_pdf(tmp_path / "scan.pdf")
+    with (
+        pytest.raises(InvalidFile) as refused,
+        open_isolated(scan, IngestLimits(), ChildLimits(memory_bytes=150 * 2**20)),
+    ):
+        pass
+    assert refused.value.problem is FileProblem.TOO_COSTLY
+    assert "150 MiB" in refused.value.message
+
+
+def test_a_reader_that_overruns_its_time_is_killed(tmp_path: Path) -> None:
+    scan = makefiles.scanned_pdf(tmp_path / "scan.pdf", pages=3)
+    with (
+        pytest.raises(InvalidFile) as refused,
+        open_isolated(scan, IngestLimits(), ChildLimits(wall_seconds=0.05)),
+    ):
+        pass
+    assert refused.value.problem is FileProblem.TOO_COSTLY
+    assert "longer than 0.05 s" in refused.value.message
+
+
+def test_pages_rendered_in_isolation_match_the_in_process_reader(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from pipeline.ingest import probe_file, render_pages
+
+    scan = makefiles.scanned_pdf(tmp_path / "scan.pdf", pages=2)
+    limits = IngestLimits()
+    direct = list(render_pages(scan, probe_file(scan, limits), limits))
+    with open_isolated(scan, limits) as opened:
+        assert opened.probe.page_count == 2
+        for page, isolated in zip(direct, opened.pages, strict=True):
+            assert isolated.png is not None and page.image is not None
+            with Image.open(isolated.png) as image:
+                assert image.size == page.image.size
+                assert image.tobytes() == page.image.tobytes()
+            assert isolated.dpi == page.dpi == 300
