@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
 from pipeline.errors import WorkspaceError
+from pipeline.records import protect
 from pipeline.records.audit import HEAD_KEY, ChainHead, ChainReport, verify_chain
 from pipeline.records.database import Database, open_database
 from pipeline.store import FileStore
@@ -73,6 +74,7 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
     except OSError as exc:
         raise WorkspaceError(f"cannot create the workspace at {home}: {exc.strerror}") from exc
     db = open_database(settings.database_url)
+    protect.attach(db.engine, protect.load_field_key(home))
     _keep_audit_head(db, settings.audit_head_path)
     return Workspace(settings=settings, db=db, store=FileStore(settings.store_dir))
 

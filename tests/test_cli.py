@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE_RECORD, SAMPLES
+from tests.hostile import secrets
 
 SEALDESK = Path(sys.executable).parent / "sealdesk"
 GOOD = [
@@ -164,6 +165,9 @@ def test_demo_runs_the_main_path(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "demo" / "CQC-2026-000101.check.json").read_text())
     assert report["verdict"] == "flagged"
     assert (tmp_path / "demo" / "prefect").is_dir()  # the flow runs, for `sealdesk serve`
+    # no full ID number, PIN or private key in its database dumps, logs, packets, reports
+    assert secrets.pins_of(tmp_path / "demo"), "the scan knows the PINs it looks for"
+    assert secrets.scan(tmp_path / "demo") == []
 
 
 def test_a_demo_workspace_is_made_afresh_and_nothing_else_is_touched(tmp_path: Path) -> None:

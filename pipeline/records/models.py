@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     DateTime,
     ForeignKey,
     Integer,
@@ -22,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pipeline.records.protect import ProtectedJSON, ProtectedText
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,8 +51,9 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime,
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
+        # ID numbers sealed at rest in every JSON column (see records.protect)
+        dict[str, Any]: ProtectedJSON,
+        list[Any]: ProtectedJSON,
     }
 
 
@@ -150,7 +152,7 @@ class Finding(Base):
     round: Mapped[int]
     code: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(8))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(ProtectedText)
     document: Mapped[int | None]
     page: Mapped[int | None]
     evidence: Mapped[dict[str, Any]]
@@ -311,9 +313,9 @@ class MailBatch(Base):
     """Where it came from: the path given, or the hot folder's file name."""
     received_by: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    files: Mapped[list[Any]] = mapped_column(JSON)
+    files: Mapped[list[Any]] = mapped_column(ProtectedJSON)
     """[{name, sha256, pages, problem}] in scan order."""
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(ProtectedJSON, default=dict)
 
 
 class MailPage(Base):
@@ -338,7 +340,7 @@ class MailPage(Base):
     application_id: Mapped[str | None] = mapped_column(String(32), index=True)
     how: Mapped[str | None] = mapped_column(Text)
     """What routed it, or why it could not be routed."""
-    read: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    read: Mapped[dict[str, Any]] = mapped_column(ProtectedJSON, default=dict)
     """What the routing read on it: kind, QR and printed application id, credit code."""
     delivered_as: Mapped[str | None] = mapped_column(Text)
     """The file the application received it in."""
