@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,20 @@ PLAUSIBLE_DPI = (100, 1200)
 BOMB_BYTES_PER_PIXEL = 0.002
 """Real scans and photos carry far more than this; a decompression bomb far less."""
 
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError)
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    UnidentifiedImageError,
+    # what Pillow's plugins let escape on damaged headers (found by fuzzing; see
+    # tests/fuzz/regressions/): a TIFF without dimensions raised TypeError
+    TypeError,
+    KeyError,
+    IndexError,
+    ZeroDivisionError,
+    struct.error,
+)
 
 
 def _open(path: Path) -> Image.Image:
