@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from pipeline import __version__, cli_flows, cli_issue, cli_review
 from pipeline.application import load_record
@@ -392,6 +393,15 @@ def main() -> None:
     except SealdeskError as exc:
         click.echo(f"sealdesk: {exc}", err=True)
         sys.exit(exc.exit_status)
+    except OperationalError as exc:  # the database locked or gone: nothing was half-saved
+        logging.getLogger("pipeline").warning("database unavailable: %s", exc.orig)
+        click.echo(
+            f"sealdesk: the database is unavailable ({exc.orig}): another sealdesk process "
+            "may hold it, or it was moved. Nothing was half-saved; run the command again "
+            "when it is free",
+            err=True,
+        )
+        sys.exit(75)  # EX_TEMPFAIL
     except Exception as exc:  # the last line of defence: say so, keep the details in the log
         logging.getLogger("pipeline").exception("internal error")
         click.echo(

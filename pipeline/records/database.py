@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,8 +54,11 @@ def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, WAL, a busy timeout, and write transactions that lock at BEGIN.
 
     ``BEGIN IMMEDIATE`` makes concurrent writers (CLI, web app, flows) wait their turn
-    instead of failing halfway with "database is locked" on their first write.
+    instead of failing halfway with "database is locked" on their first write. They wait up
+    to ``SEALDESK_DB_BUSY_SECONDS`` (30), then fail before writing anything.
     """
+
+    busy_ms = int(float(os.environ.get("SEALDESK_DB_BUSY_SECONDS", "30")) * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -62,7 +66,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -105,5 +109,10 @@ def open_database(url: str, *, upgrade: bool = True) -> Database:
             log.info("database schema upgraded from %s to %s", before or "empty", head_revision())
     except OperationalError as exc:
         safe = engine.url.render_as_string(hide_password=True)
-        raise WorkspaceError(f"cannot open the database {safe}: {exc.orig}") from exc
+        hint = (
+            "; another sealdesk process is writing to it: run again when it is done"
+            if "locked" in str(exc.orig)
+            else ""
+        )
+        raise WorkspaceError(f"cannot open the database {safe}: {exc.orig}{hint}") from exc
     return Database(engine, sessionmaker(engine, expire_on_commit=False))

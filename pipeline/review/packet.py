@@ -24,6 +24,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from pipeline.errors import WorkspaceError
 from pipeline.fonts import PDF_FONT, register_pdf_font
 from pipeline.review.evidence import crop
 from pipeline.validate.rules import KIND_NAMES
@@ -193,8 +194,15 @@ def render_packet(data: PacketData, pages: ImageSource, rims: RimSource, out: Pa
         writer.new_page()
         _document_pages(writer, index, document, pages, data)
     writer.footer()
-    canvas.save()
-    partial.replace(out)
+    try:
+        canvas.save()
+        partial.replace(out)
+    except OSError as exc:  # a full disk: no half packet left behind, under either name
+        partial.unlink(missing_ok=True)
+        raise WorkspaceError(
+            f"cannot write the review packet {out.name}: {exc.strerror or exc}; free space "
+            "in the workspace and make it again (nothing was left half-written)"
+        ) from exc
     return out
 
 

@@ -1,0 +1,127 @@
+"""Faults from outside: a full disk under a packet, a locked database, a token that is
+absent or whose PIN is wrong. Each gives a clear error, leaves nothing half-written as if
+complete, and the work goes on once the fault clears."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.application import ApplicationRecord
+from pipeline.issue.ca import load_ca
+from pipeline.issue.issuance import run_batch
+from pipeline.records.intake import intake_application
+from pipeline.review.service import write_packet
+from pipeline.workspace import Workspace
+from tests.conftest import SAMPLE_RECORD
+from tests.test_cli import run
+from tests.test_issue import Env
+
+REPO = Path(__file__).resolve().parents[1]
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from pipeline.config import load_settings
+from pipeline.errors import SealdeskError
+from pipeline.review.service import write_packet
+from pipeline.workspace import open_workspace
+workspace = open_workspace(load_settings(Path(sys.argv[1])))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (5_000, 5_000))
+try:
+    write_packet(workspace, sys.argv[2])
+except SealdeskError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def test_a_packet_on_a_full_disk_leaves_nothing_and_is_made_when_space_returns(
+    workspace: Workspace, record: ApplicationRecord
+) -> None:
+    intake_application(workspace, record, [], "clerk")
+    packets = workspace.settings.home / "packets"
+    child = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(workspace.settings.home), record.application_id],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 3, child.stderr[-2000:]
+    assert "cannot write the review packet" in child.stdout
+    assert "File too large" in child.stdout and "nothing was left half-written" in child.stdout
+    assert not any(packets.rglob("*.pdf")) and not any(packets.rglob(".*"))  # no partial
+    made = write_packet(workspace, record.application_id)  # the fault cleared
+    assert made.read_bytes().startswith(b"%PDF") and made.stat().st_size > 5_000
+
+
+def test_the_database_locked_for_a_moment_is_waited_for(
+    workspace: Workspace, record: ApplicationRecord
+) -> None:
+    path = workspace.settings.database_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(1.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    result = intake_application(workspace, record, [], "clerk")
+    assert time.monotonic() - started >= 1.4
+    assert result.created
+    release.join()
+    holder.close()
+
+
+def test_the_database_locked_too_long_is_a_clear_error_and_the_rerun_works(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    assert run(home, "init").returncode == 0
+    holder = sqlite3.connect(home / "sealdesk.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    os.environ["SEALDESK_DB_BUSY_SECONDS"] = "1"
+    try:
+        locked = run(home, "intake", str(SAMPLE_RECORD))
+    finally:
+        del os.environ["SEALDESK_DB_BUSY_SECONDS"]
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert locked.returncode in (74, 75), locked.stderr  # locked at opening, or at writing
+    assert "database is locked" in locked.stderr and "run again" in locked.stderr.lower()
+    assert "Traceback" not in locked.stderr and "internal error" not in locked.stderr
+    again = run(home, "intake", str(SAMPLE_RECORD))
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.usefixtures("softhsm_dir")
+def test_a_wrong_pin_or_an_absent_token_fails_clearly_and_the_rerun_issues(
+    tmp_path: Path, record_data: dict[str, Any]
+) -> None:
+    env = Env(tmp_path / "home")
+    app_id = env.approve(json.loads(json.dumps(record_data)))
+    settings = env.settings
+    faults = {
+        "wrong PIN": dataclasses.replace(settings.hsm, ca_pin="000000"),
+        "absent token": dataclasses.replace(settings.hsm, ca_token="unplugged"),
+    }
+    for fault, hsm in faults.items():
+        broken = dataclasses.replace(settings, hsm=hsm)
+        summary = run_batch(dataclasses.replace(env.workspace, settings=broken), load_ca(broken))
+        why = summary.failed[app_id]
+        assert summary.issued == [], fault
+        expected = "is wrong" if fault == "wrong PIN" else "is not present"
+        assert (expected in why and "unplugged" in why) or "wrong" in why, why
+    summary = run_batch(env.workspace, env.ca)  # the token back, the PIN right
+    assert [i.application_id for i in summary.issued] == [app_id] and summary.failed == {}
+    env.workspace.db.engine.dispose()
