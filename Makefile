@@ -1,6 +1,6 @@
 # Shortcuts for people who like make; the README's commands are scripts/demo and scripts/test,
 # which need nothing installed first (a fresh Debian has no make).
-.PHONY: setup demo test test-slow lint lock
+.PHONY: setup demo test test-slow hardening lint lock
 
 setup:
 	scripts/setup.sh
@@ -13,6 +13,9 @@ test:
 
 test-slow:
 	scripts/test -m slow
+
+hardening:
+	scripts/hardening
 
 lint: setup
 	.venv/bin/ruff check .
