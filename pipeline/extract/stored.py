@@ -78,6 +78,12 @@ def read_here(path: str, expect: tuple[str, ...], engine: str) -> PageExtraction
     return extract_page(load_page(Path(path)), engine_here(engine), tuple(expect))
 
 
+def _pool_worker() -> None:
+    from pipeline.extract.documents import limit_worker_memory
+
+    limit_worker_memory()
+
+
 _POOLS: dict[tuple[str, int], PagePool] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -92,7 +98,7 @@ class PagePool:
         # spawn, not fork: a parent that already ran ONNX Runtime has threads whose locks a
         # forked child inherits held, and the child waits on them forever
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn")
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_pool_worker
         )
 
     @staticmethod

@@ -78,10 +78,15 @@ def open_isolated(
     """Probe ``path`` and render its pages in a limited child; the page PNGs live until
     the ``with`` block ends. Raises :class:`InvalidFile` for a file refused as a whole."""
     with tempfile.TemporaryDirectory(prefix="sealdesk-open-") as scratch:
-        yield _run_child(path, limits, child, Path(scratch))
+        yield open_into(path, limits, Path(scratch), child)
 
 
-def _run_child(path: Path, limits: IngestLimits, child: ChildLimits, out: Path) -> Opened:
+def open_into(
+    path: Path, limits: IngestLimits, out: Path, child: ChildLimits = ChildLimits()
+) -> Opened:
+    """As :func:`open_isolated`, the page PNGs written into ``out`` (made if need be), which
+    the caller removes."""
+    out.mkdir(parents=True, exist_ok=True)
     request = {"path": str(path), "out": str(out), "limits": asdict(limits), "child": asdict(child)}
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
