@@ -175,3 +175,25 @@ def test_uploads_are_size_limited_and_for_intake_only(client: TestClient) -> Non
     token = csrf_of(client, f"/applications/{APP_ID}")
     too_big = client.post(f"/applications/{APP_ID}/files", data={"csrf": token}, files=files)
     assert too_big.status_code == 413
+
+
+def test_the_audit_trail_names_the_signed_in_user(client: TestClient, workspace: Workspace) -> None:
+    """The web app writes to the same trail as the CLI and the flows, under the name of the
+    user signed in (the fixture's intake, made by a caller passing its user, beside it)."""
+    from sqlalchemy import select
+
+    from pipeline.records.models import AuditEntry
+
+    sign_in(client, "rui")
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    client.post(f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": token})
+    with workspace.session() as session:
+        trail = (
+            session.execute(
+                select(AuditEntry.actor, AuditEntry.action).where(AuditEntry.subject_id == APP_ID)
+            )
+            .tuples()
+            .all()
+        )
+    assert ("ingrid", "application.received") in trail
+    assert ("rui", "review.prereview.approve") in trail
