@@ -71,3 +71,14 @@ def test_pages_rendered_in_isolation_match_the_in_process_reader(tmp_path: Path)
                 assert image.size == page.image.size
                 assert image.tobytes() == page.image.tobytes()
             assert isolated.dpi == page.dpi == 300
+
+
+def test_a_relative_path_is_opened_from_where_the_caller_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader works in its own folder; `sealdesk intake rec.json scan.pdf` gave it a
+    path relative to the caller's."""
+    makefiles.scanned_pdf(tmp_path / "scan.pdf")
+    monkeypatch.chdir(tmp_path)
+    with open_isolated(Path("scan.pdf"), IngestLimits()) as opened:
+        assert opened.probe.page_count == 1 and opened.pages[0].png is not None

@@ -187,7 +187,6 @@ def extract_paths(
     file name). Files are opened and rendered by the isolated reader (see
     ``pipeline.ingest.isolate``), ``workers`` at a time."""
     files = list(files)
-    jobs: list[Job] = []
     problems: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="sealdesk-extract-") as scratch:
 
@@ -198,27 +197,41 @@ def extract_paths(
             except InvalidFile as bad:
                 return bad
 
-        with ThreadPoolExecutor(max(1, workers)) as openers:
-            opened = list(openers.map(open_one, enumerate(files)))
-        for (name, _), result in zip(files, opened, strict=True):
-            if isinstance(result, InvalidFile):
-                problems[name] = result.message
-                continue
+        def jobs_of(name: str, opened: Opened | InvalidFile) -> list[Job]:
+            if isinstance(opened, InvalidFile):
+                problems[name] = opened.message
+                return []
             names = expect.get(name, ()) if isinstance(expect, Mapping) else expect
-            jobs.extend((name, p.index, p.png, p.problem, names) for p in result.pages)
-        if workers > 1 and len(jobs) > 1:
-            # spawn, not fork: a parent that already ran ONNX Runtime has threads whose
-            # locks a forked child inherits held, and the child waits on them forever
-            with ProcessPoolExecutor(
-                min(workers, len(jobs)),
+            return [(name, p.index, p.png, p.problem, names) for p in opened.pages]
+
+        numbered = list(enumerate(files))
+        if workers <= 1:
+            _init_worker(engine_name, own_process=False)
+            return [
+                _extract_in_worker(job)
+                for item in numbered
+                for job in jobs_of(item[1][0], open_one(item))
+            ], problems
+        # a file's pages are read as soon as it is rendered, while the next ones render;
+        # spawn, not fork: a parent that already ran ONNX Runtime has threads whose locks
+        # a forked child inherits held, and the child waits on them forever
+        with (
+            ThreadPoolExecutor(workers) as openers,
+            ProcessPoolExecutor(
+                workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(engine_name,),
-            ) as pool:
-                refs = list(pool.map(_extract_in_worker, jobs))
-        else:
-            _init_worker(engine_name, own_process=False)
-            refs = [_extract_in_worker(job) for job in jobs]
+            ) as pool,
+        ):
+            pending = [
+                pool.submit(_extract_in_worker, job)
+                for (_, (name, _)), opened in zip(
+                    numbered, openers.map(open_one, numbered), strict=True
+                )
+                for job in jobs_of(name, opened)
+            ]
+            refs = [future.result() for future in pending]
     return refs, problems
 
 

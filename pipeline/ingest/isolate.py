@@ -87,7 +87,8 @@ def open_into(
     """As :func:`open_isolated`, the page PNGs written into ``out`` (made if need be), which
     the caller removes."""
     out.mkdir(parents=True, exist_ok=True)
-    request = {"path": str(path), "out": str(out), "limits": asdict(limits), "child": asdict(child)}
+    # the child works in ``out``: a relative path would be looked for there
+    request = {"path": str(path.absolute()), "out": str(out.absolute()), "limits": asdict(limits), "child": asdict(child)}
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
