@@ -206,24 +206,10 @@ def extract_paths(
 
         numbered = list(enumerate(files))
         if workers <= 1:
-            _init_worker(engine_name, own_process=False)
-            return [
-                _extract_in_worker(job)
-                for item in numbered
-                for job in jobs_of(item[1][0], open_one(item))
-            ], problems
-        # a file's pages are read as soon as it is rendered, while the next ones render;
-        # spawn, not fork: a parent that already ran ONNX Runtime has threads whose locks
-        # a forked child inherits held, and the child waits on them forever
-        with (
-            ThreadPoolExecutor(workers) as openers,
-            ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(engine_name,),
-            ) as pool,
-        ):
+            jobs = [job for item in numbered for job in jobs_of(item[1][0], open_one(item))]
+            return read_pages(jobs, engine_name, 1), problems
+        # a file's pages are read as soon as it is rendered, while the next ones render
+        with ThreadPoolExecutor(workers) as openers, _page_workers(engine_name, workers) as pool:
             pending = [
                 pool.submit(_extract_in_worker, job)
                 for (_, (name, _)), opened in zip(
@@ -233,6 +219,26 @@ def extract_paths(
             ]
             refs = [future.result() for future in pending]
     return refs, problems
+
+
+def read_pages(jobs: list[Job], engine_name: str = "rapidocr", workers: int = 1) -> list[PageRef]:
+    """Read rendered pages (see ``Job``), in parallel over ``workers`` processes."""
+    if workers <= 1 or len(jobs) <= 1:
+        _init_worker(engine_name, own_process=False)
+        return [_extract_in_worker(job) for job in jobs]
+    with _page_workers(engine_name, min(workers, len(jobs))) as pool:
+        return list(pool.map(_extract_in_worker, jobs))
+
+
+def _page_workers(engine_name: str, workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: a parent that already ran ONNX Runtime has threads whose locks a
+    # forked child inherits held, and the child waits on them forever
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(engine_name,),
+    )
 
 
 def documents_of(refs: list[PageRef]) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:

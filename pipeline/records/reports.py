@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 
 from pipeline.check import build_report
 from pipeline.records import lifecycle
-from pipeline.records.intake import REJECTED_FILE, FileOutcome, IntakeResult, application_files
+from pipeline.records.intake import (
+    FileOutcome,
+    IntakeResult,
+    application_files,
+    readable_pages,
+)
 from pipeline.records.models import Application, CheckRun, Finding
 from pipeline.validate.report import CheckReport, DocumentEntry
 from pipeline.workspace import Workspace
@@ -20,20 +25,25 @@ from pipeline.workspace import Workspace
 def extract_stored(
     workspace: Workspace, files: tuple[FileOutcome, ...], expect: tuple[str, ...] = ()
 ) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
-    """Read the documents in the stored copies of the readable files, under their names,
-    and the pages that could not be read (file, page, why); ``expect``: names the seals and
-    name lines are weighed against."""
-    from pipeline.extract.documents import documents_of, extract_paths
+    """Read the documents in the pages intake rendered and stored of the readable files,
+    under their names, and the pages that could not be read (file, page, why); ``expect``:
+    names the seals and name lines are weighed against."""
+    from pipeline.extract.documents import documents_of, read_pages
 
-    readable = [
-        (f.name, workspace.store.path_of(f.sha256))
-        for f in files
-        if f.outcome != REJECTED_FILE and f.sha256 and f.pages
+    with workspace.session() as session:
+        pages = readable_pages(session, files)
+    jobs = [
+        (
+            page.file,
+            page.index,
+            workspace.store.path_of(page.image_sha256) if page.image_sha256 else None,
+            page.problem,
+            expect,
+        )
+        for page in pages
     ]
     settings = workspace.settings
-    refs, _ = extract_paths(
-        readable, settings.limits, settings.extract.engine, settings.extract.workers, expect
-    )
+    refs = read_pages(jobs, settings.extract.engine, settings.extract.workers)
     return documents_of(refs)
 
 
