@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
@@ -28,6 +28,7 @@ from pipeline.errors import WorkspaceError
 from pipeline.records import protect
 from pipeline.records.audit import HEAD_KEY, ChainHead, ChainReport, verify_chain
 from pipeline.records.database import Database, open_database
+from pipeline.records.models import AuditEntry
 from pipeline.store import FileStore
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
     except OSError as exc:
         raise WorkspaceError(f"cannot create the workspace at {home}: {exc.strerror}") from exc
     db = open_database(settings.database_url)
+    _refuse_lost_database(db, settings)
     protect.attach(db.engine, protect.load_field_key(home))
     _keep_audit_head(db, settings.audit_head_path)
     return Workspace(settings=settings, db=db, store=FileStore(settings.store_dir))
@@ -100,6 +102,24 @@ def _keep_audit_head(db: Database, head_path: Path) -> None:
     @event.listens_for(db.sessions, "after_rollback")
     def _forget_head(session: Session) -> None:
         session.info.pop(HEAD_KEY, None)
+
+
+def _refuse_lost_database(db: Database, settings: Settings) -> None:
+    """A database that is gone (deleted, a wrong URL, an empty one restored) must not be
+    silently replaced by a new empty one: the audit head beside it remembers the trail."""
+    head = _read_head(settings.audit_head_path)
+    if head is None or head.seq == 0:
+        return
+    with db.sessions() as session:
+        newest = session.scalar(select(func.max(AuditEntry.seq)))
+    if newest is None:
+        db.engine.dispose()
+        safe = db.engine.url.render_as_string(hide_password=True)
+        raise WorkspaceError(
+            f"the database {safe} holds no audit trail, but {settings.audit_head_path.name} "
+            f"records {head.seq} entries: the database was lost or replaced. Restore it from "
+            "the backup; sealdesk does not start a new one over it"
+        )
 
 
 def _read_head(path: Path) -> ChainHead | None:

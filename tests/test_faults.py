@@ -125,3 +125,18 @@ def test_a_wrong_pin_or_an_absent_token_fails_clearly_and_the_rerun_issues(
     summary = run_batch(env.workspace, env.ca)  # the token back, the PIN right
     assert [i.application_id for i in summary.issued] == [app_id] and summary.failed == {}
     env.workspace.db.engine.dispose()
+
+
+def test_a_database_that_is_gone_is_not_replaced_by_an_empty_one(
+    workspace: Workspace, record: ApplicationRecord, settings: Any
+) -> None:
+    from pipeline.errors import WorkspaceError
+    from pipeline.workspace import open_workspace
+
+    intake_application(workspace, record, [], "clerk")
+    workspace.db.engine.dispose()
+    database = Path(workspace.settings.database_url.removeprefix("sqlite:///"))
+    for path in database.parent.glob(database.name + "*"):
+        path.unlink()  # deleted, WAL and all
+    with pytest.raises(WorkspaceError, match="lost or replaced. Restore it from the backup"):
+        open_workspace(settings)
