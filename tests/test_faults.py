@@ -138,5 +138,5 @@ def test_a_database_that_is_gone_is_not_replaced_by_an_empty_one(
     database = Path(workspace.settings.database_url.removeprefix("sqlite:///"))
     for path in database.parent.glob(database.name + "*"):
         path.unlink()  # deleted, WAL and all
-    with pytest.raises(WorkspaceError, match="lost or replaced. Restore it from the backup"):
+    with pytest.raises(WorkspaceError, match=r"lost or replaced\. Restore it from the backup"):
         open_workspace(settings)
