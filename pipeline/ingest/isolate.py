@@ -88,7 +88,12 @@ def open_into(
     the caller removes."""
     out.mkdir(parents=True, exist_ok=True)
     # the child works in ``out``: a relative path would be looked for there
-    request = {"path": str(path.absolute()), "out": str(out.absolute()), "limits": asdict(limits), "child": asdict(child)}
+    request = {
+        "path": str(path.absolute()),
+        "out": str(out.absolute()),
+        "limits": asdict(limits),
+        "child": asdict(child),
+    }
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
