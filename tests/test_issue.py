@@ -627,3 +627,82 @@ def test_a_token_wiped_after_its_certificate_says_so(env: Env, record_data: dict
     env.ca.hsm.init_token(label, so_pin_for(label, env.settings.hsm.ca_pin or ""), pin)
     summary = run_batch(env.workspace, env.ca)
     assert "holds no key" in summary.failed[app_id]
+
+
+def test_re_signed_and_wrapped_copies_are_rejected(
+    env: Env, record_data: dict[str, Any], tmp_path: Path
+) -> None:
+    """Someone signs our certificate PDF again with a key of their own (an incremental
+    update: ours no longer covers the file, theirs chains to no root we trust), or wraps it:
+    its pages copied into a new PDF, or the whole file attached to one."""
+    import datetime
+    import io
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pypdf import PdfReader, PdfWriter
+
+    env.approve(record_data)
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    signed = Path(issued.outputs["certificate_pdf"]).read_bytes()
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Mallory CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "m.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "m.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    mallory = signers.SimpleSigner.load(str(tmp_path / "m.key"), str(tmp_path / "m.crt"))
+    assert mallory is not None
+    out = io.BytesIO()
+    signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(signed)),
+        signers.PdfSignatureMetadata(field_name="Mallory"),
+        signer=mallory,
+        output=out,
+    )
+    copies = {"re-signed": out.getvalue()}
+
+    pages = PdfWriter()
+    for page in PdfReader(io.BytesIO(signed)).pages:
+        pages.add_page(page)
+    wrapped = io.BytesIO()
+    pages.write(wrapped)
+    copies["pages copied"] = wrapped.getvalue()
+
+    carrier = PdfWriter()
+    carrier.add_blank_page(595, 842)
+    carrier.add_attachment("certificate.pdf", signed)
+    attached = io.BytesIO()
+    carrier.write(attached)
+    copies["attached"] = attached.getvalue()
+
+    for how, data in copies.items():
+        path = tmp_path / f"{how}.pdf"
+        path.write_bytes(data)
+        result = env.verify(path)
+        assert not result.valid, how
+        if how == "re-signed":
+            ours, theirs = result.signatures  # ours intact for its revision, theirs foreign
+            assert "a later signature covers the file" in ours.checks["whole_file"].detail
+            assert theirs.checks["chain"].ok is False
+        else:
+            assert result.signatures == [] or not any(s.valid for s in result.signatures), how

@@ -43,8 +43,9 @@ TEST_GROUPS = {
     ],
     "ID numbers sealed at rest": ["tests/test_protect.py"],
     "web: login, roles, CSRF, rate limit, cookies": ["tests/test_web.py"],
-    "verify rejects tampered, moved, foreign, revoked": [
+    "verify rejects tampered, re-signed, wrapped, foreign, revoked": [
         "tests/test_issue.py::test_tampered_moved_and_foreign_pdfs_are_rejected",
+        "tests/test_issue.py::test_re_signed_and_wrapped_copies_are_rejected",
         "tests/test_issue.py::test_revoke_and_crl",
         "tests/test_issue.py::test_a_change_makes_version_two_and_supersedes_version_one",
     ],
