@@ -30,7 +30,6 @@ def test_every_hostile_kind_gets_an_honest_outcome_and_the_batch_goes_on(
     assert not failed, "\n".join(failed)
     assert len(result.rows) == len(KINDS)
     assert result.batch_went_on
-    assert result.child_peak_mb < ChildLimits().memory_bytes / 2**20
 
 
 def test_a_reader_that_overruns_its_memory_is_stopped_with_a_reason(tmp_path: Path) -> None:
