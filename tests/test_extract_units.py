@@ -1,4 +1,4 @@
-"""Extraction parts without OCR: codes, dates, layout, fields, kinds, grouping."""
+"""Extraction parts without OCR: codes, dates, layout, fields, kinds, grouping, rim reads."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, to_original
+from pipeline.extract.seals import _vote, clean_rim_read
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -258,3 +259,35 @@ def test_an_old_licence_has_no_credit_code_however_its_number_reads() -> None:
         ]
     )
     assert "uscc" not in fields.values
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("Sakura Precision Co.. Ltd.", "Sakura Precision Co., Ltd."),
+        (" Sakura Precision Co Lid.", "Sakura Precision Co., Ltd."),
+        ("Pacific Components Pte,Ltd", "Pacific Components Pte. Ltd."),
+        ("Lumiere Optique S,A.S", "Lumiere Optique SAS"),
+        ("Nordic Instruments AB.", "Nordic Instruments AB"),
+        ("重庆鼎新新材料科技有限责任公司。", "重庆鼎新新材料科技有限责任公司"),
+        ("重庆鼎新新材料科技有限责任公司司", "重庆鼎新新材料科技有限责任公司"),
+    ],
+)
+def test_a_rim_read_is_spelled_as_the_name_is_written(read: str, name: str) -> None:
+    assert clean_rim_read(read) == name
+
+
+@pytest.mark.parametrize("word", ["Kansas Tools", "Toy Bag", "Hamburg Logistik GmbH"])
+def test_a_word_that_only_ends_like_a_legal_form_is_left_alone(word: str) -> None:
+    assert clean_rim_read(word) == word
+
+
+def test_the_vote_counts_reads_once_their_ends_are_trimmed() -> None:
+    # two reads agree once a trailing full stop and a doubled 司 are trimmed: they outvote
+    # the more confident third, which lost a character
+    reads = [
+        ("重庆新新材料科技有限责任公司。", 0.95),
+        ("重庆鼎新新材料科技有限责任公司司", 0.92),
+        ("重庆鼎新新材料科技有限责任公司。", 0.90),
+    ]
+    assert _vote(reads) == ("重庆鼎新新材料科技有限责任公司", 0.92)

@@ -546,7 +546,7 @@ def read_seal(
         up = ring.up(_parameter(walked, (x0 + x1) / 2))
         code = _read_code(twice, runs, engine)
         inscription = _read_inscription(paper, ring, up, engine)
-    text = _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
+    text = clean_rim_read(text)
     owner = "authority" if is_authority(text) else "company"
     a, b = blob.axes
     shape = "round" if min(a, b) / max(a, b) >= ROUND else "oval"
@@ -584,12 +584,13 @@ def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
     """The text that most reads agree on (white space aside); without a majority, the most
     confident read. Each unroll fails differently: cut between characters, a bracket can
     throw the cuts; cut in even tiles, a character can fall apart; bent, its top shrinks."""
-    texts = Counter(_fold(t) for t, _ in reads if t.strip())
+    cleaned = [(clean_rim_read(t), score) for t, score in reads]
+    texts = Counter(_fold(t) for t, _ in cleaned if t.strip())
     if texts:
         text, votes = texts.most_common(1)[0]
         if votes >= 2:
-            return text, max(sc for t, sc in reads if _fold(t) == text)
-    return max(reads, key=lambda r: r[1])
+            return max((r for r in cleaned if _fold(r[0]) == text), key=lambda r: r[1])
+    return max(cleaned, key=lambda r: r[1])
 
 
 def _fold(text: str) -> str:
@@ -723,6 +724,60 @@ def _end_at_legal_form(text: str) -> str:
     if ends and len(text) - ends[-1] <= 4:
         return text[: ends[-1]]
     return text
+
+
+_LEGAL_FORMS = (
+    # (as written, as a rim reads it: a comma and a full stop are both a dot there, t and
+    # i, d and cl, e and c alike at rim size, capitals and small letters of one shape)
+    ("Co., Ltd.", r"Co[.,]{0,2}\s*L[tli1][dcl]\.?"),
+    ("Pte. Ltd.", r"P[tl][ec][.,]?\s*L[tli1][dcl]\.?"),
+    ("Ltd.", r"L[tli1][dcl]\.?"),
+    ("Limited", r"Limited"),
+    ("Inc.", r"Inc\.?"),
+    ("Corp.", r"Corp\.?"),
+    ("LLC", r"L\.?L\.?C\.?"),
+    ("GmbH", r"G[mn]bH\.?"),
+    ("AG", r"AG\.?"),
+    ("SAS", r"S[.,]?A[.,]?S[.,]?"),
+    ("S.A.", r"S[.,]A[.,]?"),
+    ("SARL", r"S[.,]?A[.,]?R[.,]?L[.,]?"),
+    ("AB", r"AB\.?"),
+    ("B.V.", r"B[.,]?V[.,]?"),
+    ("N.V.", r"N[.,]?V[.,]?"),
+    ("S.p.A.", r"S[.,]?p[.,]?A[.,]?"),
+    ("S.r.l.", r"S[.,]?r[.,]?l[.,]?"),
+    ("K.K.", r"K[.,]?K[.,]?"),
+    ("Oy", r"Oy"),
+    ("A/S", r"A/S"),
+)
+_LATIN_END = [
+    # after a space or a dot, or run on to its word as a capital (PrecisionCoLid)
+    (form, re.compile(rf"(?:(?<=[\s.,])|(?-i:(?<=[a-z])(?=[A-Z])))(?:{pattern})\s*$", re.I))
+    for form, pattern in _LEGAL_FORMS
+]
+
+
+def _latin_legal_form(text: str) -> str:
+    """A Latin rim name as it is written: one space between words, its legal form at the
+    end in the form's own spelling (``Co.. Lid`` is ``Co., Ltd.``). The letters stand
+    spaced round the ring, so the spaces read are the engraver's; commas and full stops
+    are dots of one size there."""
+    text = " ".join(text.split())
+    if _CJK.search(text) or not re.search(r"[A-Za-z]{3}", text):
+        return text
+    for form, pattern in _LATIN_END:
+        match = pattern.search(text)
+        if match:
+            return f"{text[: match.start()].rstrip(' .,')} {form}"
+    return text
+
+
+def clean_rim_read(text: str) -> str:
+    """A rim read as a name: pieces of the code and the inscription trimmed off its ends,
+    a Latin name spelled as written (see :func:`_latin_legal_form`)."""
+    if _CJK.search(text):
+        return _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
+    return _latin_legal_form(text.strip())
 
 
 def _trim_code_fragments(text: str) -> str:
