@@ -11,7 +11,7 @@ from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, to_original
-from pipeline.extract.seals import _vote, clean_rim_read
+from pipeline.extract.seals import _name_span, _Run, _vote, clean_rim_read
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -291,3 +291,30 @@ def test_the_vote_counts_reads_once_their_ends_are_trimmed() -> None:
         ("重庆鼎新新材料科技有限责任公司。", 0.90),
     ]
     assert _vote(reads) == ("重庆鼎新新材料科技有限责任公司", 0.92)
+
+
+def _run(x0: float, x1: float, upright: bool = True, height: float = 60.0) -> _Run:
+    return _Run(x0, x1, height, upright, 58.0)
+
+
+def test_the_name_spans_a_gap_of_worn_ink_but_not_the_ring_s_own_seam() -> None:
+    # 北京泰 … (和 worn away) … 汽车 …… (零部件 worn away) …… 有限公司, the ring laid out twice:
+    # the gaps inside the name (191 px) are narrower than the rest of the ring (375 px)
+    turn = 1133
+    once = [_run(348, 680), _run(871, 1106)]
+    runs = [*once, *(_run(r.x0 + turn, r.x1 + turn) for r in once)]
+    assert _name_span(runs, turn) == (348, 1106)
+
+
+def test_a_gap_as_wide_as_the_rest_of_the_ring_ends_the_name() -> None:
+    # two runs half a ring apart: either gap could be the seam, so neither chains
+    turn = 1000
+    runs = [_run(0, 250), _run(500, 750), _run(1000, 1250), _run(1500, 1750)]
+    span = _name_span(runs, turn)
+    assert span is not None and span[1] - span[0] == 250
+
+
+def test_the_code_on_the_lower_arc_breaks_the_name() -> None:
+    turn = 1200
+    runs = [_run(100, 500), _run(560, 700, upright=False), _run(760, 900)]
+    assert _name_span(runs, turn) == (100, 500)

@@ -443,32 +443,46 @@ def _runs(engine: OcrEngine, strip: np.ndarray) -> list[_Run]:
     return runs
 
 
+WORD_GAP = 2.5
+"""Gaps between a name's runs up to this many character heights are spaces between words."""
+MAX_NAME_GAP = 5.0
+"""Wider gaps inside a name (worn or dry ink) are spanned up to this many heights, when the
+rest of the ring is wider still."""
+
+
 def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
-    """The longest chain of upright runs (word gaps allowed) no longer than one turn, of
-    the name's height and at the name's distance from the centre: the inscription's outer
-    characters and the code's small digits reach into the rim band, but lower and smaller."""
+    """The longest chain of upright runs no longer than one turn, of the name's height and
+    at the name's distance from the centre (the inscription's outer characters and the
+    code's small digits reach into the rim band, but lower and smaller), whose gaps are
+    all narrower than the rest of the ring: the widest gap round a seal is where its name
+    ends and starts again. Worn ink leaves gaps inside a name (北京泰 … 汽车 …… 有限公司),
+    up to a few characters wide; the chain spans them rather than keep only a piece."""
     upright = [r for r in runs if r.upright]
     if not upright:
         return None
     widest = max(upright, key=lambda r: r.x1 - r.x0)
-    best: tuple[float, float] | None = None
-    chain: tuple[float, float] | None = None
-    for run in runs:
-        belongs = (
+
+    def belongs(run: _Run) -> bool:
+        return (
             run.upright
             and abs(run.middle - widest.middle) < 0.2 * widest.height
             and run.height > 0.6 * widest.height
         )
-        if not belongs:
-            if run.x1 - run.x0 < widest.height:
-                continue  # a speck (a bracket's tip, a dot of ink): no break in the name
-            chain = None
+
+    # specks (a bracket's tip, a dot of ink) are no break in the name; other text is
+    kept = [r for r in runs if belongs(r) or r.x1 - r.x0 >= widest.height]
+    best: tuple[float, float] | None = None
+    for i, first in enumerate(kept):
+        if not belongs(first):
             continue
-        gap = run.x0 - chain[1] if chain is not None else 0.0
-        if chain is not None and gap < 2.5 * run.height and run.x1 - chain[0] <= turn:
-            chain = (chain[0], run.x1)
-        else:
-            chain = (run.x0, run.x1)
+        chain, inner = (first.x0, first.x1), 0.0
+        for run in kept[i + 1 :]:
+            gap = run.x0 - chain[1]
+            if not belongs(run) or gap > MAX_NAME_GAP * run.height or run.x1 - chain[0] > turn:
+                break
+            if gap >= WORD_GAP * run.height and turn - (run.x1 - chain[0]) <= max(inner, gap):
+                break  # this gap would be no narrower than the rest of the ring
+            chain, inner = (chain[0], max(chain[1], run.x1)), max(inner, gap)
         if best is None or chain[1] - chain[0] > best[1] - best[0]:
             best = chain
     return best
