@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
 from pipeline.extract.classify import classify
@@ -10,7 +12,7 @@ from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
-from pipeline.extract.page import PageExtraction, to_original
+from pipeline.extract.page import PageExtraction, signature_present, to_original
 from pipeline.extract.seals import _name_span, _Run, _vote, clean_rim_read
 
 VALID_USCC = "91430104504450603P"
@@ -261,6 +263,36 @@ def test_an_old_licence_has_no_credit_code_however_its_number_reads() -> None:
     assert "uscc" not in fields.values
 
 
+def test_a_spaced_label_keeps_its_meaning_when_the_detector_lost_one_glyph() -> None:
+    """名　　称 on a photographed licence: the detector boxed 称 alone (seen on two photos).
+    The value after it is still the company name; 住 alone before an address, the 住所."""
+    fields = licence(
+        [
+            line("营业执照", 1200, 300, h=120),
+            line("称", 428, 675, w=25, h=25),
+            line("天津瑞达进出口有限公司", 527, 671),
+            line("注册资本", 1094, 669),
+            line("住", 1102, 849, w=35, h=31),
+            line("天津市和平区人民路18号", 1239, 849),
+        ]
+    )
+    assert fields.values["company_name"] == "天津瑞达进出口有限公司"
+    assert fields.values["address"] == "天津市和平区人民路18号"
+
+
+def test_a_lone_character_that_is_no_label_half_stays_text() -> None:
+    # 公 is in no two-character label; 称 as part of a wide line is a value, not a label
+    fields = licence(
+        [
+            line("营业执照", 1200, 300, h=120),
+            line("名称", 200, 700),
+            line("公", 420, 700, w=40),
+            line("长沙昊天生物技术有限公司", 500, 700),
+        ]
+    )
+    assert fields.values["company_name"] == "公长沙昊天生物技术有限公司"
+
+
 @pytest.mark.parametrize(
     ("read", "name"),
     [
@@ -318,3 +350,30 @@ def test_the_code_on_the_lower_arc_breaks_the_name() -> None:
     turn = 1200
     runs = [_run(100, 500), _run(560, 700, upright=False), _run(760, 900)]
     assert _name_span(runs, turn) == (100, 500)
+
+
+def _signature_page(stroke: tuple[int, int, int] | None) -> tuple[np.ndarray, list[TextLine]]:
+    rng = np.random.default_rng(5)
+    page = np.clip(rng.normal(236, 4, (700, 2000, 3)), 0, 255).astype(np.uint8)
+    label = line("法定代表人（签字）：", 300, 300, w=450, h=90)
+    if stroke is not None:
+        points = np.array([[820, 360], [850, 310], [880, 380], [940, 330], [1080, 350]])
+        cv2.polylines(page, [points.reshape(-1, 1, 2)], False, stroke, 3, cv2.LINE_AA)
+    return page, [label]
+
+
+@pytest.mark.parametrize(
+    ("stroke", "signed"),
+    [
+        ((40, 40, 160), True),  # a ballpoint line, dark
+        ((135, 130, 190), True),  # the same, thin and pale on a bright photo (seen: R 110–150)
+        (None, False),  # paper and its grain only
+        ((200, 200, 205), False),  # a grey smudge
+        ((230, 60, 60), False),  # red seal ink
+    ],
+)
+def test_a_signature_is_ink_beside_the_label_darker_than_the_paper(
+    stroke: tuple[int, int, int] | None, signed: bool
+) -> None:
+    page, lines = _signature_page(stroke)
+    assert signature_present(page, lines) is signed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,7 +135,26 @@ def _merge_split_labels(row: list[TextLine], labels: tuple[str, ...]) -> list[Ce
             joined, j = candidate, j + 1
         merged.append(Cell(joined, cells[i].line) if j > i else cells[i])
         i = j + 1
-    return merged
+    halves = _label_halves(labels)
+    return [
+        Cell(halves[c.text.strip(SEPARATORS)], c.line)
+        if c.text.strip(SEPARATORS) in halves and k + 1 < len(merged) and _one_glyph(c.line)
+        else c
+        for k, c in enumerate(merged)
+    ]
+
+
+def _label_halves(labels: tuple[str, ...]) -> dict[str, str]:
+    """Two-character labels stand spaced out (名　　称); a photo's detector can miss one of
+    the two glyphs. The other, alone before a value, is the label, if no other label of
+    the document has that character."""
+    counts = Counter(ch for lab in labels for ch in set(lab))
+    return {ch: lab for lab in labels if len(lab) == 2 for ch in lab if counts[ch] == 1}
+
+
+def _one_glyph(line: TextLine) -> bool:
+    x0, y0, x1, y1 = line.box
+    return x1 - x0 <= 1.5 * (y1 - y0)
 
 
 def value(found: dict[str, list[Cell]], *labels: str) -> tuple[str, TextLine | None]:

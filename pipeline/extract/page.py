@@ -99,6 +99,12 @@ SIGNED_KINDS = ("application_form", "confirmation_letter", "authorization_letter
 SIGNATURE_LABELS = ("经办人签字", "法定代表人（签字）", "法定代表人(签字)")
 
 
+INK_DARK = 110
+"""A pen stroke's red channel is below this, whatever the paper (red seal ink is not)."""
+INK_BELOW_PAPER = 80
+"""Or this far below the paper's own red channel (the median of the region)."""
+
+
 def signature_present(image: np.ndarray, lines: list[TextLine]) -> bool | None:
     """Ink strokes to the right of the signature label that are not printed text."""
     label = next(
@@ -113,7 +119,10 @@ def signature_present(image: np.ndarray, lines: list[TextLine]) -> bool | None:
     region = image[y0:y1, x0:x1]
     if region.size == 0:
         return False
-    dark = (region[..., 0] < 110) if region.ndim == 3 else region < 110  # not red ink
+    # not red ink; dark beside this page's paper: a thin ballpoint line on a bright photo
+    # keeps its red channel about 80 below the paper's, where black print goes far lower
+    red = region[..., 0] if region.ndim == 3 else region
+    dark = red < max(INK_DARK, float(np.median(red)) - INK_BELOW_PAPER)
     mask = dark.copy()
     for line in lines:  # printed text next to the label is not a signature
         if line is label:
