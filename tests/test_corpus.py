@@ -215,3 +215,18 @@ def test_committed_truth_is_what_the_generator_makes(tmp_path: Path) -> None:
         committed = PACKETS / row["application_id"]
         for name in ("application.json", "truth.json"):
             assert (made / name).read_text() == (committed / name).read_text()
+
+
+def test_a_corpus_can_cut_its_seals_in_held_out_faces() -> None:
+    import random
+
+    from fixtures.corpus.identity import make_company
+    from fixtures.corpus.packet import SEAL_FACES, _seal_design
+    from pipeline.fonts import SANS, SERIF
+
+    rng = random.Random(4)
+    company = make_company(rng, date(2026, 11, 21))
+    faces = {_seal_design(company.name, company, rng, ("serif", "sans")).face for _ in range(40)}
+    assert faces == {SERIF, SANS}
+    usual = {_seal_design(company.name, company, rng).face for _ in range(200)}
+    assert not usual & {SEAL_FACES["serif"], SEAL_FACES["sans"]}
