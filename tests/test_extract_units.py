@@ -13,7 +13,7 @@ from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
-from pipeline.extract.seals import _name_span, _Run, _vote, clean_rim_read
+from pipeline.extract.seals import _name_span, _Run, _vote, _worn, clean_rim_read
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -377,3 +377,10 @@ def test_a_signature_is_ink_beside_the_label_darker_than_the_paper(
 ) -> None:
     page, lines = _signature_page(stroke)
     assert signature_present(page, lines) is signed
+
+
+def test_a_gap_wider_than_a_word_s_inside_the_name_marks_the_rim_worn() -> None:
+    runs = [_run(348, 680), _run(871, 1106)]
+    assert _worn(runs, (348, 1106))
+    words = [_run(100, 400), _run(450, 700)]  # a word's gap: Sakura | Precision
+    assert not _worn(words, (100, 700))

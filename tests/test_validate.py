@@ -178,6 +178,31 @@ def test_seal_weighed_against_the_name_settles_a_misread_but_not_a_near_miss() -
     }
 
 
+def test_a_worn_rim_that_only_lacks_characters_is_a_warning_not_an_error() -> None:
+    """Ink missing inside the name (a dry pad): the characters not read may be there, so a
+    read that only lacks some is a warning; without the gap, or with a character that is
+    not in the name, it stays an error."""
+    docs = packet()
+    short = "北京示例（中关村）科有限公司"  # 技 not read
+    for read, worn, severity in (
+        (short, True, Severity.WARNING),
+        (short, False, Severity.ERROR),
+        ("北京示例（中关村）信科有限公司", True, Severity.ERROR),  # 信 is no dry stretch
+        ("北京示范（中关村）科有限公司", True, Severity.ERROR),
+    ):
+        extra = {"worn": True} if worn else {}
+        docs[0] = doc(
+            "application_form",
+            docs[0].fields,
+            (seal(read, disagreement={NAME: 30.0}, **extra),),
+        )
+        findings = validate(record(), docs, TODAY)
+        (finding,) = [f for f in findings if f.code == Code.SEAL_NAME_MISMATCH]
+        assert finding.severity == severity, read
+        assert bool(finding.evidence.get("worn")) == worn
+        assert ("缺墨" in finding.message) == (severity == Severity.WARNING)
+
+
 def test_an_unweighable_seal_between_fit_and_clear_difference_is_a_warning() -> None:
     docs = packet()
     docs[0] = doc("application_form", docs[0].fields, (seal("北京示例", disagreement={NAME: 6}),))

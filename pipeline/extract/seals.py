@@ -55,10 +55,14 @@ class Seal:
     checks: tuple[tuple[str, float | None], ...] = ()
     """For each expected name: how much less likely it is on the rim than what was read
     (nats, the best of the unrolls; None: the engine cannot tell)."""
+    worn: bool = False
+    """The name has a stretch without readable ink inside it, wider than a word's gap: a
+    dry pad or a worn seal left characters out (see :func:`_worn`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             **({"disagreement": dict(self.checks)} if self.checks else {}),
+            **({"worn": True} if self.worn else {}),
             "bbox": list(self.bbox),
             "shape": self.shape,
             "owner": self.owner,
@@ -576,7 +580,23 @@ def read_seal(
         blob.axes,
         blob.angle,
         checks,
+        span is not None and _worn(runs, span),
     )
+
+
+def _worn(runs: list[_Run], span: tuple[float, float]) -> bool:
+    """Whether the runs of the name leave a gap inside it wider than a word's: characters
+    whose ink is missing (see :func:`_name_span`)."""
+    inside = sorted(
+        (r for r in runs if r.upright and r.x0 >= span[0] - 1 and r.x1 <= span[1] + 1),
+        key=lambda r: r.x0,
+    )
+    end = None
+    for run in inside:
+        if end is not None and run.x0 - end >= WORD_GAP * run.height:
+            return True
+        end = run.x1 if end is None else max(end, run.x1)
+    return False
 
 
 def _best_fit(engine: OcrEngine, crops: list[np.ndarray], name: str) -> float | None:

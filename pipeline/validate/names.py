@@ -51,6 +51,8 @@ class Judgement:
     found: str | None
     disagreement: float | None = None
     confidence: float | None = None
+    worn: bool = False
+    """The seal's ink is missing inside its name: characters not read may be there."""
 
     @property
     def evidence(self) -> dict[str, Any]:
@@ -59,6 +61,8 @@ class Judgement:
             out["confidence"] = round(self.confidence, 3)
         if self.disagreement is not None:
             out["disagreement"] = self.disagreement
+        if self.worn:
+            out["worn"] = True
         return out
 
 
@@ -69,6 +73,7 @@ def judge(
     disagreement: float | None,
     *,
     rim: bool = False,
+    worn: bool = False,
 ) -> Judgement:
     """Compare a read name with the expected one. Uncertainty is never a pass: a name not
     read, read with low confidence, or whose image neither fits nor clearly differs, is
@@ -79,7 +84,36 @@ def judge(
     The image's likelihood (``disagreement``) settles a misread character, never an added
     one: CTC spends a single frame on a character, so a whole character more inside the
     name (长沙昊天新汽车…) costs the expected name only 1–6 nats. A read with characters
-    inside it that the expected name lacks is a difference whatever the likelihood says."""
+    inside it that the expected name lacks is a difference whatever the likelihood says.
+
+    A rim whose ink is missing inside the name (``worn``) and whose read only lacks
+    characters of the expected name is ``unsure``, never ``differs``: the characters not
+    read may be the dry stretch (北京泰汽车有限公司 of a worn 北京泰和汽车零部件有限公司)."""
+    verdict = _judge(expected, found, confidence, disagreement, rim)
+    if (
+        verdict.outcome == "differs"
+        and worn
+        and found
+        and _only_lacks(str(found), expected, loose=rim)
+    ):
+        return Judgement("unsure", found, disagreement, confidence, worn=True)
+    return Judgement(verdict.outcome, found, disagreement, confidence, worn=worn)
+
+
+def _only_lacks(found: str, expected: str, loose: bool) -> bool:
+    """Whether ``found`` is ``expected`` with characters left out, and nothing else."""
+    a, b = (_loose(expected), _loose(found)) if loose else (fold(expected), fold(found))
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return len(b) < len(a) and all(op in ("equal", "delete") for op, *_ in opcodes)
+
+
+def _judge(
+    expected: str,
+    found: str | None,
+    confidence: float | None,
+    disagreement: float | None,
+    rim: bool,
+) -> Judgement:
     if found and (same(expected, found) or (rim and _loose(expected) == _loose(found))):
         return Judgement("match", found, disagreement, confidence)
     if found and _plain(expected) == _plain(found):

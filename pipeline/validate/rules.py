@@ -213,6 +213,8 @@ def _name_findings(
         )
     elif verdict.outcome == "unsure":
         read = f"读作“{verdict.found}”" if verdict.found else "未能读出"
+        if verdict.worn:
+            read += "（印文部分缺墨，字迹不全）"
         yield _finding(
             code,
             Severity.WARNING,
@@ -256,6 +258,7 @@ def seals(case: Case) -> Iterator[Finding]:
                 seal.get("confidence"),
                 fits.get(case.company) if isinstance(fits, dict) else None,
                 rim=True,
+                worn=bool(seal.get("worn")),
             )
             yield from _name_findings(
                 Code.SEAL_NAME_MISMATCH,
