@@ -384,3 +384,11 @@ def test_a_gap_wider_than_a_word_s_inside_the_name_marks_the_rim_worn() -> None:
     assert _worn(runs, (348, 1106))
     words = [_run(100, 400), _run(450, 700)]  # a word's gap: Sakura | Precision
     assert not _worn(words, (100, 700))
+
+
+def test_a_signature_the_detector_boxed_and_read_as_junk_is_still_a_signature() -> None:
+    page, lines = _signature_page((40, 40, 160))
+    scribble = TextLine("S>", 0.72, (815, 305, 1085, 385))
+    assert signature_present(page, [*lines, scribble]) is True
+    printed = TextLine("日期：2026年11月07日", 0.99, (815, 305, 1085, 385))
+    assert signature_present(page, [*lines, printed]) is False

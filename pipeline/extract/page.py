@@ -125,7 +125,7 @@ def signature_present(image: np.ndarray, lines: list[TextLine]) -> bool | None:
     dark = red < max(INK_DARK, float(np.median(red)) - INK_BELOW_PAPER)
     mask = dark.copy()
     for line in lines:  # printed text next to the label is not a signature
-        if line is label:
+        if line is label or not _printed(line):
             continue
         bx0, by0, bx1, by1 = line.box
         mask[max(0, by0 - y0) : max(0, by1 - y0), max(0, bx0 - x0) : max(0, bx1 - x0)] = False
@@ -135,6 +135,12 @@ def signature_present(image: np.ndarray, lines: list[TextLine]) -> bool | None:
     ruled = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(3, int(4 * h))), np.uint8))
     ruled |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(3, int(2 * h)), 1), np.uint8))
     return bool(int((ink & ~ruled.astype(bool)).sum()) > 0.04 * h * h)
+
+
+def _printed(line: TextLine) -> bool:
+    """Whether a text line is print, not a signature the detector boxed and read as
+    something ('S>' at 0.72): Chinese characters, or a sure read of some length."""
+    return len(_CJK.findall(line.text)) >= 2 or (line.score >= 0.9 and len(line.text) >= 4)
 
 
 def _label_end(label: TextLine, lines: list[TextLine]) -> int:
