@@ -303,6 +303,9 @@ def test_a_lone_character_that_is_no_label_half_stays_text() -> None:
         ("Nordic Instruments AB.", "Nordic Instruments AB"),
         ("重庆鼎新新材料科技有限责任公司。", "重庆鼎新新材料科技有限责任公司"),
         ("重庆鼎新新材料科技有限责任公司司", "重庆鼎新新材料科技有限责任公司"),
+        ("杭州华信食品股份有限公", "杭州华信食品股份有限公司"),
+        ("深圳东方红生物技术有限责任", "深圳东方红生物技术有限责任公司"),
+        ("上海示例投资有限", "上海示例投资有限"),
     ],
 )
 def test_a_rim_read_is_spelled_as_the_name_is_written(read: str, name: str) -> None:

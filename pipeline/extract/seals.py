@@ -810,8 +810,24 @@ def clean_rim_read(text: str) -> str:
     """A rim read as a name: pieces of the code and the inscription trimmed off its ends,
     a Latin name spelled as written (see :func:`_latin_legal_form`)."""
     if _CJK.search(text):
-        return _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
+        return _complete_legal_form(
+            _end_at_legal_form(_trim_code_fragments(re.sub(r"\s+", "", text)))
+        )
     return _latin_legal_form(text.strip())
+
+
+_CUT_FORM = re.compile(r"(有限公|有限责任|股份有限)$")
+
+
+def _complete_legal_form(text: str) -> str:
+    """A Chinese legal form cut short at the end of the rim (…股份有限公, …有限责任)
+    completed: these words occur only as 有限公司, 有限责任公司 and 股份有限公司, and the
+    name's last character stands next to the seam, where a tilted or dry stamp leaves the
+    least ink. A read that ends in 有限 alone is left as it is (有限合伙 is a form too)."""
+    match = _CUT_FORM.search(text)
+    if match is None:
+        return text
+    return text + ("司" if match.group(1).endswith("公") else "公司")
 
 
 def _trim_code_fragments(text: str) -> str:
