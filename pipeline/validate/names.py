@@ -5,7 +5,7 @@ space). 有限公司 vs 有限责任公司, one character more or less: differen
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -96,8 +96,8 @@ def judge(
         and found
         and _only_lacks(str(found), expected, loose=rim)
     ):
-        return Judgement("unsure", found, disagreement, confidence, worn=True)
-    return Judgement(verdict.outcome, found, disagreement, confidence, worn=worn)
+        return replace(verdict, outcome="unsure", worn=True)
+    return replace(verdict, worn=worn)
 
 
 def _only_lacks(found: str, expected: str, loose: bool) -> bool:
