@@ -4,6 +4,7 @@ the ground truth's boxes land where intake puts the pages, and it is all reprodu
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import unicodedata
 from dataclasses import replace
@@ -230,3 +231,37 @@ def test_a_corpus_can_cut_its_seals_in_held_out_faces() -> None:
     assert faces == {SERIF, SANS}
     usual = {_seal_design(company.name, company, rng).face for _ in range(200)}
     assert not usual & {SEAL_FACES["serif"], SEAL_FACES["sans"]}
+
+
+def test_name_masks_are_the_characters_where_the_seal_draws_them() -> None:
+    import numpy as np
+
+    from pipeline.issue.seal_image import SealDesign, name_masks, render_seal
+
+    design = SealDesign("杭州星辰汽车零部件有限公司", "合同专用章", "3301060012345")
+    seal = np.asarray(render_seal(design, 150).getchannel("A"), np.float32) / 255
+    masks = [np.asarray(m, np.float32) / 255 for m in name_masks(design, 150)]
+    assert len(masks) == len(design.name)
+    for mask in masks:
+        assert mask.shape == seal.shape and mask.sum() > 0
+        assert (seal[mask > 0.5] > 0.4).mean() > 0.99  # drawn where the seal has ink
+    # each mask holds one character: their ink overlaps little
+    centres = [np.argwhere(m > 0.5).mean(axis=0) for m in masks]
+    steps = [float(np.hypot(*(b - a))) for a, b in itertools.pairwise(centres)]
+    assert min(steps) > 0.5 * max(steps)
+
+
+def test_name_ink_says_which_characters_a_dry_pad_left_out() -> None:
+    import numpy as np
+
+    from fixtures.corpus.ink import name_ink
+    from pipeline.issue.seal_image import SealDesign, name_masks, render_seal
+
+    design = SealDesign("青岛博远纺织品有限公司")
+    clean = np.asarray(render_seal(design, 150).getchannel("A"), np.float32) / 255
+    masks = [np.asarray(m, np.float32) / 255 for m in name_masks(design, 150)]
+    pressed = clean * 0.7
+    pressed[masks[1] > 0] *= 0.1  # 岛 barely printed
+    kept = name_ink(clean, pressed, masks)
+    assert kept[1] < 0.15
+    assert all(0.6 < k <= 0.71 for i, k in enumerate(kept) if i != 1)

@@ -62,6 +62,20 @@ def render_seal(design: SealDesign, dpi: int, supersample: int = SUPERSAMPLE) ->
     return seal
 
 
+def name_masks(design: SealDesign, dpi: int, supersample: int = SUPERSAMPLE) -> list[Image.Image]:
+    """Each character of the name drawn alone where :func:`render_seal` draws it (coverage,
+    same size): what the corpus generator measures the ink a pressed character kept by."""
+    scale = dpi / MM_PER_INCH * supersample
+    width_mm, height_mm = design.size_mm
+    size = (round(width_mm * scale), round(height_mm * scale))
+    masks = []
+    for placement in _Drawing(Image.new("L", size, 0), design).name_glyphs():
+        ink = Image.new("L", size, 0)
+        _Drawing(ink, design).glyph(*placement)
+        masks.append(ink.reduce(supersample) if supersample > 1 else ink)
+    return masks
+
+
 class _Drawing:
     def __init__(self, ink: Image.Image, design: SealDesign) -> None:
         self.ink = ink
@@ -70,9 +84,10 @@ class _Drawing:
         self.a = ink.width / 2  # semi-axes
         self.b = ink.height / 2
         self.unit = min(self.a, self.b) * 2  # the seal's smaller diameter
+        self.border = self.unit * 0.032
 
     def draw(self) -> None:
-        border = self.unit * 0.032
+        border = self.border
         self.draw_.ellipse(
             (border / 2, border / 2, self.ink.width - border / 2, self.ink.height - border / 2),
             outline=255,
@@ -80,7 +95,7 @@ class _Drawing:
         )
         if self.design.star:
             self._star()
-        self._upper_text(border)
+        self._upper_text()
         if self.design.inscription:
             self._inscription()
         if self.design.code:
@@ -93,7 +108,7 @@ class _Drawing:
         normal = math.atan2(a * math.sin(angle), b * math.cos(angle))
         return x, y, normal
 
-    def _glyph(
+    def glyph(
         self,
         char: str,
         height: float,
@@ -132,7 +147,13 @@ class _Drawing:
             result.append(angles[k])
         return result
 
-    def _upper_text(self, border: float) -> None:
+    def _upper_text(self) -> None:
+        for placement in self.name_glyphs():
+            self.glyph(*placement)
+
+    def name_glyphs(self) -> list[tuple[str, float, float, float, tuple[float, float]]]:
+        """Where each character of the name goes: ``glyph``'s arguments."""
+        border = self.border
         name = self.design.name
         count = max(1, len(name))
         oval = self.design.shape == "oval"
@@ -144,9 +165,11 @@ class _Drawing:
         angles = self._arc_positions(start, span, count, inset)
         mean_radius = (self.a + self.b) / 2 - inset
         width = min(height * 0.95, mean_radius * span / count * 0.9)
+        placements = []
         for char, angle in zip(name, angles, strict=True):
             x, y, normal = self._point(angle, inset)
-            self._glyph(char, height, width, normal, (x, y))
+            placements.append((char, height, width, normal, (x, y)))
+        return placements
 
     def _star(self) -> None:
         radius = self.unit * (0.17 if self.design.shape == "round" else 0.12)
@@ -169,7 +192,7 @@ class _Drawing:
         total = width * len(text)
         for i, char in enumerate(text):
             x = self.a - total / 2 + width * (i + 0.5)
-            self._glyph(char, height, width * 0.95, -math.pi / 2, (x, y))
+            self.glyph(char, height, width * 0.95, -math.pi / 2, (x, y))
 
     def _lower_code(self, border: float) -> None:
         code = self.design.code
@@ -180,4 +203,4 @@ class _Drawing:
         start = math.pi / 2 + span / 2  # left end of the lower arc
         for i, char in enumerate(code):
             x, y, normal = self._point(start - pitch * (i + 0.5), inset)
-            self._glyph(char, height, height * 0.55, normal + math.pi, (x, y))
+            self.glyph(char, height, height * 0.55, normal + math.pi, (x, y))
