@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from fixtures.corpus.ink import FAINT, faint_characters
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
 from pipeline.validate.names import DIFFERS, FITS
@@ -132,12 +133,6 @@ def _unsigned(truth: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-FAINT = 1 / 3
-"""A pressed name character that kept less than this share of the ink its name's
-characters typically kept (the median) is partly gone: a dry pad's patch. Such a seal
-is "partly unreadable", which the issue wants a warning for."""
-
-
 def faint_seals(truth: dict[str, Any]) -> list[str]:
     """The company seals of a packet with a name character whose ink the press left out
     (see FAINT), as ``file p<page>: <the name, faint characters in brackets>``. The
@@ -149,8 +144,7 @@ def faint_seals(truth: dict[str, Any]) -> list[str]:
                 kept = seal.get("name_ink")
                 if seal["owner"] != "company" or not kept:
                     continue
-                typical = statistics.median(kept)
-                faint = [k < FAINT * typical for k in kept]
+                faint = faint_characters(kept)
                 if any(faint):
                     name = "".join(
                         f"[{c}]" if f else c for c, f in zip(seal["text"], faint, strict=True)
