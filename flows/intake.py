@@ -29,9 +29,9 @@ from flows.pages import PAGE, read_all
 from flows.runtime import (
     LOCAL,
     check_paths,
+    page_cache,
     prefect_api,
     reads_here,
-    results_storage,
     task_runner,
 )
 from pipeline.application import ApplicationRecord, load_record
@@ -123,7 +123,7 @@ def intake(
         settings.extract.engine,
         expected_names(the_record.data),
         0 if reads_here(runner) else page_workers,
-        results_storage(workspace),
+        page_cache(workspace),
         refresh=reread,
     )
     steps["read_pages"], mark = time.perf_counter() - mark, time.perf_counter()

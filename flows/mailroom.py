@@ -27,9 +27,9 @@ from flows.runtime import (
     LOCAL,
     check_paths,
     dask_cluster,
+    page_cache,
     prefect_api,
     reads_here,
-    results_storage,
     task_runner,
 )
 from pipeline.config import load_settings
@@ -95,7 +95,7 @@ def mailroom(
         settings.extract.engine,
         (),
         0 if reads_here(runner) else page_workers,
-        results_storage(workspace),
+        page_cache(workspace),
     )
     by_position = dict(
         zip((p.position for p in batch.pages if p.image_sha256), readings, strict=True)

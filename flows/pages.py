@@ -15,6 +15,7 @@ from typing import Any
 from prefect import task
 from prefect.context import TaskRunContext
 
+from flows.runtime import PageCache
 from pipeline.extract.stored import PagePool, read_here, reading_key
 from pipeline.mail.route import read_for_routing
 
@@ -23,12 +24,13 @@ PAGE, ROUTE = "page", "route"
 
 
 def _key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    return reading_key(
+    key = reading_key(
         parameters["purpose"],
         parameters["image_sha256"],
         parameters["engine"],
         tuple(parameters["expect"]),
     )
+    return f"{key}-{parameters['sealed_with']}"
 
 
 @task(
@@ -46,9 +48,11 @@ def read_page(
     engine: str,
     expect: Sequence[str],
     workers: int,
+    sealed_with: str,
 ) -> Any:
     """``workers``: hand the page to this machine's pool of that many page workers; 0: read
-    it in this process (a Dask worker)."""
+    it in this process (a Dask worker). ``sealed_with``: the key the cached result is sealed
+    with (see ``flows.runtime.SealedPickle``)."""
     if purpose == PAGE:
         if workers:
             return (
@@ -77,15 +81,20 @@ def read_all(
     engine: str,
     expect: Sequence[str],
     workers: int,
-    storage: str,
+    cache: PageCache,
     refresh: bool = False,
 ) -> list[Reading]:
     """Every (file, 0-based page, image sha256) read as task runs of their own, in parallel;
     in the same order."""
-    reader = read_page.with_options(result_storage=storage, refresh_cache=refresh)
+    reader = read_page.with_options(
+        result_storage=cache.storage,
+        result_serializer=cache.serializer,
+        refresh_cache=refresh,
+    )
     futures = [
         reader.submit(
-            file, index + 1, sha, str(store.path_of(sha)), purpose, engine, list(expect), workers
+            *(file, index + 1, sha, str(store.path_of(sha)), purpose, engine, list(expect)),
+            *(workers, cache.serializer.key_id),
         )
         for file, index, sha in pages
     ]

@@ -5,17 +5,25 @@ read (this machine's worker processes, or a Dask cluster).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from prefect.serializers import PickleSerializer, Serializer
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from pydantic import Field
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, WorkspaceError
+from pipeline.records import protect
 from pipeline.workspace import Workspace
 
 LOCAL = "local"
@@ -66,9 +74,52 @@ _SAVED: set[tuple[str, str]] = set()
 _SAVED_LOCK = threading.Lock()
 
 
-def results_storage(workspace: Workspace) -> str:
+class SealedPickle(Serializer):  # not Serializer[Any]: a parametrised base has no dispatch key
+    """Cached page readings sealed with the workspace's field key (AES-GCM, a fresh nonce
+    each), as the database seals ID numbers (``pipeline.records.protect``): a reading of an
+    ID card copy holds the number, and the cache is a folder of files anyone with the disk
+    can open. Every process that reads the cache needs the same key (the workspace's
+    ``field-key`` file, or ``SEALDESK_FIELD_KEY``)."""
+
+    type: str = Field(default="sealdesk/sealed-pickle", frozen=True)
+    home: str
+    key_id: str = ""
+    """Which key sealed it (part of the cache key: another key misses the cache)."""
+
+    def _cipher(self) -> AESGCM:
+        return AESGCM(protect.load_field_key(Path(self.home)))
+
+    def dumps(self, obj: Any) -> bytes:
+        nonce = secrets.token_bytes(12)
+        pickled = PickleSerializer().dumps(obj)
+        sealed = nonce + self._cipher().encrypt(nonce, pickled, None)
+        return base64.encodebytes(sealed)
+
+    def loads(self, blob: bytes) -> Any:
+        raw = base64.decodebytes(blob)
+        try:
+            plain = self._cipher().decrypt(raw[:12], raw[12:], None)
+        except InvalidTag:
+            raise WorkspaceError(
+                "a cached page reading was sealed with another field key; run again with "
+                "--reread, or clear the workspace's cache/flows folder"
+            ) from None
+        return PickleSerializer().loads(plain)
+
+
+@dataclass(frozen=True, slots=True)
+class PageCache:
+    """Where page readings are cached (a Prefect storage block) and how they are sealed."""
+
+    storage: str
+    serializer: SealedPickle
+
+
+def page_cache(workspace: Workspace) -> PageCache:
     """The Prefect storage block that keeps this workspace's cached page readings in its
-    ``cache/`` folder (saved to the Prefect server once per process and server)."""
+    ``cache/`` folder (saved to the Prefect server once per process and server), sealed
+    with the workspace's field key. Readings cached before they were sealed are deleted
+    the first time (they are only a cache, and they hold ID numbers in the clear)."""
     from prefect.filesystems import LocalFileSystem
 
     folder = workspace.settings.home / "cache" / "flows"
@@ -76,9 +127,24 @@ def results_storage(workspace: Workspace) -> str:
     with _SAVED_LOCK:
         if (name, str(PREFECT_API_URL.value())) not in _SAVED:
             folder.mkdir(parents=True, exist_ok=True)
+            _drop_unsealed(folder)
             LocalFileSystem(basepath=str(folder)).save(name, overwrite=True)
             _SAVED.add((name, str(PREFECT_API_URL.value())))
-    return f"local-file-system/{name}"
+    key = protect.load_field_key(workspace.settings.home)
+    key_id = hashlib.sha256(b"sealdesk page cache\0" + key).hexdigest()[:16]
+    serializer = SealedPickle(home=str(workspace.settings.home), key_id=key_id)
+    return PageCache(f"local-file-system/{name}", serializer)
+
+
+_SEALED_MARK = b'"serializer":{"type":"sealdesk/sealed-pickle"'
+
+
+def _drop_unsealed(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with path.open("rb") as head:
+                if _SEALED_MARK not in head.read(1024):
+                    path.unlink(missing_ok=True)
 
 
 def task_runner(spec: str, workers: int) -> Any:

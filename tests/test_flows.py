@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+import flows.runtime
 from fixtures import mail_batch
 from fixtures.mail_batch import CLEAN as CLEAN_MAIL
 from fixtures.mail_batch import FOREIGN, OTHER_NAME
@@ -124,7 +127,23 @@ def test_the_intake_flow_reads_each_page_once_and_a_broken_page_is_a_finding(
     assert (first["pages"], first["pages_read"], first["pages_cached"]) == (3, 3, 0)
     assert first["verdict"] == "clear", first["findings"]
     assert Path(first["packet"]).is_file()
+    # the cached readings hold the contact's ID number read off the copy: sealed, not plain
+    cache = Path(home) / "cache" / "flows"
+    id_number = json.loads(Path(record).read_text())["contact"]["id_number"]
+    assert len(list(cache.iterdir())) == 3
+    for entry in cache.iterdir():
+        stored = json.loads(entry.read_text())
+        assert stored["metadata"]["serializer"]["type"] == "sealdesk/sealed-pickle"
+        assert id_number.encode() not in base64.decodebytes(stored["result"].encode())
+    # one left from before readings were sealed (a plain pickle): dropped, not read
+    (cache / "page-left-from-before").write_text(
+        json.dumps({"metadata": {"serializer": {"type": "pickle"}}, "result": ""})
+    )
+    page_cache_made = flows.runtime._SAVED.copy()
+    flows.runtime._SAVED.clear()  # as a fresh process would
     second = run_intake(files, record, home=home, today=TODAY)
+    flows.runtime._SAVED.update(page_cache_made)
+    assert not (cache / "page-left-from-before").exists()
     assert (second["pages_read"], second["pages_cached"]) == (0, 3)  # no OCR again
     assert second["findings"] == first["findings"] and second["verdict"] == "clear"
     # a page image damaged in the store: that page is a finding, the rest is read
@@ -233,3 +252,18 @@ def test_the_nightly_flow_killed_mid_issue_then_rerun_issues_nothing_twice(
         assert db.scalar(select(func.count()).select_from(Issuance)) == 2
     again = nightly_issuance(str(env.settings.home))
     assert again["issued"] == [] and again["failed"] == {}
+
+
+def test_a_cached_reading_opens_only_with_the_key_that_sealed_it(tmp_path: Path) -> None:
+    from flows.runtime import SealedPickle
+    from pipeline.errors import WorkspaceError
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    mine, other = SealedPickle(home=str(tmp_path / "a")), SealedPickle(home=str(tmp_path / "b"))
+    reading = {"id_number": "370202199405190534"}
+    blob = mine.dumps(reading)
+    assert b"370202199405190534" not in base64.decodebytes(blob)
+    assert mine.loads(blob) == reading
+    with pytest.raises(WorkspaceError, match="another field key"):
+        other.loads(blob)
