@@ -10,6 +10,7 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,8 +141,11 @@ _SEALED_MARK = b'"serializer":{"type":"sealdesk/sealed-pickle"'
 
 
 def _drop_unsealed(folder: Path) -> None:
+    """Delete the readings not sealed; not one written in the last minute (another process
+    may be writing it: its head may not be on disk yet)."""
+    settled = time.time() - 60
     for path in folder.iterdir():
-        if path.is_file():
+        if path.is_file() and path.stat().st_mtime < settled:
             with path.open("rb") as head:
                 if _SEALED_MARK not in head.read(1024):
                     path.unlink(missing_ok=True)

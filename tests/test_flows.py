@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,14 +138,14 @@ def test_the_intake_flow_reads_each_page_once_and_a_broken_page_is_a_finding(
         assert stored["metadata"]["serializer"]["type"] == "sealdesk/sealed-pickle"
         assert id_number.encode() not in base64.decodebytes(stored["result"].encode())
     # one left from before readings were sealed (a plain pickle): dropped, not read
-    (cache / "page-left-from-before").write_text(
-        json.dumps({"metadata": {"serializer": {"type": "pickle"}}, "result": ""})
-    )
+    before = cache / "page-left-from-before"
+    before.write_text(json.dumps({"metadata": {"serializer": {"type": "pickle"}}, "result": ""}))
+    os.utime(before, (time.time() - 3600,) * 2)
     page_cache_made = flows.runtime._SAVED.copy()
     flows.runtime._SAVED.clear()  # as a fresh process would
     second = run_intake(files, record, home=home, today=TODAY)
     flows.runtime._SAVED.update(page_cache_made)
-    assert not (cache / "page-left-from-before").exists()
+    assert not before.exists()
     assert (second["pages_read"], second["pages_cached"]) == (0, 3)  # no OCR again
     assert second["findings"] == first["findings"] and second["verdict"] == "clear"
     # a page image damaged in the store: that page is a finding, the rest is read
