@@ -10,10 +10,15 @@
 
 Ctrl-C (or SIGTERM) stops the runner first (runs under way are cancelled and their state
 recorded), then the web app and the server; every process started here is waited for.
+``kill -USR1`` prints where this process is (its threads and pending asyncio tasks) to its
+standard error, for a stop that does not come.
 """
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
+import gc
 import logging
 import os
 import signal
@@ -180,6 +185,9 @@ def serve(settings: Settings, options: ServeOptions) -> None:
                 flush=True,
             )
             previous = signal.signal(signal.SIGTERM, _interrupt)
+            signal.signal(signal.SIGUSR1, _pending_tasks)
+            # the threads' stacks at once, from C, even while the main thread is stuck
+            faulthandler.register(signal.SIGUSR1, all_threads=True, chain=True)
             try:
                 with temporary_settings({PREFECT_API_URL: api}):
                     prefect_serve(*deployments(settings, options), print_starting_message=True)
@@ -192,3 +200,12 @@ def serve(settings: Settings, options: ServeOptions) -> None:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _pending_tasks(signum: int, frame: Any) -> None:
+    """Every pending asyncio task's stack, to standard error."""
+    print("sealdesk serve: pending tasks", file=sys.stderr, flush=True)
+    for task in [o for o in gc.get_objects() if isinstance(o, asyncio.Task)]:
+        if not task.done():
+            task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
