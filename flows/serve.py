@@ -203,9 +203,20 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _pending_tasks(signum: int, frame: Any) -> None:
-    """Every pending asyncio task's stack, to standard error."""
+    """Every pending asyncio task, with the chain of awaits it is stuck in, to standard
+    error."""
     print("sealdesk serve: pending tasks", file=sys.stderr, flush=True)
     for task in [o for o in gc.get_objects() if isinstance(o, asyncio.Task)]:
-        if not task.done():
-            task.print_stack(limit=12, file=sys.stderr)
+        if task.done():
+            continue
+        print(f"task {task.get_name()}:", file=sys.stderr)
+        awaiting: Any = task.get_coro()
+        while awaiting is not None:
+            code = getattr(awaiting, "cr_code", None) or getattr(awaiting, "ag_code", None)
+            where = getattr(awaiting, "cr_frame", None) or getattr(awaiting, "ag_frame", None)
+            if code is None or where is None:
+                print(f"    awaiting {awaiting!r:.200}", file=sys.stderr)
+                break
+            print(f"    {code.co_filename}:{where.f_lineno} {code.co_name}", file=sys.stderr)
+            awaiting = getattr(awaiting, "cr_await", None) or getattr(awaiting, "ag_await", None)
     sys.stderr.flush()

@@ -138,6 +138,23 @@ def limit_worker_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, hard))
 
 
+def leave_with_parent() -> None:
+    """End this (worker) process when its parent is gone. A worker left behind by a parent
+    that was killed (a flow run cancelled, a runner stopped) would otherwise wait on its task
+    queue for ever, holding its engine's memory and whatever its parent's stdio were."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()
+
+
 def prepare_worker_process() -> None:
     """One page at a time per process, each library single-threaded (the processes are the
     parallelism: Tesseract with OpenMP threads ran 6x slower on 2 cores), memory handed
@@ -154,6 +171,7 @@ def _init_worker(engine_name: str, own_process: bool = True) -> None:
     prepare_worker_process()
     if own_process:
         limit_worker_memory()
+        leave_with_parent()
     _WORKER_ENGINE = make_engine(engine_name, threads=1)
 
 

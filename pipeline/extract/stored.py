@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -79,9 +80,22 @@ def read_here(path: str, expect: tuple[str, ...], engine: str) -> PageExtraction
 
 
 def _pool_worker() -> None:
-    from pipeline.extract.documents import limit_worker_memory
+    from pipeline.extract.documents import leave_with_parent, limit_worker_memory
 
     limit_worker_memory()
+    leave_with_parent()
+    _own_stdio()
+
+
+def _own_stdio() -> None:
+    """Standard input, output and error on /dev/null: the worker's results and errors go
+    back through its futures, and the stdio it inherited are the flow run's, whose reader
+    (Prefect's runner) waits for every holder to close them before it counts the run
+    finished."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 _POOLS: dict[tuple[str, int], PagePool] = {}
