@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -143,3 +144,53 @@ def test_a_database_that_is_gone_is_not_replaced_by_an_empty_one(
         path.unlink()  # deleted, WAL and all
     with pytest.raises(WorkspaceError, match=r"lost or replaced\. Restore it from the backup"):
         open_workspace(settings)
+
+
+_POOL_THEN_DIE = """
+import os, time
+from pipeline.extract.stored import PagePool
+
+pool = PagePool.shared("rapidocr", 2)
+assert pool.submit(str).result() == "rapidocr"
+print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def test_page_workers_keep_off_the_runs_stdio_and_leave_with_it() -> None:
+    """A flow run killed (cancelled from the UI, its runner stopped) must not leave its page
+    workers behind: each holds an OCR engine's memory, and, were it on the run's stdio, the
+    runner would wait for ever for the run's output to end."""
+    run = subprocess.Popen(
+        [sys.executable, "-c", _POOL_THEN_DIE],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert run.stdout is not None
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert workers, run.stderr.read() if run.stderr else ""
+        for pid in workers:
+            for fd in (0, 1, 2):
+                assert str(Path(f"/proc/{pid}/fd/{fd}").readlink()) == "/dev/null"
+        run.send_signal(signal.SIGKILL)
+        run.wait(10)
+        deadline = time.monotonic() + 15
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [pid for pid in workers if _running(pid)]
+        assert not alive, f"page workers {alive} outlived their killed parent"
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
