@@ -143,6 +143,11 @@ def deployments(settings: Settings, options: ServeOptions) -> list[Any]:
 
 def serve(settings: Settings, options: ServeOptions) -> None:
     """Run the site until interrupted (see the module's description)."""
+    # Ctrl-C is how the site is stopped. A shell that starts a command in the background
+    # (``nohup … &``, a CI script) starts it with SIGINT ignored, and Python then never
+    # raises KeyboardInterrupt: serve would not stop. Set before the children start, so
+    # they begin with SIGINT's default too (an ignored signal stays ignored across exec).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     env = {**os.environ, **prefect_environment(settings)}
     api = f"http://127.0.0.1:{options.prefect_port}/api"
     server_args = [

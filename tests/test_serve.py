@@ -39,6 +39,10 @@ def _until(what: str, probe: Any, timeout: float, process: subprocess.Popen[byte
     pytest.fail(f"no {what} in {timeout:.0f} s")
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_serve_runs_the_site_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -57,6 +61,8 @@ def test_serve_runs_the_site_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        # as a shell starts a command in the background (nohup, CI): SIGINT ignored
+        preexec_fn=_ignore_sigint,
     )
     api = f"http://127.0.0.1:{prefect}/api"
     try:
