@@ -21,6 +21,7 @@ import faulthandler
 import gc
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,9 +62,19 @@ def prefect_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def _with_parent() -> list[str]:
+    """A command prefix that has the child sent SIGTERM when this process dies, even
+    outright (kill -9, the OOM killer): a Prefect server or web app left behind would hold
+    its port, and the next ``sealdesk serve`` could not start. util-linux's ``setpriv``
+    (Essential on Debian); nothing where it is missing."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM"] if setpriv else []
+
+
 @contextmanager
 def _process(args: list[str], env: dict[str, str], name: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(args, env=env, start_new_session=True)
+    # setpriv execs the command: the pid (and process group) stay the one started here
+    process = subprocess.Popen([*_with_parent(), *args], env=env, start_new_session=True)
     log.info("%s started (pid %d)", name, process.pid)
     try:
         yield process

@@ -131,3 +131,55 @@ def test_serve_runs_the_site_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
         [*sealdesk, "list"], env=env, check=True, capture_output=True, text=True
     ).stdout
     assert FOREIGN in listed and "checked" in listed
+
+
+_SERVE_KILLED = """
+import os, sys, time
+from flows.serve import _process
+
+with _process([sys.executable, "-c", "import time; time.sleep(120)"], dict(os.environ), "child"):
+    time.sleep(120)
+"""
+
+
+def test_what_serve_started_ends_when_serve_is_killed_outright() -> None:
+    """kill -9 (or the OOM killer) gives serve no chance to stop its server and web app;
+    they must end anyway, or they hold their ports and the next serve cannot start."""
+    serve = subprocess.Popen([sys.executable, "-c", _SERVE_KILLED], cwd=PACKETS.parents[1])
+    try:
+        deadline = time.monotonic() + 30
+        children: list[int] = []
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.2)
+            children = [
+                int(p.name)
+                for p in Path("/proc").iterdir()
+                if p.name.isdigit() and _parent_of(int(p.name)) == serve.pid
+            ]
+        assert children, "serve's child did not start"
+        serve.kill()
+        serve.wait(10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in children), "serve's child outlived it"
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _parent_of(pid: int) -> int | None:
+    stat = _stat(pid)
+    return int(stat[1]) if stat else None
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
