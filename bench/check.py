@@ -28,7 +28,7 @@ from fixtures.corpus.ink import FAINT, faint_characters
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
 from pipeline.validate.names import DIFFERS, FITS
-from pipeline.validate.report import Finding, Severity
+from pipeline.validate.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,7 +162,7 @@ def on_faint_seals(
     if not attention or result["broken"]:
         return False
     for finding in attention:
-        if finding.code.value != "seal_name_mismatch" or finding.severity != Severity.WARNING:
+        if finding.code != Code.SEAL_NAME_MISMATCH or finding.severity != Severity.WARNING:
             return False
         if finding.document is None or result["sources"][finding.document] not in faint:
             return False

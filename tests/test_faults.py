@@ -25,6 +25,7 @@ from pipeline.records.intake import intake_application
 from pipeline.review.service import write_packet
 from pipeline.workspace import Workspace
 from tests.conftest import SAMPLE_RECORD
+from tests.processes import kill_all, survivors
 from tests.test_cli import run
 from tests.test_issue import Env
 
@@ -168,6 +169,7 @@ def test_page_workers_keep_off_the_runs_stdio_and_leave_with_it() -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+    workers: list[int] = []
     try:
         assert run.stdout is not None
         workers = [int(pid) for pid in run.stdout.readline().split()]
@@ -177,20 +179,9 @@ def test_page_workers_keep_off_the_runs_stdio_and_leave_with_it() -> None:
                 assert str(Path(f"/proc/{pid}/fd/{fd}").readlink()) == "/dev/null"
         run.send_signal(signal.SIGKILL)
         run.wait(10)
-        deadline = time.monotonic() + 15
-        alive = workers
-        while alive and time.monotonic() < deadline:
-            time.sleep(0.2)
-            alive = [pid for pid in workers if _running(pid)]
-        assert not alive, f"page workers {alive} outlived their killed parent"
+        left = survivors(workers, 15)
+        assert not left, f"page workers {left} outlived their killed parent"
     finally:
         if run.poll() is None:
             run.kill()
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+        kill_all(workers)

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.processes import children_of, kill_all, survivors
+
 PACKETS = Path(__file__).resolve().parents[1] / "fixtures" / "packets"
 FOREIGN = "CQC-2026-606093"
 
@@ -146,40 +148,17 @@ def test_what_serve_started_ends_when_serve_is_killed_outright() -> None:
     """kill -9 (or the OOM killer) gives serve no chance to stop its server and web app;
     they must end anyway, or they hold their ports and the next serve cannot start."""
     serve = subprocess.Popen([sys.executable, "-c", _SERVE_KILLED], cwd=PACKETS.parents[1])
+    children: list[int] = []
     try:
         deadline = time.monotonic() + 30
-        children: list[int] = []
         while not children and time.monotonic() < deadline:
             time.sleep(0.2)
-            children = [
-                int(p.name)
-                for p in Path("/proc").iterdir()
-                if p.name.isdigit() and _parent_of(int(p.name)) == serve.pid
-            ]
+            children = children_of(serve.pid)
         assert children, "serve's child did not start"
         serve.kill()
         serve.wait(10)
-        deadline = time.monotonic() + 15
-        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not any(_alive(pid) for pid in children), "serve's child outlived it"
+        assert not survivors(children, 15), "serve's child outlived it"
     finally:
         if serve.poll() is None:
             serve.kill()
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-
-
-def _parent_of(pid: int) -> int | None:
-    stat = _stat(pid)
-    return int(stat[1]) if stat else None
-
-
-def _alive(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat[0] != "Z"
+        kill_all(children)
