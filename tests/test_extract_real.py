@@ -76,6 +76,28 @@ def test_the_unrolled_rim_shows_the_name_round_the_middle(engine: OcrEngine) -> 
     assert fit is not None and fit < 4.0
 
 
+def test_seals_are_read_by_their_own_recogniser_and_weighed_by_both(engine: OcrEngine) -> None:
+    """Rims go through PP-OCRv6 (SEAL_MODEL), loaded once; a name is weighed by both
+    recognisers and the better fit counts, so the seal engine never finds a name less
+    likely than the print engine does."""
+    seals = engine.for_seals()
+    assert seals is not engine and engine.for_seals() is seals and seals.for_seals() is seals
+    design = SealDesign("华信（北京）电子科技股份有限公司", inscription="认证专用章")
+    page = on_page(render_seal(design, 300), 12.0)
+    (seal,) = detect_and_read(page, engine)
+    strip = unrolled_rim(page, seal.to_json())
+    assert strip is not None
+    width = strip.shape[1]
+    middle = np.ascontiguousarray(np.stack([strip[:, width // 10 : width * 9 // 10]] * 3, -1))
+    ((read, confidence),) = seals.recognize([middle])
+    assert read == design.name and confidence > 0.5
+    for text in (design.name, "华信（北京）电子科技有限公司"):
+        by_print, by_both = engine.disagreement(middle, text), seals.disagreement(middle, text)
+        assert by_print is not None and by_both is not None and by_both <= by_print + 1e-6
+    wrong = seals.disagreement(middle, "华信（北京）电子科技有限公司")
+    assert wrong is not None and wrong > 4.0
+
+
 def test_an_authority_seal_is_not_the_companys(engine: OcrEngine) -> None:
     design = SealDesign("北京市朝阳区市场监督管理局")
     (seal,) = detect_and_read(on_page(render_seal(design, 300), 4.0), engine)

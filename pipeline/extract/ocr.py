@@ -53,6 +53,10 @@ class OcrEngine(Protocol):
         """How much less likely ``text`` is on the line image than the engine's own reading
         (nats; 0 when it fits as well), or None when the engine cannot tell."""
 
+    def for_seals(self) -> OcrEngine:
+        """The engine to read seals with: itself, or the same engine with a recogniser
+        that reads stamped, curved, faint text better than print."""
+
 
 def rgb(image: np.ndarray) -> np.ndarray:
     """``image`` with three channels (a grey one repeated), as the engines take it."""

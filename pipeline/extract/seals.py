@@ -495,6 +495,9 @@ def _name_span(runs: list[_Run], turn: int) -> tuple[float, float] | None:
 def read_seal(
     image: np.ndarray, blob: _Blob, engine: OcrEngine, expect: tuple[str, ...] = ()
 ) -> Seal:
+    """The seal in ``blob`` read: the rim by the engine's seal recogniser (see
+    OcrEngine.for_seals), the inscription and the code, straight print, by ``engine``."""
+    rim = engine.for_seals()
     paper, ring = _ink_image(image, blob)
     zoom = max(1.0, READ_RADIUS / ring.large)  # photos shrink seals: read them at 300-dpi size
     # columns measure arc where the name's middle runs, about a fifth of the way in
@@ -504,7 +507,7 @@ def read_seal(
     depths = np.arange(int(0.44 * ring.small * zoom)) / zoom - 0.02 * ring.small
     strip = ring.unroll(paper, walked, depths)
     twice = np.hstack([strip, strip])
-    runs = _runs(engine, twice)
+    runs = _runs(rim, twice)
     span = _name_span(runs, turn)
     text, score, inscription, code = "", 0.0, "", ""
     checks: tuple[tuple[str, float | None], ...] = tuple((name, None) for name in expect)
@@ -539,10 +542,10 @@ def read_seal(
 
         evenly = [*np.arange(0, name_strip.shape[1], 0.9 * pitch).tolist(), name_strip.shape[1]]
         crops = [rigid(_character_cuts(name_strip, pitch)), _as_rgb(name_strip)]
-        reads = engine.recognize(crops)
+        reads = rim.recognize(crops)
         if _fold(reads[0][0]) != _fold(reads[1][0]):  # they disagree: a third to decide
             crops.append(rigid(evenly))
-            reads += engine.recognize(crops[2:])
+            reads += rim.recognize(crops[2:])
         text, score = _vote(reads)
 
         def widened(name: str) -> list[np.ndarray]:
@@ -560,7 +563,7 @@ def read_seal(
                 for a, b in spans
             ]
 
-        checks = tuple((name, _best_fit(engine, [*crops, *widened(name)], name)) for name in expect)
+        checks = tuple((name, _best_fit(rim, [*crops, *widened(name)], name)) for name in expect)
         up = ring.up(_parameter(walked, (x0 + x1) / 2))
         code = _read_code(twice, runs, engine)
         inscription = _read_inscription(paper, ring, up, engine)

@@ -50,6 +50,9 @@ class TesseractEngine:
     def upright(self, crops: list[np.ndarray]) -> list[bool]:
         return [True] * len(crops)
 
+    def for_seals(self) -> TesseractEngine:
+        return self
+
     def disagreement(self, crop: np.ndarray, text: str) -> float | None:
         """Tesseract gives no per-frame likelihoods to weigh a known text against."""
         return None
