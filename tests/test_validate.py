@@ -272,6 +272,13 @@ def test_a_latin_rim_keeps_no_case_spaces_or_accents() -> None:
         "unsure",
         "differs",
     )
+    # a speck read as a stop between a rim's letters: the image decides, not the read
+    ab, speck = "Nordic Instruments AB", "Nordic Instruments A.B"
+    assert judge(ab, speck, 0.97, 0.0, rim=True).outcome == "fits"
+    assert judge(ab, speck, 0.97, 9.0, rim=True).outcome == "differs"
+    # off the rim, and for a letter, an added character is still a difference
+    assert judge(ab, speck, 0.97, 0.0).outcome == "differs"
+    assert judge(ab, "Nordic Instruments AXB", 0.97, 0.0, rim=True).outcome == "differs"
 
 
 def test_an_authority_seal_alone_is_no_company_seal() -> None:
