@@ -14,7 +14,7 @@ from PIL import Image
 
 from pipeline.config import IngestLimits
 from pipeline.extract.engines import make_engine
-from pipeline.extract.ocr import OcrEngine
+from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
 from pipeline.extract.page import extract_page
 from pipeline.extract.seals import detect_and_read, unrolled_rim
 from pipeline.ingest import probe_file, render_pages
@@ -93,7 +93,7 @@ def test_seals_are_read_by_their_own_recogniser_and_weighed_by_both(engine: OcrE
     assert read == design.name and confidence > 0.5
     for text in (design.name, "华信（北京）电子科技有限公司"):
         by_print, by_both = engine.disagreement(middle, text), seals.disagreement(middle, text)
-        assert by_print is not None and by_both is not None and by_both <= by_print + 1e-6
+        assert by_print is not None and by_both is not None and by_both < by_print + PERFECT_FIT
     wrong = seals.disagreement(middle, "华信（北京）电子科技有限公司")
     assert wrong is not None and wrong > 4.0
 

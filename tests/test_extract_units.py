@@ -13,7 +13,7 @@ from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
-from pipeline.extract.seals import _name_span, _Run, _vote, _worn, clean_rim_read
+from pipeline.extract.seals import _best_fit, _name_span, _Run, _vote, _worn, clean_rim_read
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -403,3 +403,26 @@ def test_a_signature_the_detector_boxed_and_read_as_junk_is_still_a_signature() 
     assert signature_present(page, [*lines, scribble]) is True
     printed = TextLine("日期：2026年11月07日", 0.99, (815, 305, 1085, 385))
     assert signature_present(page, [*lines, printed]) is False
+
+
+class _Weigher:
+    """An engine that weighs each crop by a number painted on it, and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def disagreement(self, crop: np.ndarray, text: str) -> float | None:
+        self.calls += 1
+        value = float(crop[0, 0])
+        return None if value == 255 else value / 10
+
+
+def test_the_best_fit_is_the_least_disagreement_and_stops_at_a_perfect_one() -> None:
+    crops = [np.full((2, 2), v, np.uint8) for v in (255, 73, 41, 0, 12)]
+    weigher = _Weigher()
+    assert _best_fit(weigher, crops, "北京示例") == 0.0  # type: ignore[arg-type]
+    assert weigher.calls == 4  # the crop after the perfect fit is not weighed
+    weigher = _Weigher()
+    assert _best_fit(weigher, crops[:3] + crops[4:], "北京示例") == 1.2  # type: ignore[arg-type]
+    assert weigher.calls == 4
+    assert _best_fit(_Weigher(), crops[:1], "北京示例") is None  # type: ignore[arg-type]

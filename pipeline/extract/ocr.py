@@ -37,6 +37,11 @@ class TextLine:
         return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
 
 
+PERFECT_FIT = 0.005
+"""A disagreement below this is reported as 0 (to 0.01 nats), and none is below 0: a text
+that fits this well cannot be bettered by weighing it on another crop or model."""
+
+
 class OcrEngine(Protocol):
     name: str
 

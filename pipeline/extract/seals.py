@@ -21,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pipeline.extract.ocr import OcrEngine
+from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
 
 WORK_SIDE = 1000
 """Seals are found on the page shrunk to this long side (they are 400+ px at 300 dpi)."""
@@ -612,9 +612,15 @@ def _best_fit(engine: OcrEngine, crops: list[np.ndarray], name: str) -> float | 
             c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
         )
         forms |= {plain, plain.replace(" ", ""), plain.replace(" ", "").upper()}
-    fits = [engine.disagreement(crop, form) for crop in crops for form in forms]
-    known = [f for f in fits if f is not None]
-    return round(min(known), 2) if known else None
+    best = None
+    for crop in crops:
+        for form in forms:
+            fit = engine.disagreement(crop, form)
+            if fit is not None and (best is None or fit < best):
+                best = fit
+            if best is not None and best < PERFECT_FIT:
+                return 0.0  # nothing fits better: the other crops need not be weighed
+    return None if best is None else round(best, 2)
 
 
 def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
