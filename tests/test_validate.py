@@ -279,6 +279,11 @@ def test_a_latin_rim_keeps_no_case_spaces_or_accents() -> None:
     # off the rim, and for a letter, an added character is still a difference
     assert judge(ab, speck, 0.97, 0.0).outcome == "differs"
     assert judge(ab, "Nordic Instruments AXB", 0.97, 0.0, rim=True).outcome == "differs"
+    # a bracket is no speck: a bracket more is a different name, however well it fits
+    lacking = "安捷源（广州汽车零部件股份有限公司"
+    assert judge(lacking, "安捷源（广州）汽车零部件股份有限公司", 0.99, 2.7, rim=True).outcome == (
+        "differs"
+    )
 
 
 def test_an_authority_seal_alone_is_no_company_seal() -> None:

@@ -138,21 +138,23 @@ def _judge(
 def added_inside(found: str, expected: str, loose: bool = False) -> bool:
     """Whether ``found`` holds characters, inside the name (not at its ends, where a rim
     read picks up pieces of the inscription or the code), that ``expected`` lacks. On a
-    rim (``loose``) a stop or comma alone is no added character: a speck of ink between
+    rim (``loose``) a stop or comma alone (SPECKS) is no added character: a speck of ink between
     the engraver's spaced letters reads as one (Nordic Instruments A.B), and the image's
     likelihood weighs it."""
     a, b = (_loose(expected), _loose(found)) if loose else (fold(expected), fold(found))
     for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         inside = i1 > 0 and i2 < len(a)
-        if loose and op == "insert" and all(_is_punctuation(c) for c in b[j1:j2]):
+        if loose and op == "insert" and all(c in SPECKS for c in b[j1:j2]):
             continue
         if inside and (op == "insert" or (op == "replace" and j2 - j1 > i2 - i1)):
             return True
     return False
 
 
-def _is_punctuation(char: str) -> bool:
-    return unicodedata.category(char).startswith("P")
+SPECKS = frozenset(".,'·")
+"""What a speck of ink between a rim's letters reads as. Not brackets: a bracket more or
+less (安捷源（广州汽车… against 安捷源（广州）汽车…) is a different name, and the image's
+likelihood hardly sees it (2.7–3.6 nats on a development corpus, inside the line)."""
 
 
 def _plain(text: str) -> str:
