@@ -13,7 +13,15 @@ from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
-from pipeline.extract.seals import _best_fit, _name_span, _Run, _vote, _worn, clean_rim_read
+from pipeline.extract.seals import (
+    _best_fit,
+    _extend_by_ink,
+    _name_span,
+    _Run,
+    _vote,
+    _worn,
+    clean_rim_read,
+)
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -395,6 +403,29 @@ def test_a_gap_wider_than_a_word_s_inside_the_name_marks_the_rim_worn() -> None:
     assert _worn(runs, (348, 1106))
     words = [_run(100, 400), _run(450, 700)]  # a word's gap: Sakura | Precision
     assert not _worn(words, (100, 700))
+
+
+def _band(blocks: list[tuple[int, int]], width: int = 600) -> np.ndarray:
+    """A name's rows of an unrolled rim: the rim line along the top, characters as blocks."""
+    band = np.full((57, width), 255, np.uint8)
+    band[2:8] = 40
+    for x0, x1 in blocks:
+        band[10:52, x0:x1] = 30
+    return band
+
+
+def test_a_name_boxed_in_part_grows_over_a_bracket_s_blank_half() -> None:
+    # 汇丰（ boxed off: two characters, the closing bracket's stroke, then its blank half and
+    # the usual gap before the first character the detector boxed (a photo, CQC-2026-115617)
+    name = [(150 + 37 * i, 180 + 37 * i) for i in range(7)]
+    band = _band([(40, 70), (77, 107), (114, 118), *name])
+    assert _extend_by_ink(band, (150, 400), 44 / 1.5, 1000)[0] == 40
+
+
+def test_a_name_does_not_grow_across_two_characters_of_blank() -> None:
+    name = [(130 + 37 * i, 160 + 37 * i) for i in range(7)]
+    band = _band([(40, 70), *name])
+    assert _extend_by_ink(band, (130, 380), 44 / 1.5, 1000)[0] == 130
 
 
 def test_a_signature_the_detector_boxed_and_read_as_junk_is_still_a_signature() -> None:
