@@ -571,9 +571,12 @@ def read_seal(
             ]
 
         checks = tuple((name, _best_fit(rim, [*crops, *widened(name)], name)) for name in expect)
-        up = ring.up(_parameter(walked, (x0 + x1) / 2))
+        # the name's middle is the seal's top; the span grown over ink can take in the
+        # inscription's outer characters, which reach into the name's band low on the
+        # ring, so the middle of the span the detector found is tried as well
+        ups = [ring.up(_parameter(walked, (a + b) / 2)) for a, b in ((x0, x1), span)]
         code = _read_code(twice, runs, engine)
-        inscription = _read_inscription(paper, ring, up, engine)
+        inscription = _read_inscription(paper, ring, ups, engine)
     text = clean_rim_read(text)
     owner = "authority" if is_authority(text) else "company"
     a, b = blob.axes
@@ -871,16 +874,24 @@ def _read_code(twice: np.ndarray, runs: list[_Run], engine: OcrEngine) -> str:
     return digits if len(digits) >= 8 and score > 0.5 else ""
 
 
-def _read_inscription(paper: np.ndarray, ring: _Ring, up: float, engine: OcrEngine) -> str:
+def _read_inscription(paper: np.ndarray, ring: _Ring, ups: list[float], engine: OcrEngine) -> str:
     """The horizontal line under the star, once the seal is turned so that the name's
-    middle (outward direction ``up``, degrees) is at the top. A name read short of one end
-    leaves the seal turned a little off: a read that is not sure is tried turned ±6°."""
+    middle (outward direction, degrees: the first of ``ups`` that reads surely) is at the
+    top. A name read short of one end leaves the seal turned a little off: a read that is
+    not sure is tried turned ±6°."""
     best = ("", 0.0)
-    for turn in (0.0, -6.0, 6.0):
-        text, score = _inscription_at(paper, ring, up + turn, engine)
-        if score > best[1]:
-            best = (text, score)
-        if score > 0.97:
+    tried: list[float] = []
+    for up in ups:
+        if any(abs((up - t + 180) % 360 - 180) < 3 for t in tried):
+            continue
+        tried.append(up)
+        for turn in (0.0, -6.0, 6.0):
+            text, score = _inscription_at(paper, ring, up + turn, engine)
+            if score > best[1]:
+                best = (text, score)
+            if score > 0.97:
+                break
+        if best[1] > 0.97:
             break
     text, score = best
     return text if score > 0.6 and len(text) >= 3 else ""
