@@ -22,6 +22,7 @@ from pipeline.extract.seals import (
     _worn,
     clean_rim_read,
 )
+from pipeline.validate.names import READ_SURE
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -342,6 +343,22 @@ def test_the_vote_counts_reads_once_their_ends_are_trimmed() -> None:
         ("重庆鼎新新材料科技有限责任公司。", 0.90),
     ]
     assert _vote(reads) == ("重庆鼎新新材料科技有限责任公司", 0.92)
+
+
+def test_reads_without_a_majority_leave_the_chosen_one_unsure() -> None:
+    # three unrolls of a blurred oval, three names: the most confident is chosen, but
+    # with a third of its confidence, so validation can make it no confident difference
+    reads = [
+        ("宁安图医疗器械有章责任公司", 0.87),
+        ("宁安图医疗器械有最责任公司", 0.96),
+        ("完安图医疗器械有最责任公司", 0.87),
+    ]
+    text, confidence = _vote(reads)
+    assert text == "宁安图医疗器械有最责任公司"
+    assert confidence == pytest.approx(0.32)
+    assert confidence < READ_SURE
+    # one read alone has no one to disagree with
+    assert _vote([("宁波宏图医疗器械有限责任公司", 0.96)])[1] == 0.96
 
 
 def _run(x0: float, x1: float, upright: bool = True, height: float = 60.0) -> _Run:
