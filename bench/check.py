@@ -173,11 +173,15 @@ def score(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Defective packets judged clear, clean ones flagged, expected codes per defect kind.
     Clean packets are also told apart by whether a seal of theirs lost ink in its name
     (:func:`faint_seals`): the issue wants a warning for a partly unreadable seal, so a
-    flag there may be the right answer; the figure that counts stays the one over all."""
-    defective_clear, clean_flagged = [], []
+    flag there may be the right answer; the figure that counts stays the one over all.
+    Severity is scored too: for each defect kind, the share of its packets where an
+    expected code came as an ``error`` (a reviewer trusts an error as a difference seen,
+    a warning as a doubt), and the clean packets that drew any error."""
+    defective_clear, clean_flagged, clean_errors = [], [], []
     faint_clean: list[str] = []
     raised: dict[str, Counter[str]] = defaultdict(Counter)
     hits: Counter[str] = Counter()
+    as_error: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     for result in results:
         defect = result["truth"]["defect"] or _unsigned(result["truth"])
@@ -195,7 +199,12 @@ def score(results: list[dict[str, Any]]) -> dict[str, Any]:
                 defective_clear.append(result["packet"])
             if set(defect["codes"]) & {f.code.value for f in attention}:
                 hits[kind] += 1
+            errors = {f.code.value for f in attention if f.severity == Severity.ERROR}
+            if set(defect["codes"]) & errors:
+                as_error[kind] += 1
         elif flagged:
+            if any(f.severity == Severity.ERROR for f in attention):
+                clean_errors.append(result["packet"])
             marks = [f"{file} p{page}: {name}" for (file, page), name in faint.items()]
             explained = on_faint_seals(result, attention, faint)
             clean_flagged.append((result["packet"], attention, result["broken"], marks, explained))
@@ -207,7 +216,11 @@ def score(results: list[dict[str, Any]]) -> dict[str, Any]:
         "clean": clean,
         "clean_flagged": clean_flagged,
         "clean_with_faint_seal": faint_clean,
+        "clean_with_error": clean_errors,
         "expected_code_rate": {k: hits[k] / totals[k] for k in sorted(totals) if k != "none"},
+        "expected_code_as_error": {
+            k: as_error[k] / totals[k] for k in sorted(totals) if k != "none"
+        },
         "of": dict(totals),
         "confusion": {k: dict(v) for k, v in raised.items()},
     }
@@ -278,10 +291,13 @@ def main(argv: list[str] | None = None) -> int:
         f"such a seal): {explained}; flagged for anything else: {others} = "
         f"{others / max(1, clean):.1%}"
     )
-    print(f"\n{'defect':<24}{'packets':>8}{'expected code':>15}")
+    errors = figures["clean_with_error"]
+    print(f"  clean packets with an error among their findings: {len(errors)} {errors}")
+    print(f"\n{'defect':<24}{'packets':>8}{'expected code':>15}{'as an error':>13}")
     for kind, share in figures["expected_code_rate"].items():
         mark = "" if share >= 0.98 else "  BELOW"
-        print(f"{kind:<24}{figures['of'][kind]:>8}{share:>15.3f}{mark}")
+        as_error = figures["expected_code_as_error"][kind]
+        print(f"{kind:<24}{figures['of'][kind]:>8}{share:>15.3f}{as_error:>13.3f}{mark}")
     codes = sorted({c for row in figures["confusion"].values() for c in row})
     print("\nconfusion (packets of each defect kind in which each code was raised):")
     print(f"{'':<24}" + "".join(f"{c[:14]:>15}" for c in codes))
