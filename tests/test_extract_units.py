@@ -13,15 +13,9 @@ from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
-from pipeline.extract.seals import (
-    _best_fit,
-    _extend_by_ink,
-    _name_span,
-    _Run,
-    _vote,
-    _worn,
-    clean_rim_read,
-)
+from pipeline.extract.seals import clean_rim_read
+from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
+from pipeline.extract.seals.read import _best_fit, _vote
 from pipeline.validate.names import READ_SURE
 
 VALID_USCC = "91430104504450603P"
@@ -361,8 +355,8 @@ def test_reads_without_a_majority_leave_the_chosen_one_unsure() -> None:
     assert _vote([("宁波宏图医疗器械有限责任公司", 0.96)])[1] == 0.96
 
 
-def _run(x0: float, x1: float, upright: bool = True, height: float = 60.0) -> _Run:
-    return _Run(x0, x1, height, upright, 58.0)
+def _run(x0: float, x1: float, upright: bool = True, height: float = 60.0) -> Run:
+    return Run(x0, x1, height, upright, 58.0)
 
 
 def test_the_name_spans_a_gap_of_worn_ink_but_not_the_ring_s_own_seam() -> None:
@@ -371,21 +365,21 @@ def test_the_name_spans_a_gap_of_worn_ink_but_not_the_ring_s_own_seam() -> None:
     turn = 1133
     once = [_run(348, 680), _run(871, 1106)]
     runs = [*once, *(_run(r.x0 + turn, r.x1 + turn) for r in once)]
-    assert _name_span(runs, turn) == (348, 1106)
+    assert name_span(runs, turn) == (348, 1106)
 
 
 def test_a_gap_as_wide_as_the_rest_of_the_ring_ends_the_name() -> None:
     # two runs half a ring apart: either gap could be the seam, so neither chains
     turn = 1000
     runs = [_run(0, 250), _run(500, 750), _run(1000, 1250), _run(1500, 1750)]
-    span = _name_span(runs, turn)
+    span = name_span(runs, turn)
     assert span is not None and span[1] - span[0] == 250
 
 
 def test_the_code_on_the_lower_arc_breaks_the_name() -> None:
     turn = 1200
     runs = [_run(100, 500), _run(560, 700, upright=False), _run(760, 900)]
-    assert _name_span(runs, turn) == (100, 500)
+    assert name_span(runs, turn) == (100, 500)
 
 
 def _signature_page(stroke: tuple[int, int, int] | None) -> tuple[np.ndarray, list[TextLine]]:
@@ -417,9 +411,9 @@ def test_a_signature_is_ink_beside_the_label_darker_than_the_paper(
 
 def test_a_gap_wider_than_a_word_s_inside_the_name_marks_the_rim_worn() -> None:
     runs = [_run(348, 680), _run(871, 1106)]
-    assert _worn(runs, (348, 1106))
+    assert is_worn(runs, (348, 1106))
     words = [_run(100, 400), _run(450, 700)]  # a word's gap: Sakura | Precision
-    assert not _worn(words, (100, 700))
+    assert not is_worn(words, (100, 700))
 
 
 def _band(blocks: list[tuple[int, int]], width: int = 600) -> np.ndarray:
@@ -436,13 +430,13 @@ def test_a_name_boxed_in_part_grows_over_a_bracket_s_blank_half() -> None:
     # the usual gap before the first character the detector boxed (a photo, CQC-2026-115617)
     name = [(150 + 37 * i, 180 + 37 * i) for i in range(7)]
     band = _band([(40, 70), (77, 107), (114, 118), *name])
-    assert _extend_by_ink(band, (150, 400), 44 / 1.5, 1000)[0] == 40
+    assert extend_by_ink(band, (150, 400), 44 / 1.5, 1000)[0] == 40
 
 
 def test_a_name_does_not_grow_across_two_characters_of_blank() -> None:
     name = [(130 + 37 * i, 160 + 37 * i) for i in range(7)]
     band = _band([(40, 70), *name])
-    assert _extend_by_ink(band, (130, 380), 44 / 1.5, 1000)[0] == 130
+    assert extend_by_ink(band, (130, 380), 44 / 1.5, 1000)[0] == 130
 
 
 def test_a_signature_the_detector_boxed_and_read_as_junk_is_still_a_signature() -> None:

@@ -1,0 +1,201 @@
+"""Finding seals on a page: pixels much redder than they are green or blue, closed into
+blobs, kept when a blob has a seal's size and an ellipse's outline (a seal printed in
+fragments by a dry pad, or half hidden under a pasted card, is put together first)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_SIDE = 1000
+"""Seals are found on the page shrunk to this long side (they are 400+ px at 300 dpi)."""
+
+
+MIN_SEAL, MAX_SEAL = 0.07, 0.42
+"""A seal's diameter as a share of the page's shorter side (A4: 15–88 mm)."""
+
+
+def flatten_light(image: np.ndarray) -> np.ndarray:
+    """Divide out shading and colour cast (phone photos): paper becomes white everywhere."""
+    small = cv2.resize(image, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((7, 7), np.uint8))  # ink is darker than paper
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    flat: np.ndarray = cv2.divide(image, np.maximum(paper, 1), scale=255)
+    return flat
+
+
+def redness(image: np.ndarray) -> np.ndarray:
+    """How much redder than green or blue each pixel is (0–255): seal ink, not print."""
+    rgb = image.astype(np.int16)
+    red = rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])
+    return np.clip(red, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    centre: tuple[float, float]
+    axes: tuple[float, float]
+    angle: float
+    bbox: tuple[int, int, int, int]
+
+
+def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+    """Whether most of ``inner`` lies within ``outer``."""
+    x0, y0 = max(inner[0], outer[0]), max(inner[1], outer[1])
+    x1, y1 = min(inner[2], outer[2]), min(inner[3], outer[3])
+    overlap = max(0, x1 - x0) * max(0, y1 - y0)
+    return overlap > 0.5 * (inner[2] - inner[0]) * (inner[3] - inner[1])
+
+
+def find_seals(image: np.ndarray) -> list[Blob]:
+    """Red, seal-sized, ellipse-shaped blobs on the page (full-page coordinates)."""
+    scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    small = flatten_light(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    hue, sat = hsv[..., 0], hsv[..., 1]
+    red_hue = (hue <= 8) | (hue >= 165)  # seal ink; the licence's gold border is ~19
+    mask = (red_hue & (sat >= 45) & (redness(small) > 20)).astype(np.uint8) * 255
+    # the faint ink of a dry or tilted press: not enough to find a seal by, but part of
+    # its outline (isolated coloured specks of a scan opened away)
+    faint = (red_hue & (sat >= 15) & (redness(small) > 6)).astype(np.uint8) * 255
+    faint = cv2.morphologyEx(faint, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    side = min(small.shape[:2])
+    # a dry pad prints a seal in fragments: grow them together before judging the shape
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, side // 35),) * 2)
+    joined = cv2.dilate(mask, grow)
+    contours, _ = cv2.findContours(joined, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    rects = [cv2.boundingRect(c) for c in contours]
+    look = _Look(mask, faint, grow, side, scale)
+    blobs = []
+    # a seal half hidden under a pasted card falls apart: try its overlapping pieces together
+    group = list(range(len(rects)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i, j in itertools.combinations(range(len(rects)), 2):
+        if _overlap(rects[i], rects[j]):
+            group[root(j)] = root(i)
+    members: dict[int, list[int]] = {}
+    for i in range(len(rects)):
+        members.setdefault(root(i), []).append(i)
+    for pieces in members.values():
+        whole = _blob_at(_union([rects[i] for i in pieces]), look) if len(pieces) > 1 else None
+        if whole is not None:
+            blobs.append(whole)
+            continue
+        blobs += [b for b in (_blob_at(rects[i], look) for i in pieces) if b is not None]
+    # a seal printed in pieces can also yield a piece of its own: keep the whole
+    blobs.sort(key=lambda b: -(b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]))
+    kept: list[Blob] = []
+    for blob in blobs:
+        if not any(_inside(blob.bbox, other.bbox) for other in kept):
+            kept.append(blob)
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What find_seals looks through: the strong and faint red ink (page shrunk by
+    ``scale``), the growth that joins a seal's fragments, the page's shorter side."""
+
+    mask: np.ndarray
+    faint: np.ndarray
+    grow: np.ndarray
+    side: int
+    scale: float
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two boxes (x, y, w, h) share a tenth of the smaller one."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return w > 0 and h > 0 and w * h > 0.1 * min(a[2] * a[3], b[2] * b[3])
+
+
+def _union(rects: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    left, top = min(r[0] for r in rects), min(r[1] for r in rects)
+    right, bottom = max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects)
+    return left, top, right - left, bottom - top
+
+
+def _blob_at(rect: tuple[int, int, int, int], look: _Look) -> Blob | None:
+    """The seal whose ink lies in ``rect`` of the shrunk page, if it looks like one."""
+    mask, faint, grow, side, scale = look.mask, look.faint, look.grow, look.side, look.scale
+    small_shape = mask.shape
+    x, y, w, h = rect
+    if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side * 1.1):
+        return None
+    region = mask[y : y + h, x : x + w]
+    points = cv2.findNonZero(region)
+    if points is None or len(points) < 50:
+        return None
+    strong = cv2.convexHull(points + np.array([[x, y]], dtype=np.int32))
+    hull = _outline(strong, faint, grow)
+    if _ellipse_share(hull) < max(0.75, _ellipse_share(strong) - 0.05):
+        hull = strong  # the faint ink made a worse ellipse: a hidden part, other red
+    x, y, w, h = cv2.boundingRect(hull)
+    if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side) or not 0.45 <= w / h <= 2.2:
+        return None
+    # a seal stamped over the page's edge: its outline is what lies inside the page
+    cut = (
+        (hull[:, 0, 0] <= 1)
+        | (hull[:, 0, 1] <= 1)
+        | (hull[:, 0, 0] >= small_shape[1] - 2)
+        | (hull[:, 0, 1] >= small_shape[0] - 2)
+    )
+    outline = hull[~cut] if cut.any() and (~cut).sum() >= 8 else hull
+    (cx, cy), (a, b), angle = cv2.fitEllipse(outline)
+    if not cut.any() and cv2.contourArea(hull) < 0.75 * math.pi * a * b / 4:
+        return None  # not an ellipse's outline: red print, a signature, a logo
+    if cut.any() and not 0.45 <= a / b <= 2.2:
+        return None
+    filled = cv2.countNonZero(mask[y : y + h, x : x + w]) / float(w * h)
+    if not 0.04 <= filled <= 0.55:
+        return None  # too little ink for a seal, or a filled disc (the national emblem)
+    inv = 1 / scale
+    pad = 0.04 * max(w, h)
+    bbox = (
+        int((x - pad) * inv),
+        int((y - pad) * inv),
+        int((x + w + pad) * inv),
+        int((y + h + pad) * inv),
+    )
+    return Blob((cx * inv, cy * inv), (a * inv, b * inv), angle, bbox)
+
+
+def _ellipse_share(hull: np.ndarray) -> float:
+    """How much of its fitted ellipse a convex outline covers (1 for an ellipse)."""
+    (_, _), (a, b), _ = cv2.fitEllipse(hull)
+    return float(cv2.contourArea(hull) / max(1.0, math.pi * a * b / 4))
+
+
+def _outline(hull: np.ndarray, faint: np.ndarray, grow: np.ndarray) -> np.ndarray:
+    """A seal's convex outline (``hull``, of its strong ink), grown by the faint ink
+    joined to it: the ring's dry side, missed, made a round seal look oval."""
+    points = hull
+    x, y, w, h = cv2.boundingRect(hull)
+    margin = max(w, h) // 4
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    window = faint[y0 : y + h + margin, x0 : x + w + margin]
+    count, labels = cv2.connectedComponents(cv2.dilate(window, grow))
+    flat = points.reshape(-1, 2)
+    inside = labels[flat[:, 1] - y0, flat[:, 0] - x0]
+    ours = np.unique(inside[inside > 0])
+    if count < 2 or not len(ours):
+        return hull
+    more = cv2.findNonZero((np.isin(labels, ours) & (window > 0)).astype(np.uint8))
+    if more is None:
+        return hull
+    more = more.reshape(-1, 2) + np.array([[x0, y0]], dtype=np.int32)
+    grown: np.ndarray = cv2.convexHull(np.vstack([flat, more]))
+    if cv2.contourArea(grown) > 1.8 * cv2.contourArea(hull):
+        return hull  # joined to other red on the page: keep the strong outline
+    return grown

@@ -1,0 +1,318 @@
+"""A seal read: the rim read three ways (cut between characters, in even tiles, bent) by
+the print recogniser and, where its reads disagree, the seal recogniser, and voted on;
+weighed against the names the page should bear; the inscription and the code."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
+from pipeline.extract.seals.find import Blob, find_seals
+from pipeline.extract.seals.name import (
+    Run,
+    character_cuts,
+    extend_by_ink,
+    is_worn,
+    name_rows,
+    name_span,
+    text_runs,
+)
+from pipeline.extract.seals.ring import (
+    Ring,
+    as_rgb,
+    column_parameter,
+    ink_image,
+    reach,
+    rigid_unroll,
+)
+from pipeline.extract.seals.text import CJK, clean_rim_read, is_authority, unspaced
+
+READ_RADIUS = 230
+"""The larger semi-axis (px) a seal is read at: a 40 mm seal at 300 dpi; smaller ones (phone
+photos) are enlarged to it."""
+
+
+ROUND = 0.88
+"""A seal whose short axis is at least this share of its long one is round (a circle
+pressed on a slant, or photographed from the side, comes out a little oval)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    bbox: tuple[int, int, int, int]
+    shape: str
+    owner: str
+    text: str
+    inscription: str
+    code: str
+    confidence: float
+    centre: tuple[float, float]
+    axes: tuple[float, float]
+    ellipse_angle: float
+    checks: tuple[tuple[str, float | None], ...] = ()
+    """For each expected name: how much less likely it is on the rim than what was read
+    (nats, the best of the unrolls; None: the engine cannot tell)."""
+    worn: bool = False
+    """The name has a stretch without readable ink inside it, wider than a word's gap: a
+    dry pad or a worn seal left characters out (see :func:`is_worn`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **({"disagreement": dict(self.checks)} if self.checks else {}),
+            **({"worn": True} if self.worn else {}),
+            "bbox": list(self.bbox),
+            "shape": self.shape,
+            "owner": self.owner,
+            "text": self.text,
+            "inscription": self.inscription,
+            "code": self.code,
+            "confidence": round(self.confidence, 3),
+            "ellipse": {
+                "centre": [round(v, 1) for v in self.centre],
+                "axes": [round(v, 1) for v in self.axes],
+                "angle": round(self.ellipse_angle, 2),
+            },
+        }
+
+
+def read_seal(
+    image: np.ndarray, blob: Blob, engine: OcrEngine, expect: tuple[str, ...] = ()
+) -> Seal:
+    """The seal in ``blob`` read: the rim by ``engine`` where its two reads agree, else by
+    the engine's seal recogniser (see OcrEngine.for_seals), and weighed by it; the
+    inscription and the code, straight print, by ``engine``. On a development corpus (384
+    company seals) this read 351 rims exactly, against 347 with the seal recogniser alone
+    and 339 with the print one."""
+    rim = engine.for_seals()
+    paper, ring = ink_image(image, blob)
+    zoom = max(1.0, READ_RADIUS / ring.large)  # photos shrink seals: read them at 300-dpi size
+    # columns measure arc where the name's middle runs, about a fifth of the way in
+    middle = 0.2 * ring.small
+    turn = max(360, int(ring.length(middle) * zoom))
+    walked = ring.walk(middle, turn)
+    depths = np.arange(int(0.44 * ring.small * zoom)) / zoom - 0.02 * ring.small
+    strip = ring.unroll(paper, walked, depths)
+    twice = np.hstack([strip, strip])
+    runs = text_runs(rim, twice)
+    span = name_span(runs, turn)
+    text, score, inscription, code = "", 0.0, "", ""
+    checks: tuple[tuple[str, float | None], ...] = tuple((name, None) for name in expect)
+    if span is not None:
+        rows = name_rows(runs, span, twice.shape[0])
+        pitch = max(r.height for r in runs if r.upright) / 1.5  # det boxes are padded
+        thrice = np.hstack([strip, strip, strip])
+        shift = turn if span[0] < turn else 0  # into the middle turn: room on both sides
+        others = [
+            (r.x0 + k * turn - shift, r.x1 + k * turn - shift)
+            for r in runs
+            for k in (0, 1, 2)
+            if not (r.x0 >= span[0] - 1 and r.x1 <= span[1] + 1)
+            and (not r.upright or r.height < 0.6 * pitch * 1.5)  # the code, small print
+        ]
+        x0, x1 = extend_by_ink(
+            thrice[rows[0] : rows[1]],
+            (span[0] + shift, span[1] + shift),
+            pitch,
+            turn,
+            [(a + shift, b + shift) for a, b in others],
+        )
+        pad = int(0.01 * turn)
+        start = max(0, int(x0) - pad)
+        name_strip = thrice[rows[0] : rows[1], start : int(x1) + pad]
+        # read character by character, each turned upright on its own (see rigid_unroll)
+        band = (float(depths[rows[0]]), float(depths[rows[1] - 1]))
+
+        def rigid(cuts: list[float]) -> np.ndarray:
+            columns = [start + c for c in cuts]
+            return as_rgb(rigid_unroll(paper, ring, walked, columns, band, zoom))
+
+        evenly = [*np.arange(0, name_strip.shape[1], 0.9 * pitch).tolist(), name_strip.shape[1]]
+        crops = [rigid(character_cuts(name_strip, pitch)), as_rgb(name_strip)]
+        # the print recogniser first: where its two reads agree, the seal is read (most
+        # inked seals); where they do not, the seal recogniser reads it, a third to decide
+        reads = engine.recognize(crops) if rim is not engine else []
+        if not reads or unspaced(reads[0][0]) != unspaced(reads[1][0]):
+            reads = rim.recognize(crops)
+            if unspaced(reads[0][0]) != unspaced(reads[1][0]):
+                crops.append(rigid(evenly))
+                reads += rim.recognize(crops[2:])
+        text, score = _vote(reads)
+
+        def widened(name: str) -> list[np.ndarray]:
+            """The rim around the name read, widened by the characters it lacks: a faint
+            first or last character left out of the span must not count against a name."""
+            if unspaced(name) == unspaced(text):
+                return []
+            lacking = (max(0, len(name) - len(unspaced(text))) + 1) * 1.1 * pitch
+            lacking = min(lacking, 0.85 * turn - (x1 - x0))
+            if lacking <= 0:
+                return []
+            spans = [(-lacking, 0.0), (0.0, lacking), (-lacking / 2, lacking / 2)]
+            return [
+                rigid([*np.arange(a, x1 - start + b, 0.9 * pitch).tolist(), x1 - start + b])
+                for a, b in spans
+            ]
+
+        checks = tuple((name, _best_fit(rim, [*crops, *widened(name)], name)) for name in expect)
+        # the name's middle is the seal's top; the span grown over ink can take in the
+        # inscription's outer characters, which reach into the name's band low on the
+        # ring, so the middle of the span the detector found is tried as well
+        ups = [ring.up(column_parameter(walked, (a + b) / 2)) for a, b in ((x0, x1), span)]
+        code = _read_code(twice, runs, engine)
+        inscription = _read_inscription(paper, ring, ups, engine)
+    text = clean_rim_read(text)
+    owner = "authority" if is_authority(text) else "company"
+    a, b = blob.axes
+    shape = "round" if min(a, b) / max(a, b) >= ROUND else "oval"
+    return Seal(
+        blob.bbox,
+        shape,
+        owner,
+        text,
+        inscription,
+        code,
+        score,
+        blob.centre,
+        blob.axes,
+        blob.angle,
+        checks,
+        span is not None and is_worn(runs, span),
+    )
+
+
+def _best_fit(engine: OcrEngine, crops: list[np.ndarray], name: str) -> float | None:
+    """How well the best of the unrolled rims fits ``name`` (see OcrEngine.disagreement),
+    as a rim engraves it: a Latin name also without its spaces (its letters stand spaced
+    round the ring) and accents, in capitals."""
+    forms = {name}
+    if not CJK.search(name):
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)
+        )
+        forms |= {plain, plain.replace(" ", ""), plain.replace(" ", "").upper()}
+    best = None
+    for crop in crops:
+        for form in forms:
+            fit = engine.disagreement(crop, form)
+            if fit is not None and (best is None or fit < best):
+                best = fit
+            if best is not None and best < PERFECT_FIT:
+                return 0.0  # nothing fits better: the other crops need not be weighed
+    return None if best is None else round(best, 2)
+
+
+def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
+    """The text that most reads agree on (white space aside); without a majority, the most
+    confident read. Each unroll fails differently: cut between characters, a bracket can
+    throw the cuts; cut in even tiles, a character can fall apart; bent, its top shrinks.
+
+    Without a majority no read is sure, however confident the recogniser was of each: the
+    chosen read's confidence is shared with the reads that saw something else (divided by
+    their number). A blurred oval on a phone photo read 宁安图…有最责任公司 at 0.96, 完安图…
+    and …有章责任公司 beside it, and that 0.96 had made a clean seal a confident other name."""
+    cleaned = [(clean_rim_read(t), score) for t, score in reads]
+    texts = Counter(unspaced(t) for t, _ in cleaned if t.strip())
+    if texts:
+        text, votes = texts.most_common(1)[0]
+        if votes >= 2:
+            return max((r for r in cleaned if unspaced(r[0]) == text), key=lambda r: r[1])
+    text, score = max(cleaned, key=lambda r: r[1])
+    return text, score / len(cleaned)
+
+
+def _read_code(twice: np.ndarray, runs: list[Run], engine: OcrEngine) -> str:
+    """The code on the lower arc faces the centre: the upside-down run, turned."""
+    upside_down = [r for r in runs if not r.upright]
+    if not upside_down:
+        return ""
+    run = max(upside_down, key=lambda r: r.x1 - r.x0)
+    crop = twice[:, int(run.x0) : int(run.x1) + 1]
+    ((text, score),) = engine.recognize([as_rgb(np.rot90(crop, 2))])
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= 8 and score > 0.5 else ""
+
+
+def _read_inscription(paper: np.ndarray, ring: Ring, ups: list[float], engine: OcrEngine) -> str:
+    """The horizontal line under the star, once the seal is turned so that the name's
+    middle (outward direction, degrees: the first of ``ups`` that reads surely) is at the
+    top. A name read short of one end leaves the seal turned a little off: a read that is
+    not sure is tried turned ±6°."""
+    best = ("", 0.0)
+    tried: list[float] = []
+    for up in ups:
+        if any(abs((up - t + 180) % 360 - 180) < 3 for t in tried):
+            continue
+        tried.append(up)
+        for turn in (0.0, -6.0, 6.0):
+            text, score = _inscription_at(paper, ring, up + turn, engine)
+            if score > best[1]:
+                best = (text, score)
+            if score > 0.97:
+                break
+        if best[1] > 0.97:
+            break
+    text, score = best
+    return text if score > 0.6 and len(text) >= 3 else ""
+
+
+def _inscription_at(
+    paper: np.ndarray, ring: Ring, up: float, engine: OcrEngine
+) -> tuple[str, float]:
+    cx, cy = ring.centre
+    matrix = cv2.getRotationMatrix2D((cx, cy), up - 270, 1.0)
+    upright = cv2.warpAffine(paper, matrix, paper.shape[::-1], borderValue=255)
+    tall = wide = ring.large
+    if ring.small / ring.large < ROUND:  # an oval: how far it reaches up and across
+        tall = reach(ring, up)
+        wide = sum(ring.semi) - tall
+    y0, y1 = int(cy + 0.2 * tall), int(cy + 0.68 * tall)
+    x0, x1 = int(cx - 0.62 * wide), int(cx + 0.62 * wide)
+    region = upright[max(0, y0) : y1, max(0, x0) : x1]
+    if region.size == 0 or (255 - region).sum() < 255 * 0.02 * region.size:
+        return "", 0.0
+    ((text, score),) = engine.recognize([as_rgb(region)])
+    return re.sub(r"[^\u4e00-\u9fff]", "", text), score
+
+
+def detect_and_read(
+    image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = ()
+) -> list[Seal]:
+    """Every seal on the page, read; ``expect``: names to weigh each rim against."""
+    return [read_seal(image, blob, engine, expect) for blob in find_seals(image)]
+
+
+def unrolled_rim(image: np.ndarray, seal: dict[str, Any]) -> np.ndarray | None:
+    """A seal's ring laid out straight once round, for a reviewer's eye: the seal as
+    ``to_json`` gave it (its ellipse, else its box), on the page it was found on. The top
+    of the seal (where a name starts and ends around) comes out in the middle."""
+    bbox = seal.get("bbox")
+    if not bbox:
+        return None
+    x0, y0, x1, y1 = (int(v) for v in bbox)
+    ellipse = seal.get("ellipse") or {}
+    if ellipse:
+        centre = (float(ellipse["centre"][0]), float(ellipse["centre"][1]))
+        axes = (float(ellipse["axes"][0]), float(ellipse["axes"][1]))
+        angle = float(ellipse["angle"])
+    else:  # the box holds the seal with a 4 % margin
+        centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+        axes = ((x1 - x0) / 1.08, (y1 - y0) / 1.08)
+        angle = 0.0
+    paper, ring = ink_image(image, Blob(centre, axes, angle, (x0, y0, x1, y1)))
+    zoom = max(1.0, READ_RADIUS / ring.large)
+    middle = 0.2 * ring.small
+    turn = max(360, int(ring.length(middle) * zoom))
+    walked = ring.walk(middle, turn)
+    depths = np.arange(int(0.44 * ring.small * zoom)) / zoom - 0.02 * ring.small
+    strip = ring.unroll(paper, walked, depths)
+    ups = np.array([ring.up(t) for t in walked[:: max(1, turn // 360)]])
+    bottom = int(np.argmin(np.abs((ups - 90 + 180) % 360 - 180))) * max(1, turn // 360)
+    rolled: np.ndarray = np.roll(strip, -bottom, axis=1)
+    return rolled
