@@ -5,9 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from stdnum.cn import ric
 
 from pipeline.extract.classify import classify
-from pipeline.extract.codes import read_id_number, read_uscc
+from pipeline.extract.codes import read_id_number, read_uscc, valid_id_number
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, group_documents
 from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
@@ -75,6 +76,24 @@ class TestCodes:
         assert read_id_number("公民身份号码") is None
         x_check = read_id_number("51010719940413244x")
         assert x_check is not None and x_check.value == "51010719940413244X" and x_check.valid
+
+    def test_a_region_code_naming_no_county_is_invalid_not_a_crash(self) -> None:
+        # python-stdnum 2.2 raises KeyError('county') for a region code that names a
+        # province or prefecture but no county (110001…): 303,118 of the 6-digit prefixes.
+        # An unsure read tries single swaps, and such a swap took a whole page down.
+        body = "11000119880214123"
+        number = body + ric.calc_check_digit(body + "0")
+        for confidence in (None, 0.5, 0.99):
+            read = read_id_number(number, confidence=confidence)
+            assert read is not None and read.value == number and not read.valid
+        assert not valid_id_number(number) and valid_id_number(VALID_ID)
+        with pytest.raises(KeyError):  # the upstream bug; when this fails, it is fixed
+            ric.is_valid(number)
+        # an unsure misread (1 read as 7 in the region code): its look-alike swaps run
+        # through such codes (170705…) as well as the one that validates
+        assert VALID_ID == "110105198802141235"
+        read = read_id_number("110705198802141235", confidence=0.5)
+        assert read is not None and read.value == VALID_ID and read.guessed
 
 
 @pytest.mark.parametrize(

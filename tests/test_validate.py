@@ -467,6 +467,22 @@ def test_id_card_number_name_and_expiry() -> None:
     assert Code.ID_EXPIRED.value not in codes(validate(record(), docs, TODAY))
 
 
+def test_an_id_number_whose_region_names_no_county_is_invalid_not_a_crash() -> None:
+    # python-stdnum 2.2 raises KeyError for it instead of saying no (see read_id_number)
+    docs = packet()
+    body = "11000119900307123"
+    number = body + _ric_check(body)
+    docs[2] = doc("id_card_copy", {**docs[2].fields, "id_number": number}, docs[2].seals)
+    found = validate(record(), docs, TODAY)
+    assert Code.ID_NUMBER_INVALID.value in codes(found)
+
+
+def _ric_check(body: str) -> str:
+    from stdnum.cn import ric
+
+    return ric.calc_check_digit(body + "0")
+
+
 def test_id_numbers_never_appear_whole_in_findings() -> None:
     docs = packet()
     wrong = _valid_id("19700101")

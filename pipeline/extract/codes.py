@@ -125,6 +125,18 @@ def read_uscc(text: str, confidence: float | None = None) -> CodeRead | None:
     return CodeRead(value, raw, False, tuple(notes))
 
 
+def valid_id_number(number: str) -> bool:
+    """A resident ID number valid under GB 11643-1999, by python-stdnum: check character,
+    a real birth date, a region code that existed then. stdnum 2.2 raises KeyError instead
+    of saying no for a region code that names a province or prefecture but no county
+    (110001…, 303,118 of the million 6-digit prefixes): no valid number either, and an
+    unsure read that tried its single swaps through such codes took a whole page down."""
+    try:
+        return bool(ric.is_valid(number))
+    except KeyError:
+        return False
+
+
 def read_id_number(text: str, confidence: float | None = None) -> CodeRead | None:
     """The 18-character resident ID number in ``text``, corrected if certain."""
     raw = _clean(text)
@@ -141,11 +153,11 @@ def read_id_number(text: str, confidence: float | None = None) -> CodeRead | Non
         for i, (a, b) in enumerate(zip(raw[match.start() : match.end()], value, strict=False))
         if a != b
     )
-    if ric.is_valid(value):
+    if valid_id_number(value):
         return CodeRead(value, raw, True, notes)
     if confidence is not None and confidence >= SURE:
         return CodeRead(value, raw, False, notes)
-    candidates = _swaps(value, ric.is_valid, "0123456789X", range(18))
+    candidates = _swaps(value, valid_id_number, "0123456789X", range(18))
     if len(candidates) == 1:
         corrected, note = candidates[0]
         return CodeRead(corrected, raw, True, (*notes, note), guessed=True)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
+from pipeline.extract.codes import valid_id_number
 from pipeline.validate.names import Judgement, fold, judge, same
 from pipeline.validate.report import Code, DocumentEntry, Finding, Severity
 
@@ -381,7 +382,7 @@ def id_cards(case: Case) -> Iterator[Finding]:
         fields = document.fields
         number, name = fields.get("id_number"), fields.get("name")
         note = _note(document, "id_number")
-        if number is not None and not ric.is_valid(str(number)):
+        if number is not None and not valid_id_number(str(number)):
             yield _finding(
                 Code.ID_NUMBER_INVALID,
                 Severity.WARNING if note.get("guessed") else Severity.ERROR,
