@@ -16,7 +16,7 @@ from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
 from pipeline.extract.seals import clean_rim_read
 from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
-from pipeline.extract.seals.read import _best_fit, _vote
+from pipeline.extract.seals.read import _best_fit, _character_fit, _vote
 from pipeline.validate.names import READ_SURE
 
 VALID_USCC = "91430104504450603P"
@@ -372,6 +372,42 @@ def test_reads_without_a_majority_leave_the_chosen_one_unsure() -> None:
     assert confidence < READ_SURE
     # one read alone has no one to disagree with
     assert _vote([("宁波宏图医疗器械有限责任公司", 0.96)])[1] == 0.96
+
+
+class _CellEngine:
+    """Weighs a cell by what the rim holds there: the cell's crop carries its columns, and
+    the rim (``engraved``, a character every 100 columns) is read where a cell holds most
+    of a character."""
+
+    def __init__(self, engraved: str) -> None:
+        self.engraved = engraved
+        self.cells: list[tuple[float, float]] = []
+
+    def disagreement(self, crop: np.ndarray, text: str) -> float | None:
+        if text == "龘":  # not in the alphabet
+            return None
+        a, b = float(crop[0, 0]), float(crop[0, 1])
+        self.cells.append((a, b))
+        k = int((a + b) / 2 // 100)  # the character the cell is centred on: whole in it?
+        whole = min(b, 100.0 * k + 100) - max(a, 100.0 * k) >= 80
+        return 0.0 if whole and self.engraved[k] == text else 9.0
+
+
+def _cell(a: float, b: float) -> np.ndarray:
+    return np.array([[a, b]])
+
+
+def test_a_name_is_weighed_a_character_to_an_even_cell_of_its_span() -> None:
+    engine = _CellEngine("上海泰和网络")
+    assert _character_fit(engine, _cell, (0.0, 600.0), "上海泰和网络") == (0.0,) * 6  # type: ignore[arg-type]
+    assert engine.cells[1] == (100.0, 200.0)
+    # a seal cut with a character more: the cells after it are out of step
+    engine = _CellEngine("上海泰新和网络")
+    fits = _character_fit(engine, _cell, (0.0, 700.0), "上海泰和网络")  # type: ignore[arg-type]
+    assert fits is not None and fits[:2] == (0.0, 0.0) and sum(fits) >= 18
+    # names a cell cannot hold one character of: Latin, brackets; and unknown characters
+    for name in ("Nordic Instruments AB", "瑞达（青岛）国际贸易有限公司", "上海龘和网络"):
+        assert _character_fit(_CellEngine("上" * 40), _cell, (0.0, 600.0), name) is None  # type: ignore[arg-type]
 
 
 def _run(x0: float, x1: float, upright: bool = True, height: float = 60.0) -> Run:

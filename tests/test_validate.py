@@ -243,6 +243,49 @@ def test_a_character_added_inside_the_name_is_never_settled_by_the_image() -> No
     assert judge(NAME, NAME + "章", 0.99, 0.5, rim=True).outcome == "fits"
 
 
+def test_the_rim_weighed_a_character_to_a_cell_vetoes_or_settles_a_fit() -> None:
+    """Measured on a near-miss corpus (seed 8282): a seal cut 郑州新金泰电子… and read
+    郑州新全电子… fitted 郑州金泰电子… as a whole at 2.87 nats (a pass), while weighed a
+    character to a cell, every cell after the added 新 out of step, it summed 51. And a
+    character the line's read dropped (网 crossed by print) was read in its own cell."""
+    company = "郑州金泰电子科技股份有限公司"
+    out_of_step = [0.0, 0.0, 11.3, 15.9, 10.2, 1.4, 4.4, 5.9, 3.4, 3.1, 0.0, 0.0, 0.0, 0.0]
+    read = "郑州新全电子科技股份有限公司"
+    assert judge(company, read, 0.99, 2.87, rim=True).outcome == "fits"  # the whole alone
+    vetoed = judge(company, read, 0.99, 2.87, rim=True, by_character=out_of_step)
+    assert vetoed.outcome == "unsure"
+    assert vetoed.evidence["disagreement_by_character"][2] == ["金", 11.3]
+
+    name = "上海泰和网络技术有限公司"
+    dropped = "上海泰和络技术有限公司"
+    in_place = [0.0] * 11 + [0.3]
+    assert judge(name, dropped, 0.99, 4.04, rim=True).outcome == "unsure"
+    assert judge(name, dropped, 0.99, 4.04, rim=True, by_character=in_place).outcome == "fits"
+    # a cell that could hold another character as well is no evidence: still a warning
+    pale = [0.0, 0.0, 2.13] + [0.0] * 9
+    assert judge(name, dropped, 0.99, 4.04, rim=True, by_character=pale).outcome == "unsure"
+    # never a difference by the cells alone: a faint first character left out of the span
+    # puts every cell out of step
+    assert judge(name, dropped, 0.99, 4.04, rim=True, by_character=[9.0] * 12).outcome == ("unsure")
+    # an added character read surely stays a difference whatever the cells say
+    added = "上海泰和新网络技术有限公司"
+    assert judge(name, added, 0.99, 3.0, rim=True, by_character=[0.0] * 12).outcome == "differs"
+
+
+def test_a_seal_s_character_weighing_reaches_the_finding() -> None:
+    docs = packet()
+    weighed = seal(
+        "北京示例（中关村）科技有很公司",
+        disagreement={NAME: 2.1},
+        disagreement_by_character={NAME: [9.0] * 15},
+    )
+    docs[0] = doc("application_form", docs[0].fields, (weighed,))
+    findings = validate(record(), docs, TODAY)
+    (finding,) = [f for f in findings if f.code == Code.SEAL_NAME_MISMATCH]
+    assert finding.severity == Severity.WARNING
+    assert [c for c, _ in finding.evidence["disagreement_by_character"]] == list(fold(NAME))
+
+
 def test_every_document_with_a_place_to_sign_is_checked_for_a_signature() -> None:
     docs = packet()
     letter = doc(

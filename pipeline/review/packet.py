@@ -52,6 +52,7 @@ EVIDENCE_FIELDS = (
     ("found", "识别结果"),
     ("confidence", "识别置信度"),
     ("disagreement", "与申请名称的差异（nats）"),
+    ("disagreement_by_character", "逐字比对：每个字在其位置上的差异（nats）"),
     ("field", "字段"),
 )
 
@@ -354,8 +355,13 @@ def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value)
+        return "、".join(_pair(v) if isinstance(v, list | tuple) else str(v) for v in value)
     return str(value)
+
+
+def _pair(pair: list[Any] | tuple[Any, ...]) -> str:
+    """A character and its figure (disagreement_by_character): 网 1.59."""
+    return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in pair)
 
 
 def _seal_at(document: dict[str, Any], bbox: Any) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ space). 有限公司 vs 有限责任公司, one character more or less: differen
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any
@@ -21,6 +22,10 @@ READ_SURE = 0.85
 garbage): the image disagreeing with the name then makes a warning, not an error."""
 SURE = 0.9
 """A read at this confidence or above, with no likelihood to weigh, counts as certain."""
+IN_PLACE = 0.5
+"""A rim weighed character by character (see pipeline.extract.seals.read._character_fit)
+fits when every character is, within this many nats, what the engine reads in its cell:
+each character of the name read where the engraver put it."""
 
 
 def fold(text: Any) -> str:
@@ -53,6 +58,9 @@ class Judgement:
     confidence: float | None = None
     worn: bool = False
     """The seal's ink is missing inside its name: characters not read may be there."""
+    by_character: tuple[tuple[str, float], ...] | None = None
+    """The rim weighed against the name one character at a time, each in its place: each
+    character of the expected name and its nats."""
 
     @property
     def evidence(self) -> dict[str, Any]:
@@ -61,6 +69,8 @@ class Judgement:
             out["confidence"] = round(self.confidence, 3)
         if self.disagreement is not None:
             out["disagreement"] = self.disagreement
+        if self.by_character is not None:
+            out["disagreement_by_character"] = [list(pair) for pair in self.by_character]
         if self.worn:
             out["worn"] = True
         return out
@@ -74,6 +84,7 @@ def judge(
     *,
     rim: bool = False,
     worn: bool = False,
+    by_character: Sequence[float] | None = None,
 ) -> Judgement:
     """Compare a read name with the expected one. Uncertainty is never a pass: a name not
     read, read with low confidence, or whose image neither fits nor clearly differs, is
@@ -88,8 +99,20 @@ def judge(
 
     A rim whose ink is missing inside the name (``worn``) and whose read only lacks
     characters of the expected name is ``unsure``, never ``differs``: the characters not
-    read may be the dry stretch (北京泰汽车有限公司 of a worn 北京泰和汽车零部件有限公司)."""
-    verdict = _judge(expected, found, confidence, disagreement, rim)
+    read may be the dry stretch (北京泰汽车有限公司 of a worn 北京泰和汽车零部件有限公司).
+
+    A rim also weighed character by character, each in its place (``by_character``, see
+    pipeline.extract.seals.read._character_fit), fits when every character is what its
+    cell reads (IN_PLACE), and does not fit as a whole when the characters summed are
+    DIFFERS or more out: a seal cut with a character more had fitted the name as a whole at
+    2.9 nats, while its cells, every one after the added character out of step, summed 51.
+    The cells never make a read differ: a faint first character the name's span left out
+    puts them all out of step too."""
+    cells = tuple(by_character) if by_character else None
+    verdict = _judge(expected, found, confidence, disagreement, rim, cells)
+    characters = "".join(fold(expected).split())
+    if cells and len(cells) == len(characters):
+        verdict = replace(verdict, by_character=tuple(zip(characters, cells, strict=True)))
     if (
         verdict.outcome == "differs"
         and worn
@@ -113,6 +136,7 @@ def _judge(
     confidence: float | None,
     disagreement: float | None,
     rim: bool,
+    cells: tuple[float, ...] | None = None,
 ) -> Judgement:
     if found and (same(expected, found) or (rim and _loose(expected) == _loose(found))):
         return Judgement("match", found, disagreement, confidence)
@@ -123,8 +147,11 @@ def _judge(
     if added:
         sure = confidence is not None and confidence >= SURE
         return Judgement("differs" if sure else "unsure", found, disagreement, confidence)
+    if cells and max(cells) <= IN_PLACE:
+        return Judgement("fits", found, disagreement, confidence)
+    out_of_step = bool(cells) and sum(cells or ()) >= DIFFERS
     if disagreement is not None:
-        if disagreement <= FITS:
+        if disagreement <= FITS and not out_of_step:
             return Judgement("fits", found, disagreement, confidence)
         read_surely = confidence is None or confidence >= READ_SURE
         if disagreement >= DIFFERS and found and not partial and read_surely:

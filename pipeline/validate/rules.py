@@ -253,6 +253,7 @@ def seals(case: Case) -> Iterator[Finding]:
             )
         for seal in company_seals:
             fits = seal.get("disagreement") or {}
+            by_character = seal.get("disagreement_by_character") or {}
             verdict = judge(
                 case.company,
                 seal.get("text") or None,
@@ -260,6 +261,7 @@ def seals(case: Case) -> Iterator[Finding]:
                 fits.get(case.company) if isinstance(fits, dict) else None,
                 rim=True,
                 worn=bool(seal.get("worn")),
+                by_character=by_character.get(case.company),
             )
             yield from _name_findings(
                 Code.SEAL_NAME_MISMATCH,
