@@ -27,7 +27,7 @@ from typing import Any
 from fixtures.corpus.ink import FAINT, faint_characters
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
-from pipeline.validate.names import DIFFERS, FITS
+from pipeline.validate.names import DIFFERS, FITS, IN_PLACE
 from pipeline.validate.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
 
@@ -79,10 +79,12 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
         broken = [
             (name, problem) for name, problem in problems.items() if name.startswith(packet.name)
         ]
+        company = records[packet.name]["company"]["name"]
         seals = [
             (
                 s.get("text", ""),
-                (s.get("disagreement") or {}).get(records[packet.name]["company"]["name"]),
+                (s.get("disagreement") or {}).get(company),
+                (s.get("disagreement_by_character") or {}).get(company),
             )
             for d in documents
             for s in d.seals
@@ -104,16 +106,21 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
 
 def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
     """How much less likely the expected name was than the read on each company seal
-    (nats): on clean packets' seals and on near-miss seals, against FITS and DIFFERS."""
+    (nats): on clean packets' seals and on near-miss seals, against FITS and DIFFERS; and
+    weighed a character to a cell: whole fits the cells undid (summing DIFFERS or more),
+    seals the cells settled (every character within IN_PLACE), the lowest sums and worst
+    cells."""
     out: dict[str, Any] = {}
     for label, want in (("clean", None), ("seal_near_miss", "seal_near_miss")):
-        values = [
-            nats
+        weighed = [
+            (nats, cells)
             for r in results
             if (r["truth"]["defect"] or {}).get("kind") == want
-            for _, nats in r["seals"]
+            for _, nats, cells in r["seals"]
         ]
+        values = [nats for nats, _ in weighed]
         known = sorted(v for v in values if v is not None)
+        by_cell = [(nats, cells) for nats, cells in weighed if cells]
         out[label] = {
             "seals": len(values),
             "not_weighed": len(values) - len(known),
@@ -122,6 +129,15 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
             "at_least_differs": sum(v >= DIFFERS for v in known),
             "lowest": known[:5],
             "highest": known[-5:],
+            "weighed_by_character": len(by_cell),
+            "whole_fit_undone_by_cells": sum(
+                n is not None and n <= FITS and sum(c) >= DIFFERS for n, c in by_cell
+            ),
+            "settled_by_cells": sum(
+                (n is None or n > FITS) and max(c) <= IN_PLACE for n, c in by_cell
+            ),
+            "cells_lowest_sums": sorted(round(sum(c), 2) for _, c in by_cell)[:5],
+            "cells_lowest_worst": sorted(max(c) for _, c in by_cell)[:5],
         }
     return out
 
