@@ -264,6 +264,14 @@ def test_the_rim_weighed_a_character_to_a_cell_vetoes_or_settles_a_fit() -> None
     # a cell that could hold another character as well is no evidence: still a warning
     pale = [0.0, 0.0, 2.13] + [0.0] * 9
     assert judge(name, dropped, 0.99, 4.04, rim=True, by_character=pale).outcome == "unsure"
+    # a read short of the name's start (its span too) or a blurred photo's few nats spread
+    # over many cells undo no whole fit
+    short, spread = (
+        "泰和网络技术有限公司",
+        [2.5, 0.0, 1.8, 0.0, 4.1, 0.0, 2.4, 0.0, 0.0, 0.0, 3.7, 0.0],
+    )
+    assert judge(name, short, 0.99, 1.7, rim=True, by_character=[9.0] * 12).outcome == "fits"
+    assert judge(name, dropped + "章", 0.9, 1.3, rim=True, by_character=spread).outcome == "fits"
     # never a difference by the cells alone: a faint first character left out of the span
     # puts every cell out of step
     assert judge(name, dropped, 0.99, 4.04, rim=True, by_character=[9.0] * 12).outcome == ("unsure")

@@ -103,11 +103,11 @@ def judge(
 
     A rim also weighed character by character, each in its place (``by_character``, see
     pipeline.extract.seals.read._character_fit), fits when every character is what its
-    cell reads (IN_PLACE), and does not fit as a whole when the characters summed are
-    DIFFERS or more out: a seal cut with a character more had fitted the name as a whole at
-    2.9 nats, while its cells, every one after the added character out of step, summed 51.
-    The cells never make a read differ: a faint first character the name's span left out
-    puts them all out of step too."""
+    cell reads (IN_PLACE), and does not fit as a whole when a cell is DIFFERS or more out
+    on a read as long as the name: a seal cut with a character more had fitted the name as
+    a whole at 2.9 nats, while its cells after the added character were out of step, up to
+    15.9 nats in one. The cells never make a read differ: a faint first character the
+    name's span left out puts them all out of step too."""
     cells = tuple(by_character) if by_character else None
     verdict = _judge(expected, found, confidence, disagreement, rim, cells)
     characters = "".join(fold(expected).split())
@@ -149,7 +149,15 @@ def _judge(
         return Judgement("differs" if sure else "unsure", found, disagreement, confidence)
     if cells and max(cells) <= IN_PLACE:
         return Judgement("fits", found, disagreement, confidence)
-    out_of_step = bool(cells) and sum(cells or ()) >= DIFFERS
+    # a cell that clearly holds another character, on a read as long as the name (a read
+    # short of the name's ends, or a span that missed a faint end, puts every cell out of
+    # step; a blurred photo spreads a few nats over many cells)
+    out_of_step = (
+        bool(cells)
+        and max(cells or (0.0,)) >= DIFFERS
+        and bool(found)
+        and len(_loose(str(found))) >= len(cells or ())
+    )
     if disagreement is not None:
         if disagreement <= FITS and not out_of_step:
             return Judgement("fits", found, disagreement, confidence)
