@@ -107,20 +107,20 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
 def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
     """How much less likely the expected name was than the read on each company seal
     (nats): on clean packets' seals and on near-miss seals, against FITS and DIFFERS; and
-    weighed a character to a cell: whole fits the cells undid (summing DIFFERS or more),
+    weighed a character to a cell: whole fits the cells undid (a cell DIFFERS out),
     seals the cells settled (every character within IN_PLACE), the lowest sums and worst
     cells."""
     out: dict[str, Any] = {}
     for label, want in (("clean", None), ("seal_near_miss", "seal_near_miss")):
         weighed = [
-            (nats, cells)
+            (text, nats, cells)
             for r in results
             if (r["truth"]["defect"] or {}).get("kind") == want
-            for _, nats, cells in r["seals"]
+            for text, nats, cells in r["seals"]
         ]
-        values = [nats for nats, _ in weighed]
+        values = [nats for _, nats, _ in weighed]
         known = sorted(v for v in values if v is not None)
-        by_cell = [(nats, cells) for nats, cells in weighed if cells]
+        by_cell = [(nats, cells, text) for text, nats, cells in weighed if cells]
         out[label] = {
             "seals": len(values),
             "not_weighed": len(values) - len(known),
@@ -130,14 +130,19 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
             "lowest": known[:5],
             "highest": known[-5:],
             "weighed_by_character": len(by_cell),
+            # as validation has it: a cell DIFFERS out, on a read as long as the name
             "whole_fit_undone_by_cells": sum(
-                n is not None and n <= FITS and sum(c) >= DIFFERS for n, c in by_cell
+                n is not None
+                and n <= FITS
+                and max(c) >= DIFFERS
+                and len("".join(str(t).split())) >= len(c)
+                for n, c, t in by_cell
             ),
             "settled_by_cells": sum(
-                (n is None or n > FITS) and max(c) <= IN_PLACE for n, c in by_cell
+                (n is None or n > FITS) and max(c) <= IN_PLACE for n, c, _ in by_cell
             ),
-            "cells_lowest_sums": sorted(round(sum(c), 2) for _, c in by_cell)[:5],
-            "cells_lowest_worst": sorted(max(c) for _, c in by_cell)[:5],
+            "cells_lowest_sums": sorted(round(sum(c), 2) for _, c, _ in by_cell)[:5],
+            "cells_lowest_worst": sorted(max(c) for _, c, _ in by_cell)[:5],
         }
     return out
 
