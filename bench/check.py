@@ -27,7 +27,7 @@ from typing import Any
 from fixtures.corpus.ink import FAINT, faint_characters
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
-from pipeline.validate.names import DIFFERS, FITS, IN_PLACE
+from pipeline.validate.names import DIFFERS, FITS, in_place, out_of_step
 from pipeline.validate.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
 
@@ -107,9 +107,8 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
 def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
     """How much less likely the expected name was than the read on each company seal
     (nats): on clean packets' seals and on near-miss seals, against FITS and DIFFERS; and
-    weighed a character to a cell: whole fits the cells undid (a cell DIFFERS out),
-    seals the cells settled (every character within IN_PLACE), the lowest sums and worst
-    cells."""
+    weighed a character to a cell: whole fits the cells undid and seals they settled (as
+    validation judges them), the lowest sums and worst cells."""
     out: dict[str, Any] = {}
     for label, want in (("clean", None), ("seal_near_miss", "seal_near_miss")):
         weighed = [
@@ -130,17 +129,10 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
             "lowest": known[:5],
             "highest": known[-5:],
             "weighed_by_character": len(by_cell),
-            # as validation has it: a cell DIFFERS out, on a read as long as the name
             "whole_fit_undone_by_cells": sum(
-                n is not None
-                and n <= FITS
-                and max(c) >= DIFFERS
-                and len("".join(str(t).split())) >= len(c)
-                for n, c, t in by_cell
+                n is not None and n <= FITS and out_of_step(t, c) for n, c, t in by_cell
             ),
-            "settled_by_cells": sum(
-                (n is None or n > FITS) and max(c) <= IN_PLACE for n, c, _ in by_cell
-            ),
+            "settled_by_cells": sum((n is None or n > FITS) and in_place(c) for n, c, _ in by_cell),
             "cells_lowest_sums": sorted(round(sum(c), 2) for _, c, _ in by_cell)[:5],
             "cells_lowest_worst": sorted(max(c) for _, c, _ in by_cell)[:5],
         }

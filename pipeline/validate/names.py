@@ -110,7 +110,7 @@ def judge(
     name's span left out puts them all out of step too."""
     cells = tuple(by_character) if by_character else None
     verdict = _judge(expected, found, confidence, disagreement, rim, cells)
-    characters = "".join(fold(expected).split())
+    characters = fold(expected)
     if cells and len(cells) == len(characters):
         verdict = replace(verdict, by_character=tuple(zip(characters, cells, strict=True)))
     if (
@@ -147,19 +147,10 @@ def _judge(
     if added:
         sure = confidence is not None and confidence >= SURE
         return Judgement("differs" if sure else "unsure", found, disagreement, confidence)
-    if cells and max(cells) <= IN_PLACE:
+    if cells and in_place(cells):
         return Judgement("fits", found, disagreement, confidence)
-    # a cell that clearly holds another character, on a read as long as the name (a read
-    # short of the name's ends, or a span that missed a faint end, puts every cell out of
-    # step; a blurred photo spreads a few nats over many cells)
-    out_of_step = (
-        bool(cells)
-        and max(cells or (0.0,)) >= DIFFERS
-        and bool(found)
-        and len(_loose(str(found))) >= len(cells or ())
-    )
     if disagreement is not None:
-        if disagreement <= FITS and not out_of_step:
+        if disagreement <= FITS and not (cells and out_of_step(found, cells)):
             return Judgement("fits", found, disagreement, confidence)
         read_surely = confidence is None or confidence >= READ_SURE
         if disagreement >= DIFFERS and found and not partial and read_surely:
@@ -168,6 +159,20 @@ def _judge(
     if found and confidence is not None and confidence >= SURE and not partial:
         return Judgement("differs", found, None, confidence)
     return Judgement("unsure", found, None, confidence)
+
+
+def in_place(cells: Sequence[float]) -> bool:
+    """Whether a rim weighed a character to a cell reads every character of the name in
+    its own cell (IN_PLACE)."""
+    return max(cells) <= IN_PLACE
+
+
+def out_of_step(found: str | None, cells: Sequence[float]) -> bool:
+    """Whether a rim weighed a character to a cell holds another character clearly in one
+    cell (DIFFERS), on a read as long as the name. A read short of the name's ends (a span
+    that missed a faint end) puts every cell out of step, and a blurred photo spreads a
+    few nats over many cells: neither undoes a fit."""
+    return bool(found) and max(cells) >= DIFFERS and len(_loose(str(found))) >= len(cells)
 
 
 def added_inside(found: str, expected: str, loose: bool = False) -> bool:

@@ -261,7 +261,9 @@ def seals(case: Case) -> Iterator[Finding]:
                 fits.get(case.company) if isinstance(fits, dict) else None,
                 rim=True,
                 worn=bool(seal.get("worn")),
-                by_character=by_character.get(case.company),
+                by_character=by_character.get(case.company)
+                if isinstance(by_character, dict)
+                else None,
             )
             yield from _name_findings(
                 Code.SEAL_NAME_MISMATCH,
