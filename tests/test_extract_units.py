@@ -16,7 +16,7 @@ from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
 from pipeline.extract.seals import clean_rim_read
 from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
-from pipeline.extract.seals.read import _best_fit, _character_fit, _vote
+from pipeline.extract.seals.read import _best_fit, _character_fit, _vote, widenings
 from pipeline.validate.names import READ_SURE
 
 VALID_USCC = "91430104504450603P"
@@ -408,6 +408,37 @@ def test_a_name_is_weighed_a_character_to_an_even_cell_of_its_span() -> None:
     # names a cell cannot hold one character of: Latin, brackets; and unknown characters
     for name in ("Nordic Instruments AB", "瑞达（青岛）国际贸易有限公司", "上海龘和网络"):
         assert _character_fit(_CellEngine("上" * 40), _cell, (0.0, 600.0), name) is None  # type: ignore[arg-type]
+
+
+def test_a_piece_of_the_name_is_widened_by_what_the_name_has_on_each_side() -> None:
+    """卓越（北京）新材料科技有限公司 on a blurred photo: the detector boxed the name tight
+    (pitch 18.7 px from its height) and its span read 新材料科技有限公司 over 350 px, 39 px
+    a character; a pitch's widening fell short of 卓越（北京）."""
+    name, piece, pitch, turn = "卓越（北京）新材料科技有限公司", "新材料科技有限公司", 18.7, 1014
+    edges = widenings(piece, name, 350.0, pitch, turn)
+    lacking = 7 * 1.1 * pitch
+    assert edges[:3] == [
+        (lacking, 0.0, pitch),
+        (0.0, lacking, pitch),
+        (lacking / 2, lacking / 2, pitch),
+    ]
+    left, right, step = edges[-1]
+    assert step == 350 / 9 and left >= 6 * step and 0 < right < step  # 卓越（北京） all on the left
+    assert any(e[2] == step and e[0] >= 6 * step for e in edges[3:-1])  # the three ways too
+    # a read with a character not in the name: widened a pitch at a time only
+    assert all(e[2] == pitch for e in widenings("新材料料技有限公司", name, 350.0, pitch, turn))
+    # the name read whole, or a span round most of the ring: nothing to widen
+    assert widenings("卓越(北京)新材料科技有限公司", name, 500.0, pitch, turn) == []
+    assert widenings(piece, name, 0.9 * turn, pitch, turn) == []
+    # never round the ring into the name's other end
+    assert all(
+        a + b <= 0.85 * turn - 700 + 1e-6 for a, b, _ in widenings(piece, name, 700.0, pitch, turn)
+    )
+    # a Latin piece: spaces and case are the engraver's
+    (*_, (left, right, step)) = widenings(
+        "MESSTECHNIK", "Helvetia Messtechnik AG", 344.0, 27.3, 1127
+    )
+    assert left == 8.5 * 1.1 * step and right == 2.5 * 1.1 * step
 
 
 def _run(x0: float, x1: float, upright: bool = True, height: float = 60.0) -> Run:

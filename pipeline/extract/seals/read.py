@@ -156,18 +156,13 @@ def read_seal(
         text, score = _vote(reads)
 
         def widened(name: str) -> list[np.ndarray]:
-            """The rim around the name read, widened by the characters it lacks: a faint
-            first or last character left out of the span must not count against a name."""
-            if unspaced(name) == unspaced(text):
-                return []
-            lacking = (max(0, len(name) - len(unspaced(text))) + 1) * 1.1 * pitch
-            lacking = min(lacking, 0.85 * turn - (x1 - x0))
-            if lacking <= 0:
-                return []
-            spans = [(-lacking, 0.0), (0.0, lacking), (-lacking / 2, lacking / 2)]
+            """The rim around the name read, widened by the characters it lacks (see
+            :func:`widenings`)."""
             return [
-                rigid([*np.arange(a, x1 - start + b, 0.9 * pitch).tolist(), x1 - start + b])
-                for a, b in spans
+                rigid(
+                    [*np.arange(-left, x1 - start + right, 0.9 * step).tolist(), x1 - start + right]
+                )
+                for left, right, step in widenings(text, name, x1 - x0, pitch, turn)
             ]
 
         checks = tuple((name, _best_fit(rim, [*crops, *widened(name)], name)) for name in expect)
@@ -204,6 +199,48 @@ def read_seal(
         span is not None and is_worn(runs, span),
         by_character,
     )
+
+
+def widenings(
+    text: str, name: str, width: float, pitch: float, turn: int
+) -> list[tuple[float, float, float]]:
+    """How far to widen the rim read as ``text`` (``width`` columns of a ring ``turn``
+    round) on the left and the right, and the step of its characters, to weigh ``name``:
+    a faint first or last character left out of the span must not count against a name.
+
+    Every read is widened by the characters it lacks, a pitch each, to one side, the
+    other, or both halves. A read that is a piece of the name is widened besides by as
+    many characters as the name has before and after the piece, each as far as the read's
+    own characters step where that is further than a pitch, and, so, the three ways at
+    that step: a short name spread wide over the arc, a blurred photo's boxes drawn tight
+    (卓越（北京）新材料… read 新材料科技有限公司: a pitch's widening fell short of 卓越（北京）).
+    Only a piece: its read holds no evidence either way, while every crop more is one more
+    chance for a wrong name to fit (on a near-miss corpus, widening every read at its own
+    step took 22 impostor seals within FITS of the record's name, against 14)."""
+    read, whole = _plain_form(text), _plain_form(name)
+    room = 0.85 * turn - width  # never round the ring into the name again
+    if read == whole or room <= 0:
+        return []
+    piece = bool(read) and read in whole
+    advance = width / max(1, len(read))
+    edges: list[tuple[float, float, float]] = []
+    for step in [pitch, advance] if piece and advance > 1.15 * pitch else [pitch]:
+        lacking = min((max(0, len(whole) - len(read)) + 1) * 1.1 * step, room)
+        edges += [(lacking, 0.0, step), (0.0, lacking, step), (lacking / 2, lacking / 2, step)]
+    if piece:
+        step = max(pitch, advance)
+        before = whole.index(read)
+        left = (before + 0.5) * 1.1 * step
+        right = (len(whole) - before - len(read) + 0.5) * 1.1 * step
+        shrink = min(1.0, room / (left + right))
+        edges.append((left * shrink, right * shrink, step))
+    return edges
+
+
+def _plain_form(text: str) -> str:
+    """A rim read or a name as their characters are compared: NFKC, without white space
+    or letter case (a rim's are the engraver's)."""
+    return unspaced(unicodedata.normalize("NFKC", text)).casefold()
 
 
 def _best_fit(engine: OcrEngine, crops: list[np.ndarray], name: str) -> float | None:
