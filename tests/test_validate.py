@@ -212,11 +212,15 @@ def test_an_unweighable_seal_between_fit_and_clear_difference_is_a_warning() -> 
 
 def test_a_rim_read_only_in_part_is_a_warning_but_another_name_an_error() -> None:
     """Dry or covered ink leaves a piece of the name: no evidence of another company, so
-    a warning for a person to look; characters that are not in the name are an error."""
+    a warning for a person to look; characters that are not in the name are an error,
+    unless the read holds under half of the name (团有限公司 of a dry 天津昊天纺织品股份有限公司):
+    too little read to tell another name by."""
     docs = packet()
     for read, severity in (
         ("科技有限公司", Severity.WARNING),
         ("北京示例（中关村）科技有限", Severity.WARNING),
+        ("团科技有限公司", Severity.WARNING),
+        ("北京示例（中关村）团科技有限公司", Severity.ERROR),
         ("北京示例（中关村）科技有限责任公司", Severity.ERROR),
         ("北京示范（中关村）科技有限公司", Severity.ERROR),
     ):
