@@ -11,7 +11,13 @@ from pipeline.extract.classify import classify
 from pipeline.extract.codes import read_id_number, read_uscc, valid_id_number
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, group_documents
-from pipeline.extract.fields import authorization_letter, confirmation_letter, id_card, licence
+from pipeline.extract.fields import (
+    authorization_letter,
+    confirmation_letter,
+    id_card,
+    licence,
+    org_code_certificate,
+)
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
 from pipeline.extract.seals import clean_rim_read
@@ -300,6 +306,25 @@ def test_a_spaced_label_keeps_its_meaning_when_the_detector_lost_one_glyph() -> 
     )
     assert fields.values["company_name"] == "天津瑞达进出口有限公司"
     assert fields.values["address"] == "天津市和平区人民路18号"
+
+
+def test_an_organisation_code_is_read_when_its_spaced_label_lost_a_glyph_or_both() -> None:
+    """代　　码： on a scanned certificate: the detector boxed 码： alone, 79 × 52 px with
+    its colon (seed 5252, a clean packet flagged for a code 未读出), or neither glyph."""
+    rest = [
+        line("组织机构代码证", 935, 408, h=113),
+        line("大连华信检测技术股份有限公司", 740, 916, h=55),
+        line("机构名称：", 419, 910, h=66),
+        line("2013-04-08", 737, 1366, h=54),
+    ]
+    half = org_code_certificate(
+        [*rest, line("码：", 532, 806, w=79, h=52), line("MA7CMB94-0", 732, 803, h=52)]
+    )
+    assert half.values["org_code"] == "MA7CMB940"
+    assert half.lines["org_code"].text == "MA7CMB94-0"
+    lost = org_code_certificate([*rest, line("MA7CMB94-0", 732, 803, h=52)])
+    assert lost.values["org_code"] == "MA7CMB940"
+    assert "org_code" not in org_code_certificate(rest).values
 
 
 def test_a_label_half_counts_only_as_one_glyph_before_a_value() -> None:

@@ -184,6 +184,8 @@ def id_card(lines: list[TextLine]) -> Fields:
     return out
 
 
+ORG_CODE_SHAPE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{8}\s*[-－—–]\s*[0-9X](?![0-9A-Z])")
+"""An organisation code as printed on its certificate: eight characters, a dash, the check."""
 PERSON_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
 
 
@@ -281,6 +283,12 @@ def org_code_certificate(lines: list[TextLine]) -> Fields:
         lines, ("代码", "机构名称", "机构类型", "法定代表人", "地址", "有效期", "颁发单位")
     )
     text, line = value(found, "代码")
+    if not text:  # 代　　码 lost whole: the code still stands out by its shape, ########-#
+        for candidate in lines:
+            shaped = ORG_CODE_SHAPE.search(candidate.text.upper())
+            if shaped:
+                text, line = shaped.group(), candidate
+                break
     code = re.sub(r"[^0-9A-Z]", "", text.upper())
     out.put("org_code", code[:9] if len(code) >= 9 else code, line)
     text, line = value(found, "机构名称")
