@@ -97,6 +97,12 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
                 "findings": findings,
                 "broken": broken,
                 "seals": seals,
+                "seal_places": [
+                    (i, list(s.get("bbox") or ()), s.get("text", ""))
+                    for i, d in enumerate(documents)
+                    for s in d.seals
+                    if s.get("owner") == "company"
+                ],
                 # each document's file (without the packet) and page, as findings name them
                 "sources": [(d.source.split("/", 1)[-1], d.page) for d in documents],
             }
@@ -239,6 +245,26 @@ def score(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def unseen_impostors(results: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    """Near-miss packets' company seals (every one the impostor) that raised no
+    ``seal_name_mismatch`` of their own: the packet may still be flagged by its other
+    seals, but one seal alone must not pass. The count of such seals, and each one."""
+    seals, unseen = 0, []
+    for result in results:
+        if (result["truth"]["defect"] or {}).get("kind") != "seal_near_miss":
+            continue
+        seen = {
+            (f.document, tuple(f.evidence.get("bbox") or ()))
+            for f in result["findings"]
+            if f.code == Code.SEAL_NAME_MISMATCH and f.severity in ATTENTION
+        }
+        for document, bbox, text in result["seal_places"]:
+            seals += 1
+            if (document, tuple(bbox)) not in seen:
+                unseen.append(f"{result['packet']} document {document} {bbox}: read {text!r}")
+    return seals, unseen
+
+
 def _describe(finding: Finding) -> str:
     evidence = finding.evidence
     detail = ", ".join(
@@ -323,6 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     for label, row in weighed.items():
         print(f"  {label}: {json.dumps(row)}")
+    impostors, unseen = unseen_impostors(results)
+    if impostors:
+        print(f"\nnear-miss seals raising no finding of their own: {len(unseen)} of {impostors}")
+        for line in unseen:
+            print(f"  {line}")
     seconds = time_cli(corpus, args.timed) if args.timed else []
     if seconds:
         print(
@@ -343,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
                 for n, fs, b, f, e in figures["clean_flagged"]
             ],
             "seal_weighings": weighed,
+            "near_miss_seals": impostors,
+            "near_miss_seals_unseen": unseen,
             "check_seconds_median": statistics.median(seconds) if seconds else None,
         }
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))

@@ -1,0 +1,32 @@
+"""The whole-check bench's safety count: near-miss seals that passed on their own."""
+
+from __future__ import annotations
+
+from bench.check import unseen_impostors
+from pipeline.validate.report import Code, Finding, Severity
+
+
+def _finding(severity: Severity, document: int, bbox: list[int]) -> Finding:
+    return Finding(Code.SEAL_NAME_MISMATCH, severity, "…", document, 1, {"bbox": bbox})
+
+
+def test_a_near_miss_seal_without_a_finding_of_its_own_is_counted_unseen() -> None:
+    near_miss = {
+        "packet": "CQC-1",
+        "truth": {"defect": {"kind": "seal_near_miss"}},
+        "findings": [
+            _finding(Severity.ERROR, 0, [10, 10, 50, 50]),
+            _finding(Severity.WARNING, 1, [5, 5, 40, 40]),
+            _finding(Severity.INFO, 2, [7, 7, 30, 30]),  # a fit: no attention
+        ],
+        "seal_places": [
+            (0, [10, 10, 50, 50], "长沙昊天新汽车有限公司"),
+            (1, [5, 5, 40, 40], "长沙昊天新汽车"),
+            (2, [7, 7, 30, 30], "长沙昊天汽车有限公司"),
+            (3, [1, 1, 20, 20], "长沙昊天汽车有限公司"),  # its document drew nothing
+        ],
+    }
+    clean = {**near_miss, "packet": "CQC-2", "truth": {"defect": None}}
+    seals, unseen = unseen_impostors([near_miss, clean])
+    assert seals == 4
+    assert [line.split(" [")[0] for line in unseen] == ["CQC-1 document 2", "CQC-1 document 3"]
