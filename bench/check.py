@@ -165,7 +165,7 @@ def faint_seals(truth: dict[str, Any]) -> dict[tuple[str, int], str]:
                 kept = seal.get("name_ink")
                 if seal["owner"] != "company" or not kept:
                     continue
-                faint = faint_characters(kept)
+                faint = faint_characters(kept, seal["text"])
                 if any(faint):
                     out[(file["name"], number)] = "".join(
                         f"[{c}]" if f else c for c, f in zip(seal["text"], faint, strict=True)

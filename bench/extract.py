@@ -129,7 +129,7 @@ def _score_seals(score: Score, where: str, truth_page: dict[str, Any], seals: An
             miss = f"{where}: {seal['text']} read as {got['text']}"
             score.add("rim_text", right, miss)
             # apart: seals whose name lost a character's ink (the generator's measure)
-            faint = any(faint_characters(seal.get("name_ink") or []))
+            faint = any(faint_characters(seal.get("name_ink") or [], seal["text"]))
             score.add("rim_text_faint" if faint else "rim_text_inked", right, miss)
     for i, seal in enumerate(predicted):
         score.add("seal_precision", i in matched, f"{where}: {seal['text']} at {seal['bbox']}")

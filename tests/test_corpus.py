@@ -265,3 +265,14 @@ def test_name_ink_says_which_characters_a_dry_pad_left_out() -> None:
     kept = name_ink(clean, pressed, masks)
     assert kept[1] < 0.15
     assert all(0.6 < k <= 0.71 for i, k in enumerate(kept) if i != 1)
+
+
+def test_a_latin_name_s_spaces_are_never_faint_nor_count_towards_its_typical_ink() -> None:
+    from fixtures.corpus.ink import faint_characters
+
+    name = "Lumière Optique SAS"  # name_ink of seed 5252's CQC-2026-215990, second page
+    kept = [0.7, 0.66, 0.67, 0.7, 0.73, 0.62, 0.48, 0.0, 0.73, 0.67, 0.52, 0.6, 0.55]
+    kept += [0.56, 0.69, 0.0, 0.66, 0.49, 0.37]
+    assert not any(faint_characters(kept, name))
+    kept[11:13] = [0.15, 0.13]  # i and q of Optique left out by a dry pad
+    assert [c for c, f in zip(name, faint_characters(kept, name), strict=True) if f] == ["i", "q"]
