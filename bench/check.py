@@ -173,6 +173,23 @@ def faint_seals(truth: dict[str, Any]) -> dict[tuple[str, int], str]:
     return out
 
 
+def weakest_ink(truth: dict[str, Any], file: str, page: int) -> str | None:
+    """The name character of the company seal on ``file``'s ``page`` that kept the least
+    ink, as a share of the name's median (spaces aside), by the generator's record: how
+    pale the seal a finding points at really was (a finer measure than FAINT's cut)."""
+    pages = next((f["pages"] for f in truth["files"] if f["name"] == file), [])
+    seals = pages[page - 1]["seals"] if 0 < page <= len(pages) else []
+    for seal in seals:
+        kept = seal.get("name_ink")
+        if seal["owner"] != "company" or not kept:
+            continue
+        inked = [(k, c) for k, c in zip(kept, seal["text"], strict=True) if not c.isspace()]
+        typical = statistics.median(k for k, _ in inked)
+        least, character = min(inked)
+        return f"{character} kept {least / max(typical, 1e-6):.2f} of its name's median ink"
+    return None
+
+
 def on_faint_seals(
     result: dict[str, Any], attention: list[Finding], faint: dict[tuple[str, int], str]
 ) -> bool:
@@ -226,7 +243,15 @@ def score(results: list[dict[str, Any]]) -> dict[str, Any]:
                 clean_errors.append(result["packet"])
             marks = [f"{file} p{page}: {name}" for (file, page), name in faint.items()]
             explained = on_faint_seals(result, attention, faint)
-            clean_flagged.append((result["packet"], attention, result["broken"], marks, explained))
+            pale = [
+                weakest_ink(result["truth"], *result["sources"][f.document])
+                if f.code == Code.SEAL_NAME_MISMATCH and f.document is not None
+                else None
+                for f in attention
+            ]
+            clean_flagged.append(
+                (result["packet"], attention, result["broken"], marks, explained, pale)
+            )
     clean = totals["none"]
     return {
         "packets": len(results),
@@ -314,11 +339,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}")
     rate = len(figures["clean_flagged"]) / max(1, figures["clean"])
     print(f"clean flagged: {len(figures['clean_flagged'])} = {rate:.1%} (target ≤ 5%)")
-    for name, findings, broken, faint, explained in figures["clean_flagged"]:
+    for name, findings, broken, faint, explained, pale in figures["clean_flagged"]:
         seal = f" (faint seal: {'; '.join(faint)})" if faint else ""
         print(f"  {name}:{seal}" + (" [flagged only on the faint seal]" if explained else ""))
-        for finding in findings:
-            print(f"    {_describe(finding)}")
+        for finding, ink in zip(findings, pale, strict=True):
+            print(f"    {_describe(finding)}" + (f" ({ink})" if ink else ""))
         for file, problem in broken:
             print(f"    broken file {file}: {problem}")
     faint = len(figures["clean_with_faint_seal"])
@@ -370,8 +395,9 @@ def main(argv: list[str] | None = None) -> int:
                     "broken": b,
                     "faint": f,
                     "only_on_faint_seal": e,
+                    "weakest_ink": w,
                 }
-                for n, fs, b, f, e in figures["clean_flagged"]
+                for n, fs, b, f, e, w in figures["clean_flagged"]
             ],
             "seal_weighings": weighed,
             "near_miss_seals": impostors,

@@ -30,3 +30,23 @@ def test_a_near_miss_seal_without_a_finding_of_its_own_is_counted_unseen() -> No
     seals, unseen = unseen_impostors([near_miss, clean])
     assert seals == 4
     assert [line.split(" [")[0] for line in unseen] == ["CQC-1 document 2", "CQC-1 document 3"]
+
+
+def test_the_weakest_name_character_is_told_as_a_share_of_its_name_s_median_ink() -> None:
+    from bench.check import weakest_ink
+
+    seal = {
+        "owner": "company",
+        "text": "北京远航国际贸易有限责任公司",  # seed 5252's MOF-2026-215906, first page
+        "name_ink": [
+            *(0.406, 0.597, 0.549, 0.177, 0.467, 0.519, 0.44),
+            *(0.575, 0.595, 0.569, 0.536, 0.32, 0.462, 0.322),
+        ],
+    }
+    authority = {"owner": "authority", "text": "北京市丰台区市场监督管理局"}
+    truth = {
+        "files": [{"name": "scan.pdf", "pages": [{"seals": []}, {"seals": [authority, seal]}]}]
+    }
+    assert weakest_ink(truth, "scan.pdf", 2) == "航 kept 0.36 of its name's median ink"
+    assert weakest_ink(truth, "scan.pdf", 1) is None
+    assert weakest_ink(truth, "other.pdf", 1) is None
