@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fixtures.corpus.ink import FAINT, faint_characters
+from fixtures.corpus.ink import FAINT, faint_characters, ink_shares
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
 from pipeline.validate.names import DIFFERS, FITS, in_place, out_of_step
@@ -183,10 +183,9 @@ def weakest_ink(truth: dict[str, Any], file: str, page: int) -> str | None:
         kept = seal.get("name_ink")
         if seal["owner"] != "company" or not kept:
             continue
-        inked = [(k, c) for k, c in zip(kept, seal["text"], strict=True) if not c.isspace()]
-        typical = statistics.median(k for k, _ in inked)
-        least, character = min(inked)
-        return f"{character} kept {least / max(typical, 1e-6):.2f} of its name's median ink"
+        shares = zip(ink_shares(kept, seal["text"]), seal["text"], strict=True)
+        least, character = min((v, c) for v, c in shares if v is not None)
+        return f"{character} kept {least:.2f} of its name's median ink"
     return None
 
 
