@@ -19,6 +19,7 @@ from pipeline.extract.page import extract_page
 from pipeline.extract.seals import detect_and_read, unrolled_rim
 from pipeline.ingest import probe_file, render_pages
 from pipeline.issue.seal_image import SealDesign, render_seal
+from pipeline.validate.names import FITS
 from tests.conftest import REPO
 
 PACKETS = REPO / "fixtures" / "packets"
@@ -102,6 +103,34 @@ def test_an_authority_seal_is_not_the_companys(engine: OcrEngine) -> None:
     design = SealDesign("北京市朝阳区市场监督管理局")
     (seal,) = detect_and_read(on_page(render_seal(design, 300), 4.0), engine)
     assert seal.owner == "authority" and seal.text == design.name
+
+
+@pytest.mark.parametrize("apart", [1.0, 1.25])
+def test_a_company_seal_beside_the_authoritys_is_read_on_its_own(
+    engine: OcrEngine, apart: float
+) -> None:
+    """A licence copy stamped next to the registration authority's seal, the rings
+    touching (their ink joins into one blob) or a little apart (each box takes in a corner
+    of the other's ink): each seal's outline is its own ring. Both had come out as
+    ellipses over the two seals, and the company's name read short."""
+    company = SealDesign("恒通（上海）新材料科技有限责任公司", inscription="认证专用章")
+    authority = SealDesign("上海市浦东新区市场监督管理局")
+    page = Image.new("RGB", (3508, 2480), "white")
+    diameter = render_seal(company, 300).getbbox()[2] - render_seal(company, 300).getbbox()[0]
+    step = int(apart * diameter / 2**0.5)  # the centres apart diagonally
+    for design, (x, y) in ((company, (1500, 900)), (authority, (1500 + step, 900 + step))):
+        seal = render_seal(design, 300)
+        page.paste(seal, (x - seal.width // 2, y - seal.height // 2), seal)
+    found = detect_and_read(np.asarray(page), engine, (company.name,))
+    seals = sorted(found, key=lambda s: s.centre)
+    assert [s.owner for s in seals] == ["company", "authority"]
+    for seal in seals:
+        assert abs(seal.axes[0] - diameter) < 0.03 * diameter
+        assert abs(seal.axes[1] - diameter) < 0.03 * diameter
+    # touching, the other's ring can read as a stroke at the name's end ("m恒通…")
+    assert company.name in seals[0].text and authority.name in seals[1].text
+    ((_, fit),) = seals[0].checks
+    assert fit is not None and fit <= FITS
 
 
 def test_no_red_no_seal_and_an_emblem_is_no_seal(engine: OcrEngine) -> None:
