@@ -105,14 +105,14 @@ def test_an_authority_seal_is_not_the_companys(engine: OcrEngine) -> None:
     assert seal.owner == "authority" and seal.text == design.name
 
 
-@pytest.mark.parametrize("apart", [1.0, 1.25])
+@pytest.mark.parametrize("apart", [0.5, 1.0, 1.25])
 def test_a_company_seal_beside_the_authoritys_is_read_on_its_own(
     engine: OcrEngine, apart: float
 ) -> None:
-    """A licence copy stamped next to the registration authority's seal, the rings
-    touching (their ink joins into one blob) or a little apart (each box takes in a corner
-    of the other's ink): each seal's outline is its own ring. Both had come out as
-    ellipses over the two seals, and the company's name read short."""
+    """A licence copy stamped next to the registration authority's seal, one half over the
+    other or the rings touching (their ink joins into one blob), or a little apart (each
+    box takes in a corner of the other's ink): each seal's outline is its own ring. Both
+    had come out as ellipses over the two seals, and the company's name read short."""
     company = SealDesign("恒通（上海）新材料科技有限责任公司", inscription="认证专用章")
     authority = SealDesign("上海市浦东新区市场监督管理局")
     page = Image.new("RGB", (3508, 2480), "white")

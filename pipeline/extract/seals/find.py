@@ -15,6 +15,10 @@ WORK_SIDE = 1000
 """Seals are found on the page shrunk to this long side (they are 400+ px at 300 dpi)."""
 
 
+ROUND = 0.88
+"""A seal whose short axis is at least this share of its long one is round (a circle
+pressed on a slant, or photographed from the side, comes out a little oval)."""
+
 MIN_SEAL, MAX_SEAL = 0.07, 0.42
 """A seal's diameter as a share of the page's shorter side (A4: 15–88 mm)."""
 
@@ -209,14 +213,18 @@ RING_HELD = 0.85
 
 
 def _seals_at(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> list[Blob]:
-    """The seal in ``rect`` (see :func:`_blob_at`); where its outline leaves the ink, the
+    """The seal in ``rect`` (see :func:`_blob_at`). Where its outline leaves the ink: the
     seal its strong ink alone outlines (the faint ink had joined a neighbour's: a pale
-    company seal touching the registration authority's on a licence took in a lens of
-    it and came out an ellipse over both, 349 × 504 px for two seals of 332), or the
-    seals touching there, each on its own ring (see :func:`_split`)."""
+    company seal touching the registration authority's on a licence took in a lens of it
+    and came out an ellipse over both, 349 × 504 px for two seals of 332), or the seals
+    touching there, each on its own ring (see :func:`_split`). An oval that holds ink all
+    round may be two round seals stamped deep over each other: split as well."""
     blob = _blob_at(rect, parts, look)
     if blob is not None and _held(blob, look):
-        return [blob]
+        if min(blob.axes) >= ROUND * max(blob.axes):
+            return [blob]
+        rings = _split(rect, parts, look)  # an oval, or two round seals deep over each other
+        return rings if len(rings) >= 2 else [blob]
     tight = _blob_at(rect, parts, look, grown=False)
     if tight is not None and _held(tight, look):
         return [tight]
@@ -292,10 +300,20 @@ def _split(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> li
         for ox, oy, orr in rings:
             if (ox, oy, orr) != (cx, cy, r):
                 near &= np.hypot(xs - ox, ys - oy) > 1.02 * orr
-        if np.count_nonzero(near) < 20:
+        # the ring's outer edge, as the outline of a seal on its own is fitted: the
+        # farthest ink from the centre in each degree round it
+        bins = (np.degrees(np.arctan2(ys[near] - cy, xs[near] - cx)) % 360).astype(int)
+        reach = np.hypot(xs[near] - cx, ys[near] - cy)
+        farthest = np.full(360, -1.0)
+        np.maximum.at(farthest, bins, reach)
+        held_at = np.flatnonzero(farthest > 0)
+        if len(held_at) < 20:
             return []
-        ring = np.stack([xs[near], ys[near]], axis=1).astype(np.int32)
-        (ex, ey), (a, b), angle = cv2.fitEllipse(cv2.convexHull(ring))
+        t = np.radians(held_at + 0.5)
+        edge = np.stack(
+            [cx + farthest[held_at] * np.cos(t), cy + farthest[held_at] * np.sin(t)], axis=1
+        ).astype(np.float32)
+        (ex, ey), (a, b), angle = cv2.fitEllipse(edge)
         turn = math.radians(angle)
         half_w = math.hypot(a * math.cos(turn), b * math.sin(turn)) / 2
         half_h = math.hypot(a * math.sin(turn), b * math.cos(turn)) / 2

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
-from pipeline.extract.seals.find import Blob, find_seals
+from pipeline.extract.seals.find import ROUND, Blob, find_seals
 from pipeline.extract.seals.name import (
     Run,
     character_cuts,
@@ -38,11 +38,6 @@ from pipeline.extract.seals.text import CJK, clean_rim_read, is_authority, unspa
 READ_RADIUS = 230
 """The larger semi-axis (px) a seal is read at: a 40 mm seal at 300 dpi; smaller ones (phone
 photos) are enlarged to it."""
-
-
-ROUND = 0.88
-"""A seal whose short axis is at least this share of its long one is round (a circle
-pressed on a slant, or photographed from the side, comes out a little oval)."""
 
 
 @dataclass(frozen=True, slots=True)
