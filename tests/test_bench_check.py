@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.check import unseen_impostors
+from bench.check import unseen_impostors, weakest_ink
 from pipeline.validate.report import Code, Finding, Severity
 
 
@@ -33,8 +33,6 @@ def test_a_near_miss_seal_without_a_finding_of_its_own_is_counted_unseen() -> No
 
 
 def test_the_weakest_name_character_is_told_as_a_share_of_its_name_s_median_ink() -> None:
-    from bench.check import weakest_ink
-
     seal = {
         "owner": "company",
         "text": "北京远航国际贸易有限责任公司",  # seed 5252's MOF-2026-215906, first page

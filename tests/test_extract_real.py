@@ -116,10 +116,11 @@ def test_a_company_seal_beside_the_authoritys_is_read_on_its_own(
     company = SealDesign("恒通（上海）新材料科技有限责任公司", inscription="认证专用章")
     authority = SealDesign("上海市浦东新区市场监督管理局")
     page = Image.new("RGB", (3508, 2480), "white")
-    diameter = render_seal(company, 300).getbbox()[2] - render_seal(company, 300).getbbox()[0]
+    images = [render_seal(company, 300), render_seal(authority, 300)]
+    left, _, right, _ = images[0].getbbox()
+    diameter = right - left
     step = int(apart * diameter / 2**0.5)  # the centres apart diagonally
-    for design, (x, y) in ((company, (1500, 900)), (authority, (1500 + step, 900 + step))):
-        seal = render_seal(design, 300)
+    for seal, (x, y) in zip(images, [(1500, 900), (1500 + step, 900 + step)], strict=True):
         page.paste(seal, (x - seal.width // 2, y - seal.height // 2), seal)
     found = detect_and_read(np.asarray(page), engine, (company.name,))
     seals = sorted(found, key=lambda s: s.centre)
