@@ -99,6 +99,24 @@ def test_seals_are_read_by_their_own_recogniser_and_weighed_by_both(engine: OcrE
     assert wrong is not None and wrong > 4.0
 
 
+def test_a_bracketed_name_is_weighed_in_cells(engine: OcrEngine) -> None:
+    """A rim with brackets is cut into the name's cells, the brackets among them: weighed
+    against a name one character other, every cell but that one's holds its character; a
+    seal cut with 责任 more puts the cells out of step (names.out_of_step would undo a
+    whole fit)."""
+    name = "中科（北京）食品有限公司"
+    other = "中科（北京）食物有限公司"
+    (seal,) = detect_and_read(on_page(render_seal(SealDesign(name), 300), 9.0), engine, (other,))
+    ((weighed, cells),) = seal.by_character
+    assert weighed == other and len(cells) == len(other)
+    assert cells[7] >= 8.0  # 物 where 品 is
+    assert max(cells[:7] + cells[8:]) < FITS
+    longer = SealDesign("中科（北京）食品有限责任公司", inscription="认证专用章")
+    (seal,) = detect_and_read(on_page(render_seal(longer, 300), -14.0), engine, (name,))
+    ((_, cells),) = seal.by_character
+    assert max(cells) >= 8.0 and sum(c >= FITS for c in cells) >= len(cells) // 2
+
+
 def test_an_authority_seal_is_not_the_companys(engine: OcrEngine) -> None:
     design = SealDesign("北京市朝阳区市场监督管理局")
     (seal,) = detect_and_read(on_page(render_seal(design, 300), 4.0), engine)

@@ -402,11 +402,13 @@ def test_reads_without_a_majority_leave_the_chosen_one_unsure() -> None:
 
 class _CellEngine:
     """Weighs a cell by what the rim holds there: the cell's crop carries its columns, and
-    the rim (``engraved``, a character every 100 columns) is read where a cell holds most
-    of a character."""
+    the rim (``engraved``, a character every 100 columns, or as wide as ``widths`` say) is
+    read where a cell holds most of a character."""
 
-    def __init__(self, engraved: str) -> None:
+    def __init__(self, engraved: str, widths: list[float] | None = None) -> None:
         self.engraved = engraved
+        steps = widths or [100.0] * len(engraved)
+        self.edges = np.append(0.0, np.cumsum(steps))
         self.cells: list[tuple[float, float]] = []
 
     def disagreement(self, crop: np.ndarray, text: str) -> float | None:
@@ -414,8 +416,11 @@ class _CellEngine:
             return None
         a, b = float(crop[0, 0]), float(crop[0, 1])
         self.cells.append((a, b))
-        k = int((a + b) / 2 // 100)  # the character the cell is centred on: whole in it?
-        whole = min(b, 100.0 * k + 100) - max(a, 100.0 * k) >= 80
+        # the character the cell is centred on: mostly in it?
+        centre = int(np.searchsorted(self.edges, (a + b) / 2, side="right")) - 1
+        k = min(centre, len(self.engraved) - 1)
+        left, right = self.edges[k], self.edges[k + 1]
+        whole = min(b, right) - max(a, left) >= 0.8 * (right - left)
         return 0.0 if whole and self.engraved[k] == text else 9.0
 
 
@@ -431,9 +436,26 @@ def test_a_name_is_weighed_a_character_to_an_even_cell_of_its_span() -> None:
     engine = _CellEngine("上海泰新和网络")
     fits = _character_fit(engine, _cell, (0.0, 700.0), "上海泰和网络")  # type: ignore[arg-type]
     assert fits is not None and fits[:2] == (0.0, 0.0) and sum(fits) >= 18
-    # names a cell cannot hold one character of: Latin, brackets; and unknown characters
-    for name in ("Nordic Instruments AB", "瑞达（青岛）国际贸易有限公司", "上海龘和网络"):
+    # names a cell cannot hold one character of: Latin; and unknown characters
+    for name in ("Nordic Instruments AB", "上海龘和网络"):
         assert _character_fit(_CellEngine("上" * 40), _cell, (0.0, 600.0), name) is None  # type: ignore[arg-type]
+
+
+def test_a_name_with_brackets_is_cut_as_its_engraver_spaced_them() -> None:
+    name = "中科（北京）食品有限公司"
+    # a bracket given a character's room, as our seal image does
+    fits = _character_fit(_CellEngine(name), _cell, (0.0, 1200.0), name)  # type: ignore[arg-type]
+    assert fits == (0.0,) * 12
+    # or half of it
+    narrow = [50.0 if c in "（）" else 100.0 for c in name]
+    fits = _character_fit(_CellEngine(name, narrow), _cell, (0.0, 1100.0), name)  # type: ignore[arg-type]
+    assert fits == (0.0,) * 12
+    # an impostor cut with 责任 more, whose reads lost both: out of step either way
+    impostor = "中科（北京）食品有限责任公司"
+    for widths in (None, [50.0 if c in "（）" else 100.0 for c in impostor]):
+        engine = _CellEngine(impostor, widths)
+        fits = _character_fit(engine, _cell, (0.0, float(engine.edges[-1])), name)  # type: ignore[arg-type]
+        assert fits is not None and max(fits) >= 9.0
 
 
 def test_a_piece_of_the_name_is_widened_by_what_the_name_has_on_each_side() -> None:
