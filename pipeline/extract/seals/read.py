@@ -295,7 +295,9 @@ def _character_fit(
     seal image), so such a name is rarely settled by its cells, but a character more
     still puts the cells after it out of step.
 
-    Only names of Chinese characters and brackets: Latin letters are not evenly spaced.
+    Only names of Chinese characters and brackets: a lone Latin letter reads poorly in a
+    cell (on a development corpus, 51 of 82 seals cut with a letter more had no cell 8
+    nats out, while clean Latin seals reached 6.9–12.6).
     None when the name is of another kind or a character is not in the engine's
     alphabet."""
     characters = unspaced(name)
