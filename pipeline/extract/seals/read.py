@@ -267,8 +267,8 @@ CELL_NAME = re.compile(r"[\u4e00-\u9fff（）()]+")
 """Names weighed a character to a cell: Chinese characters, and brackets among them."""
 BRACKETS = frozenset("（）()")
 BRACKET_WIDTHS = (1.0, 0.5)
-"""How much of a character's room an engraver gives a bracket: a full one (our own seal
-image, and common on stamped seals) or half."""
+"""How much of a character's room a bracket takes on a rim: a full one, as our own seal
+image gives it, or half. Our corpora show only the first; both are tried."""
 
 
 def _character_fit(
@@ -290,10 +290,11 @@ def _character_fit(
     character the line's read dropped may still be read in its cell alone.
 
     A name with brackets (中科（北京）食品…) is cut twice, a bracket given a character's
-    room or half of it, and the cutting whose worst cell fits better is kept: engravers do
-    both. A lone bracket weighs a few nats in its cell even where it is (3.8 on our own
-    seal image), so such a name is rarely settled by its cells, but a character more
-    still puts the cells after it out of step.
+    room or half of it, and the cutting whose worst cell fits better is kept (our corpora
+    show how our own seal image spaces them, not how every engraver does). A lone bracket
+    weighs a few nats in its cell even where it is (3.8 on our own seal image), so such a
+    name is rarely settled by its cells, but a character more still puts the cells after
+    it out of step.
 
     Only names of Chinese characters and brackets: a lone Latin letter reads poorly in a
     cell (on a development corpus, 51 of 82 seals cut with a letter more had no cell 8
