@@ -450,7 +450,7 @@ def test_a_name_with_brackets_is_cut_as_its_engraver_spaced_them() -> None:
     narrow = [50.0 if c in "（）" else 100.0 for c in name]
     fits = _character_fit(_CellEngine(name, narrow), _cell, (0.0, 1100.0), name)  # type: ignore[arg-type]
     assert fits == (0.0,) * 12
-    # an impostor cut with 责任 more, whose reads lost both: out of step either way
+    # an impostor cut with 责任 more: its cells are out of step under either cutting
     impostor = "中科（北京）食品有限责任公司"
     for widths in (None, [50.0 if c in "（）" else 100.0 for c in impostor]):
         engine = _CellEngine(impostor, widths)

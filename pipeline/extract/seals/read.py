@@ -309,7 +309,7 @@ def _character_fit(
     for bracket in BRACKET_WIDTHS if bracketed else BRACKET_WIDTHS[:1]:
         widths = np.array([bracket if c in BRACKETS else 1.0 for c in characters])
         edges = span[0] + np.append(0.0, np.cumsum(widths)) * ((span[1] - span[0]) / widths.sum())
-        edges[-1] = span[1]
+        edges[-1] = span[1]  # as np.linspace: a name without brackets is cut as it always was
         fits = []
         for character, a, b in zip(characters, edges[:-1], edges[1:], strict=True):
             fit = engine.disagreement(cell(float(a), float(b)), character)
