@@ -26,7 +26,7 @@ from typing import Any
 
 from fixtures.corpus.ink import FAINT, faint_characters, ink_shares
 from pipeline.config import IngestLimits
-from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
+from pipeline.extract.documents import PageRef, extract_paths, packet_documents
 from pipeline.validate.names import DIFFERS, FITS, in_place, out_of_step
 from pipeline.validate.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
@@ -74,7 +74,7 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
     results = []
     for packet in packets:
         truth = json.loads((packet / "truth.json").read_text(encoding="utf-8"))
-        documents = [document_entry(g) for g in group_documents(by_packet[packet.name])]
+        documents = packet_documents(by_packet[packet.name])
         findings = validate(records[packet.name], documents, date.fromisoformat(truth["today"]))
         broken = [
             (name, problem) for name, problem in problems.items() if name.startswith(packet.name)

@@ -67,7 +67,7 @@ def validate(
     today: date | None,
     actor: str,
 ) -> CheckReport:
-    documents, failures = documents_of(refs)
+    documents, failures = documents_of(refs, workspace.settings.extract.engine)
     report = build_report(intake, documents, record, today, failures)
     with workspace.session() as session:
         save_report(session, report, actor)

@@ -13,13 +13,14 @@ import pytest
 from PIL import Image
 
 from pipeline.config import IngestLimits
+from pipeline.extract.documents import PageRef, compare_impressions
 from pipeline.extract.engines import make_engine
 from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
-from pipeline.extract.page import extract_page
+from pipeline.extract.page import PageExtraction, extract_page
 from pipeline.extract.seals import detect_and_read, unrolled_rim
 from pipeline.ingest import probe_file, render_pages
-from pipeline.issue.seal_image import SealDesign, render_seal
-from pipeline.validate.names import FITS
+from pipeline.issue.seal_image import SealDesign, name_masks, render_seal
+from pipeline.validate.names import FITS, fits_where_clear
 from tests.conftest import REPO
 
 PACKETS = REPO / "fixtures" / "packets"
@@ -238,3 +239,53 @@ def test_cli_extract_json(tmp_path: Path) -> None:
     # never as the name the record gives: what differs may be misread, but not into a match
     assert seal_texts.count(truth["company_seal"]["text"]) >= 2
     assert record["company"]["name"] not in seal_texts
+
+
+def _dry(design: SealDesign, faint: tuple[int, ...], share: float) -> Image.Image:
+    """The seal as pressed by a dry pad: the name's characters at ``faint`` (indexes) keep
+    only ``share`` of their ink."""
+    seal = render_seal(design, 300)
+    alpha = np.asarray(seal.getchannel("A"), np.float32)
+    for index in faint:
+        mask = np.asarray(name_masks(design, 300)[index], np.float32) / 255
+        alpha = alpha * (1 - (1 - share) * np.clip(mask * 3, 0, 1))
+    seal.putalpha(Image.fromarray(alpha.round().astype(np.uint8)))
+    return seal
+
+
+def _pages(*seals: tuple[str, Image.Image, float]) -> list[PageRef]:
+    """A page per (file, seal image, tilt), its seals read against NAME_PRESSED."""
+    engine = make_engine("rapidocr", threads=1)
+    pages = []
+    for source, image, tilt in seals:
+        found = detect_and_read(on_page(image, tilt), engine, (NAME_PRESSED,))
+        pages.append(PageRef(source, 0, PageExtraction("other", 0.5, {}, {}, tuple(found), 0)))
+    return pages
+
+
+NAME_PRESSED = "卓越（北京）机械设备有限公司"
+
+
+def test_a_dry_press_is_read_where_a_clear_impression_of_its_seal_has_the_name() -> None:
+    """The form's seal pressed dry over 北 (a twenty-fifth of its ink) reads short, 机械设备
+    有限公司; weighed again where the licence's clear impression of the same seal has each
+    character, it fits the name. A seal cut with one character other (卓远), pressed
+    clearly on the form, does not: its cell holds the other character."""
+    design = SealDesign(NAME_PRESSED, inscription="合同专用章")
+    clear = ("licence.pdf", render_seal(design, 300), -12.0)
+    dry = ("form.pdf", _dry(design, (3,), 0.04), 31.0)
+    form, licence = compare_impressions(_pages(dry, clear))
+    assert form.result is not None and licence.result is not None
+    (pressed,) = form.result.seals
+    assert licence.result.seals[0].text == NAME_PRESSED and not licence.result.seals[0].same_seal
+    assert pressed.text != NAME_PRESSED
+    ((name, weighed),) = pressed.same_seal
+    assert name == NAME_PRESSED and weighed.source == "licence.pdf" and weighed.page == 1
+    assert fits_where_clear(NAME_PRESSED, weighed.disagreement, weighed.by_character)
+    other = SealDesign("卓远（北京）机械设备有限公司", inscription="合同专用章")
+    form, _ = compare_impressions(_pages(("form.pdf", render_seal(other, 300), 31.0), clear))
+    assert form.result is not None
+    (impostor,) = form.result.seals
+    ((_, weighed),) = impostor.same_seal  # registered (one character of 14 differs) ...
+    assert not fits_where_clear(NAME_PRESSED, weighed.disagreement, weighed.by_character)
+    assert weighed.by_character is not None and weighed.by_character[1] >= 8.0  # ... 远

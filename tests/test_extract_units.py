@@ -21,6 +21,7 @@ from pipeline.extract.fields import (
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
 from pipeline.extract.seals import clean_rim_read
+from pipeline.extract.seals.impression import Impression, cut_like
 from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
 from pipeline.extract.seals.read import _best_fit, _character_fit, _vote, widenings
 from pipeline.validate.names import READ_SURE
@@ -602,3 +603,57 @@ def test_the_best_fit_is_the_least_disagreement_and_stops_at_a_perfect_one() -> 
     assert _best_fit(weigher, crops[:3] + crops[4:], "北京示例") == 1.2  # type: ignore[arg-type]
     assert weigher.calls == 4
     assert _best_fit(_Weigher(), crops[:1], "北京示例") is None  # type: ignore[arg-type]
+
+
+def _rim(glyphs: list[np.ndarray], start: int, turn: int = 1200, rows: int = 60) -> np.ndarray:
+    """A strip once round (ink 255 on 0), glyphs side by side from ``start``: the rim line
+    along the top, the name's characters under it."""
+    strip = np.zeros((rows, turn), np.uint8)
+    strip[2:5] = 255
+    x = start
+    for glyph in glyphs:
+        strip[12 : 12 + glyph.shape[0], x : x + glyph.shape[1]] = glyph
+        x += glyph.shape[1] + 8
+    return strip
+
+
+def _glyphs(seed: int, count: int) -> list[np.ndarray]:
+    """Stroke-like patterns, one per character, each its own."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        glyph = np.zeros((40, 40), np.uint8)
+        for _ in range(5):
+            x0, y0, x1, y1 = (int(v) for v in rng.integers(2, 38, 4))
+            cv2.line(glyph, (x0, y0), (x1, y1), 255, 4)
+        out.append(glyph)
+    return out
+
+
+def test_a_faint_press_is_cut_where_the_clear_one_has_each_character() -> None:
+    """The clear impression (name at columns 300-1068: 16 characters of 48 columns) and a
+    faint press of the same seal turned 417 columns round, ink at a third and grainy: the
+    faint one is cut at the clear one's places, each cell its own character's glyph. A
+    press with nothing in common with the seal does not register."""
+    glyphs = _glyphs(1, 16)
+    clear = _rim(glyphs, 300)
+    rng = np.random.default_rng(2)
+    faint = np.roll(clear, 417, axis=1).astype(np.float32) / 3 + rng.normal(0, 12, clear.shape)
+    faint = np.clip(faint, 0, 255).astype(np.uint8)
+    reference = Impression(clear, (300.0, 16 * 48.0))
+    edges = [296.0 + 48 * i for i in range(17)]  # the gaps between the glyphs
+    cut = cut_like(reference, edges, Impression(faint, None))
+    assert cut is not None and len(cut.cells) == 16
+    assert 16 * 48 <= cut.whole.shape[1] <= 17 * 48  # the name and a tenth of a cell aside
+    for glyph, cell in zip(glyphs, cut.cells, strict=True):
+        ink = 255 - cell.astype(np.float32)  # the cut is black on white
+        found = cv2.matchTemplate(ink, glyph.astype(np.float32), cv2.TM_CCOEFF_NORMED).max()
+        assert found > 0.6
+        others = [
+            cv2.matchTemplate(ink, g.astype(np.float32), cv2.TM_CCOEFF_NORMED).max()
+            for g in glyphs
+            if g is not glyph
+        ]
+        assert found > max(others)
+    stranger = _rim(_glyphs(3, 16), 300)
+    assert cut_like(reference, edges, Impression(stranger, None)) is None

@@ -597,3 +597,48 @@ def test_a_form_of_another_application() -> None:
         company_name={"confidence": 0.99},
     )
     assert codes(validate(record(), docs, TODAY)) == {Code.APPLICATION_ID_MISMATCH.value}
+
+
+def test_a_faint_seal_that_fits_where_a_clear_one_has_the_name_is_settled() -> None:
+    """A dry press read short, weighed again where the licence's clear impression of the
+    seal has the name (extraction's compare_impressions), fits it: recorded as info with
+    the place of the clear impression, no warning. Not fitting there as a whole, or with a
+    character 4 nats or more from its cell (a bracket 8), it stays a warning; a seal read surely as
+    another name stays an error whatever it fits, and one read unsurely with a character
+    more stays a warning."""
+    docs = packet()
+    there = {"source": "business_licence.pdf", "page": 1}
+
+    def form_seal(
+        text: str, disagreement: float, cells: list[float], confidence: float = 0.99
+    ) -> list[Any]:
+        pressed = seal(
+            text,
+            confidence=confidence,
+            disagreement={NAME: 9.5},
+            same_seal={NAME: {**there, "disagreement": disagreement, "by_character": cells}},
+        )
+        docs[0] = doc("application_form", docs[0].fields, (pressed,))
+        return [f for f in validate(record(), docs, TODAY) if f.code == Code.SEAL_NAME_MISMATCH]
+
+    (settled,) = form_seal("科技有限公司", 3.2, [0.0] * 14 + [1.3])
+    assert settled.severity == Severity.INFO
+    assert settled.evidence["same_seal"]["source"] == "business_licence.pdf"
+    assert "business_licence.pdf 第 1 页" in settled.message
+    (in_place,) = form_seal("科技有限公司", 6.0, [0.2] * 15)
+    assert in_place.severity == Severity.INFO
+    (far,) = form_seal("科技有限公司", 6.0, [0.0] * 14 + [3.0])
+    assert far.severity == Severity.WARNING
+    (vetoed,) = form_seal("科技有限公司", 2.0, [0.0] * 14 + [9.0])
+    assert vetoed.severity == Severity.WARNING
+    bracket = [0.0] * 15
+    bracket[8] = 6.0  # ）: a lone bracket weighs a few nats even where it is
+    (loose,) = form_seal("科技有限公司", 2.0, bracket)
+    assert loose.severity == Severity.INFO
+    bracket[8], bracket[9] = 0.0, 4.5  # 科 4.5 nats from its cell
+    (tight,) = form_seal("科技有限公司", 2.0, bracket)
+    assert tight.severity == Severity.WARNING
+    (other,) = form_seal("北京示例（中关村）信息科技有限公司", 0.0, [0.0] * 15)
+    assert other.severity == Severity.ERROR
+    (added,) = form_seal("北京示例（中关村）信息科技有限公司", 0.0, [0.0] * 15, confidence=0.6)
+    assert added.severity == Severity.WARNING  # unsure, but a character more: never settled

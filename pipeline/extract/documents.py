@@ -12,9 +12,9 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,15 @@ from pipeline.config import IngestLimits
 from pipeline.extract.engines import make_engine
 from pipeline.extract.ocr import OcrEngine
 from pipeline.extract.page import PageExtraction, extract_page
+from pipeline.extract.seals.impression import cut_like
+from pipeline.extract.seals.read import (
+    SameSeal,
+    SameSealFit,
+    Seal,
+    place_name,
+    plain_form,
+    weigh_cut,
+)
 from pipeline.extract.stored import load_page
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import Opened, open_into
@@ -57,6 +66,85 @@ def group_documents(pages: list[PageRef]) -> list[list[PageRef]]:
                 continue
         groups.append([page])
     return groups
+
+
+READ_SURELY = 0.9
+"""A seal read as the name at this confidence or above can show where a faint impression of
+it has the name."""
+
+
+READERS = 3
+"""At most this many of the application's clear impressions (the surest reads) are laid
+beside a seal not read as the name: each costs the recogniser a second or so to place."""
+
+
+def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> list[PageRef]:
+    """The pages (of one application), each company seal not read as a name it was weighed
+    against weighed again where the application's seals read as that name (surely) have it
+    (see pipeline.extract.seals.impression): one seal pressed on every page, a dry press on
+    one of them is read at the places a clear one shows; the best fit is recorded on it
+    (``Seal.same_seal``). The engine is loaded only when there is such a seal to weigh."""
+    readers: dict[str, list[tuple[PageRef, Seal]]] = {}
+    for page in pages:
+        for seal in page.result.seals if page.result is not None else ():
+            for name, _ in seal.checks:
+                clear = plain_form(seal.text) == plain_form(name)
+                if clear and seal.owner == "company" and seal.confidence >= READ_SURELY:
+                    readers.setdefault(name, []).append((page, seal))
+    if not readers:
+        return pages
+    engine: list[OcrEngine] = []
+    placed: dict[tuple[int, str], tuple[float, ...] | None] = {}
+
+    def loaded() -> OcrEngine:
+        if not engine:
+            here = _WORKER_ENGINE  # pages read in this process: its engine is loaded
+            engine.append(here if here is not None else make_engine(engine_name, threads=1))
+        return engine[0]
+
+    def weigh(reader: Seal, name: str, seal: Seal) -> SameSealFit | None:
+        if reader.impression is None or seal.impression is None:
+            return None
+        key = (id(reader), name)
+        if key not in placed:
+            placed[key] = place_name(loaded(), reader.impression, name)
+        edges = placed[key]
+        cut = cut_like(reader.impression, edges, seal.impression) if edges else None
+        return weigh_cut(loaded(), cut, name) if cut is not None else None
+
+    compared = []
+    for page in pages:
+        result = page.result
+        if result is None or not result.seals:
+            compared.append(page)
+            continue
+        seals = tuple(_compared(seal, readers, weigh) for seal in result.seals)
+        compared.append(replace(page, result=replace(result, seals=seals)))
+    return compared
+
+
+def _compared(
+    seal: Seal,
+    readers: dict[str, list[tuple[PageRef, Seal]]],
+    weigh: Callable[[Seal, str, Seal], SameSealFit | None],
+) -> Seal:
+    if seal.owner != "company" or seal.impression is None:
+        return seal
+    found = []
+    for name, _ in seal.checks:
+        if plain_form(seal.text) == plain_form(name):
+            continue
+        best: SameSeal | None = None
+        surest = sorted(readers.get(name, []), key=lambda r: -r[1].confidence)[:READERS]
+        for page, reader in surest:
+            fit = weigh(reader, name, seal)
+            if fit is None or fit[0] is None:
+                continue
+            if best is None or best.disagreement is None or fit[0] < best.disagreement:
+                best = SameSeal(page.source, page.index + 1, fit[0], fit[1])
+        if best is not None:
+            found.append((name, best))
+    return replace(seal, same_seal=tuple(found)) if found else seal
 
 
 def _other_side(first: PageExtraction, second: PageExtraction) -> bool:
@@ -259,15 +347,23 @@ def _page_workers(engine_name: str, workers: int) -> ProcessPoolExecutor:
     )
 
 
-def documents_of(refs: list[PageRef]) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
-    """The documents the read pages form, and (file, 1-based page, why) for each page that
-    could not be read."""
+def documents_of(
+    refs: list[PageRef], engine_name: str = "rapidocr"
+) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
+    """The documents the read pages (of one application) form, and (file, 1-based page, why)
+    for each page that could not be read; ``engine_name``: the engine that read them."""
     failures = [
         (r.source, r.index + 1, r.problem)
         for r in refs
         if r.result is None and r.problem and r.rendered
     ]
-    return [document_entry(g) for g in group_documents(refs)], failures
+    return packet_documents(refs, engine_name), failures
+
+
+def packet_documents(refs: list[PageRef], engine_name: str = "rapidocr") -> list[DocumentEntry]:
+    """The documents an application's read pages form, its seals compared with each other
+    (see :func:`compare_impressions`)."""
+    return [document_entry(g) for g in group_documents(compare_impressions(refs, engine_name))]
 
 
 def extract_documents(
@@ -278,4 +374,4 @@ def extract_documents(
     expect: tuple[str, ...] = (),
 ) -> tuple[list[DocumentEntry], dict[str, str]]:
     refs, problems = extract_paths(files, limits, engine_name, workers, expect)
-    return [document_entry(g) for g in group_documents(refs)], problems
+    return packet_documents(refs, engine_name), problems

@@ -44,7 +44,7 @@ def extract_stored(
     ]
     settings = workspace.settings
     refs = read_pages(jobs, settings.extract.engine, settings.extract.workers)
-    return documents_of(refs)
+    return documents_of(refs, settings.extract.engine)
 
 
 def expected_names(record: dict[str, Any]) -> tuple[str, ...]:

@@ -170,6 +170,29 @@ def _judge(
     return Judgement("unsure", found, None, confidence)
 
 
+def fits_where_clear(
+    expected: str, disagreement: float | None, cells: Sequence[float] | None
+) -> bool:
+    """Whether a rim weighed again where a clear impression of its seal has ``expected``
+    (see pipeline.extract.documents.compare_impressions), a character to a cell, fits it:
+    every character in its cell (IN_PLACE), or the whole within FITS and every character
+    within FITS in its cell, a bracket within DIFFERS (a lone bracket weighs a few nats in
+    its cell even where it is). Held to both, not either: pressed beside a clear impression
+    of the name (bench/impressions.py, seed 6262), no impostor seal of 231 had every
+    character's cell under 5.81 nats, and those that swapped a bracket for a character had
+    their whole 15 nats and more out."""
+    characters = fold(expected)
+    if not cells or len(cells) != len(characters):
+        return False
+    if in_place(cells):
+        return True
+    if disagreement is None or disagreement > FITS:
+        return False
+    return all(
+        fit < (DIFFERS if c in "()" else FITS) for c, fit in zip(characters, cells, strict=True)
+    )
+
+
 def in_place(cells: Sequence[float]) -> bool:
     """Whether a rim weighed a character to a cell reads every character of the name in
     its own cell (IN_PLACE)."""

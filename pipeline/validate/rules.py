@@ -17,7 +17,14 @@ from typing import Any
 from stdnum.cn import uscc
 
 from pipeline.extract.codes import valid_id_number
-from pipeline.validate.names import Judgement, fold, judge, same
+from pipeline.validate.names import (
+    Judgement,
+    added_inside,
+    fits_where_clear,
+    fold,
+    judge,
+    same,
+)
 from pipeline.validate.report import Code, DocumentEntry, Finding, Severity
 
 FEE_PER_KEY_CNY = 1000
@@ -265,6 +272,11 @@ def seals(case: Case) -> Iterator[Finding]:
                 if isinstance(by_character, dict)
                 else None,
             )
+            twin = _same_seal(seal, case.company)
+            added = added_inside(str(verdict.found or ""), case.company, loose=True)
+            if verdict.outcome == "unsure" and twin is not None and not added:
+                yield _twin_finding(verdict, case.company, index, document, seal, twin)
+                continue
             yield from _name_findings(
                 Code.SEAL_NAME_MISMATCH,
                 verdict,
@@ -275,6 +287,49 @@ def seals(case: Case) -> Iterator[Finding]:
                 "公章印文",
                 bbox=seal.get("bbox"),
             )
+
+
+def _same_seal(seal: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The rim weighed again where the application's clear impression of the seal, read as
+    ``name``, has it (see pipeline.extract.documents.compare_impressions), when it fits."""
+    compared = seal.get("same_seal")
+    twin = compared.get(name) if isinstance(compared, dict) else None
+    if not isinstance(twin, dict):
+        return None
+    if not fits_where_clear(name, twin.get("disagreement"), twin.get("by_character")):
+        return None
+    return twin
+
+
+def _twin_finding(
+    verdict: Judgement,
+    expected: str,
+    index: int,
+    document: DocumentEntry,
+    seal: dict[str, Any],
+    twin: dict[str, Any],
+) -> Finding:
+    """A seal too faint to read by itself whose ink, where another page's clear impression of
+    the seal has the name, fits the name: the doubt is settled as a clerk settles it, by
+    holding the two side by side (印章比对). Only doubt, and only a read that lacks or
+    misreads characters: a seal read surely as another name stays an error, and one read
+    with a character inside the name that the name lacks stays a warning (a seal cut with
+    a character more is what the comparison must never let pass)."""
+    read = f"读作“{verdict.found}”" if verdict.found else "未能读出"
+    there = f"{twin.get('source')} 第 {twin.get('page')} 页"
+    return _finding(
+        Code.SEAL_NAME_MISMATCH,
+        Severity.INFO,
+        f"{_where(document)}上的公章印文{read}（字迹不清），但按{there}上清晰的同一枚公章"
+        f"的字位比对，图像与“{expected}”相符。",
+        index,
+        document,
+        expected=expected,
+        **verdict.evidence,
+        same_seal=twin,
+        field="seal",
+        bbox=seal.get("bbox"),
+    )
 
 
 # --- codes ---------------------------------------------------------------------------

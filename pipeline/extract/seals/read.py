@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
 from pipeline.extract.seals.find import ROUND, Blob, find_seals
+from pipeline.extract.seals.impression import Cut, Impression, impression_of, name_band, on_paper
 from pipeline.extract.seals.name import (
     Run,
     character_cuts,
@@ -41,6 +42,28 @@ photos) are enlarged to it."""
 
 
 @dataclass(frozen=True, slots=True)
+class SameSeal:
+    """A rim weighed again, cut where a clear impression of its seal has the name (see
+    pipeline.extract.seals.impression): where that impression is, and the nats by which the
+    name is less likely than what the engine reads there, as a whole and (for a Chinese
+    name) character by character."""
+
+    source: str
+    page: int
+    """1-based, within ``source``."""
+    disagreement: float | None
+    by_character: tuple[float, ...] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "page": self.page,
+            "disagreement": self.disagreement,
+            **({"by_character": list(self.by_character)} if self.by_character else {}),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Seal:
     bbox: tuple[int, int, int, int]
     shape: str
@@ -61,6 +84,12 @@ class Seal:
     by_character: tuple[tuple[str, tuple[float, ...]], ...] = ()
     """For an expected name the rim does not fit outright: the same weighing character by
     character, each in its own place on the rim (see :func:`_character_fit`)."""
+    impression: Impression | None = field(default=None, compare=False, repr=False)
+    """The ring unrolled, to compare with the packet's other seals (not in the report)."""
+    same_seal: tuple[tuple[str, SameSeal], ...] = ()
+    """For an expected name the rim was not read as: the rim weighed again where the
+    application's clear impression of the seal, read as that name, has it (the best of
+    them; see pipeline.extract.documents.compare_impressions)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +100,11 @@ class Seal:
                 else {}
             ),
             **({"worn": True} if self.worn else {}),
+            **(
+                {"same_seal": {n: same.to_json() for n, same in self.same_seal}}
+                if self.same_seal
+                else {}
+            ),
             "bbox": list(self.bbox),
             "shape": self.shape,
             "owner": self.owner,
@@ -109,6 +143,7 @@ def read_seal(
     text, score, inscription, code = "", 0.0, "", ""
     checks: tuple[tuple[str, float | None], ...] = tuple((name, None) for name in expect)
     by_character: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    name_columns: tuple[float, float] | None = None
     if span is not None:
         rows = name_rows(runs, span, twice.shape[0])
         pitch = max(r.height for r in runs if r.upright) / 1.5  # det boxes are padded
@@ -169,6 +204,7 @@ def read_seal(
             if fit is not None:
                 weighed.append((name, fit))
         by_character = tuple(weighed)
+        name_columns = (span[0], span[1] - span[0])
         # the name's middle is the seal's top; the span grown over ink can take in the
         # inscription's outer characters, which reach into the name's band low on the
         # ring, so the middle of the span the detector found is tried as well
@@ -193,6 +229,7 @@ def read_seal(
         checks,
         span is not None and is_worn(runs, span),
         by_character,
+        impression_of(strip, name_columns),
     )
 
 
@@ -212,7 +249,7 @@ def widenings(
     Only a piece: its read holds no evidence either way, while every crop more is one more
     chance for a wrong name to fit (on a near-miss corpus, widening every read at its own
     step took 22 impostor seals within FITS of the record's name, against 14)."""
-    read, whole = _plain_form(text), _plain_form(name)
+    read, whole = plain_form(text), plain_form(name)
     room = 0.85 * turn - width  # never round the ring into the name again
     if read == whole or room <= 0:
         return []
@@ -232,7 +269,7 @@ def widenings(
     return edges
 
 
-def _plain_form(text: str) -> str:
+def plain_form(text: str) -> str:
     """A rim read or a name as their characters are compared: NFKC, without white space
     or letter case (a rim's are the engraver's)."""
     return unspaced(unicodedata.normalize("NFKC", text)).casefold()
@@ -319,6 +356,81 @@ def _character_fit(
         if best is None or max(fits) < max(best):
             best = tuple(fits)
     return best
+
+
+PLACING = (-0.25, 0.0, 0.25, 0.5)
+"""Characters by which a clear impression's name span is moved in at each end (see
+:func:`place_name`): a detector box is padded, and other text can join it at an end."""
+
+
+def place_name(engine: OcrEngine, impression: Impression, name: str) -> tuple[float, ...] | None:
+    """The columns between the characters of ``name`` on a clear ``impression`` read as it,
+    first and last included: the name's span cut a character to a cell (brackets a whole
+    cell or half, as :func:`_character_fit` cuts them, the better kept), its first end
+    moved by PLACING to where its first two cells fit the name best, then its last end so
+    for its last two. None for a name not weighed in cells (Latin: see
+    :func:`_character_fit`), or when the impression has no name span."""
+    characters = unspaced(name)
+    band = name_band(impression)
+    if band is None or impression.span is None or not CELL_NAME.fullmatch(characters):
+        return None
+    if len(characters) < 2:
+        return None
+    rim = engine.for_seals()
+    start, width = impression.span
+
+    def fit(edges: np.ndarray, which: range) -> float:
+        total = 0.0
+        for i in which:
+            crop = on_paper(impression.ink, band, edges[i], edges[i + 1])
+            nats = rim.disagreement(as_rgb(crop), characters[i])
+            total += 99.0 if nats is None else nats
+        return total
+
+    best: tuple[float, np.ndarray] | None = None
+    bracketed = any(c in BRACKETS for c in characters)
+    n = len(characters)
+    for bracket in BRACKET_WIDTHS if bracketed else BRACKET_WIDTHS[:1]:
+        widths = np.array([bracket if c in BRACKETS else 1.0 for c in characters])
+        step = width / widths.sum()
+
+        def cut(a: float, b: float, widths: np.ndarray = widths) -> np.ndarray:
+            edges: np.ndarray = a + np.append(0.0, np.cumsum(widths)) * ((b - a) / widths.sum())
+            return edges
+
+        end = start + width
+        left = min((start + k * step for k in PLACING), key=lambda a: fit(cut(a, end), range(2)))
+        right = min(
+            (end - k * step for k in PLACING), key=lambda b: fit(cut(left, b), range(n - 2, n))
+        )
+        edges = cut(left, right)
+        if not bracketed:
+            return tuple(float(e) for e in edges)
+        score = fit(edges, range(n))
+        if best is None or score < best[0]:
+            best = (score, edges)
+    return tuple(float(e) for e in best[1]) if best is not None else None
+
+
+def weigh_cut(engine: OcrEngine, cut: Cut, name: str) -> SameSealFit:
+    """``name`` weighed on a rim cut where a clear impression of the seal has it (see
+    pipeline.extract.seals.impression.cut_like): as a whole (see :func:`_best_fit`) and
+    one character to a cell."""
+    rim = engine.for_seals()
+    whole = _best_fit(rim, [as_rgb(cut.whole)], name)
+    characters = unspaced(name)
+    if len(cut.cells) != len(characters):
+        return whole, None
+    cells = []
+    for character, cell in zip(characters, cut.cells, strict=True):
+        fit = rim.disagreement(as_rgb(cell), character)
+        if fit is None:
+            return whole, None
+        cells.append(round(fit, 2))
+    return whole, tuple(cells)
+
+
+SameSealFit = tuple[float | None, tuple[float, ...] | None]
 
 
 def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
