@@ -114,7 +114,8 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
     """How much less likely the expected name was than the read on each company seal
     (nats): on clean packets' seals and on near-miss seals, against FITS and DIFFERS; and
     weighed a character to a cell: whole fits the cells undid and seals they settled (as
-    validation judges them), the lowest sums and worst cells."""
+    validation judges them), the lowest sums and worst cells; and seals settled by a clear
+    impression of the same seal elsewhere in the packet (see compare_impressions)."""
     out: dict[str, Any] = {}
     for label, want in (("clean", None), ("seal_near_miss", "seal_near_miss")):
         weighed = [
@@ -141,6 +142,14 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
             "settled_by_cells": sum((n is None or n > FITS) and in_place(c) for n, c, _ in by_cell),
             "cells_lowest_sums": sorted(round(sum(c), 2) for _, c, _ in by_cell)[:5],
             "cells_lowest_worst": sorted(max(c) for _, c, _ in by_cell)[:5],
+            "settled_by_a_clear_impression": sum(
+                f.code == Code.SEAL_NAME_MISMATCH
+                and f.severity == Severity.INFO
+                and "same_seal" in f.evidence
+                for r in results
+                if (r["truth"]["defect"] or {}).get("kind") == want
+                for f in r["findings"]
+            ),
         }
     return out
 
