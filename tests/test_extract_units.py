@@ -10,7 +10,7 @@ from stdnum.cn import ric
 from pipeline.extract.classify import classify
 from pipeline.extract.codes import read_id_number, read_uscc, valid_id_number
 from pipeline.extract.dates import parse_date, parse_period
-from pipeline.extract.documents import PageRef, group_documents
+from pipeline.extract.documents import PageRef, _compared, group_documents
 from pipeline.extract.fields import (
     authorization_letter,
     confirmation_letter,
@@ -20,7 +20,7 @@ from pipeline.extract.fields import (
 )
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
-from pipeline.extract.seals import clean_rim_read
+from pipeline.extract.seals import Seal, clean_rim_read
 from pipeline.extract.seals.impression import Impression, cut_like
 from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
 from pipeline.extract.seals.read import _best_fit, _character_fit, _vote, widenings
@@ -657,3 +657,34 @@ def test_a_faint_press_is_cut_where_the_clear_one_has_each_character() -> None:
         assert found > max(others)
     stranger = _rim(_glyphs(3, 16), 300)
     assert cut_like(reference, edges, Impression(stranger, None)) is None
+
+
+def _seal(text: str, confidence: float, impression: bool = True) -> Seal:
+    ink = Impression(np.zeros((8, 8), np.uint8), None) if impression else None
+    name = "上海卓越机械设备有限公司"
+    return Seal((0, 0, 1, 1), "round", "company", text, "", "", confidence, (0, 0), (1, 1), 0.0,
+                ((name, None),), impression=ink)  # fmt: skip
+
+
+def test_a_faint_seal_keeps_the_first_clear_impression_that_fits_it() -> None:
+    """The surest clear impressions are laid beside a seal not read as the name, in turn,
+    until one fits it (as validation judges: whole and every cell within 4 nats): the
+    nearest whole fit with a cell 5 nats out is passed over for a fit further on. Seals
+    read as the name, and other owners' seals, are left alone."""
+    name = "上海卓越机械设备有限公司"
+    faint = _seal("械设备有限公司", 0.99)
+    readers = [_seal(name, c) for c in (0.99, 0.98, 0.97, 0.96)]
+    pages = [PageRef(f"p{i}.pdf", 0, None) for i in range(4)]
+    weighings = iter([(2.0, (5.0,) + (0.0,) * 11), (3.0, (0.5,) * 12), (0.0, (0.0,) * 12)])
+    asked: list[Seal] = []
+
+    def weigh(reader: Seal, wanted: str, seal: Seal) -> tuple[float, tuple[float, ...]]:
+        assert wanted == name and seal is faint
+        asked.append(reader)
+        return next(weighings)
+
+    compared = _compared(faint, {name: list(zip(pages, readers, strict=True))}, weigh)
+    ((_, same),) = compared.same_seal
+    assert (same.source, same.disagreement) == ("p1.pdf", 3.0)
+    assert asked == readers[:2]  # the third was never placed
+    assert _compared(readers[0], {name: [(pages[1], readers[1])]}, weigh) is readers[0]

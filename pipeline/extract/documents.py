@@ -34,6 +34,7 @@ from pipeline.extract.seals.read import (
 from pipeline.extract.stored import load_page
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import Opened, open_into
+from pipeline.validate.names import fits_where_clear
 from pipeline.validate.report import DocumentEntry
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,18 @@ it has the name."""
 
 
 READERS = 3
-"""At most this many of the application's clear impressions (the surest reads) are laid
-beside a seal not read as the name: each costs the recogniser a second or so to place."""
+"""At most this many of the application's clear impressions (the surest reads first) are
+laid beside a seal not read as the name, until one fits it: each costs the recogniser
+0.4-1.6 s to place and weigh."""
 
 
 def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> list[PageRef]:
     """The pages (of one application), each company seal not read as a name it was weighed
     against weighed again where the application's seals read as that name (surely) have it
     (see pipeline.extract.seals.impression): one seal pressed on every page, a dry press on
-    one of them is read at the places a clear one shows; the best fit is recorded on it
-    (``Seal.same_seal``). The engine is loaded only when there is such a seal to weigh."""
+    one of them is read at the places a clear one shows. Recorded on it (``Seal.same_seal``):
+    the first weighing that fits (see pipeline.validate.names.fits_where_clear), else the
+    nearest. The engine is loaded only when there is such a seal to weigh."""
     readers: dict[str, list[tuple[PageRef, Seal]]] = {}
     for page in pages:
         for seal in page.result.seals if page.result is not None else ():
@@ -140,8 +143,12 @@ def _compared(
             fit = weigh(reader, name, seal)
             if fit is None or fit[0] is None:
                 continue
+            weighed = SameSeal(page.source, page.index + 1, fit[0], fit[1])
+            if fits_where_clear(name, *fit):
+                best = weighed
+                break  # settled: the next impressions could only say so again
             if best is None or best.disagreement is None or fit[0] < best.disagreement:
-                best = SameSeal(page.source, page.index + 1, fit[0], fit[1])
+                best = weighed
         if best is not None:
             found.append((name, best))
     return replace(seal, same_seal=tuple(found)) if found else seal

@@ -88,8 +88,8 @@ class Seal:
     """The ring unrolled, to compare with the packet's other seals (not in the report)."""
     same_seal: tuple[tuple[str, SameSeal], ...] = ()
     """For an expected name the rim was not read as: the rim weighed again where the
-    application's clear impression of the seal, read as that name, has it (the best of
-    them; see pipeline.extract.documents.compare_impressions)."""
+    application's clear impressions of the seal, read as that name, has it (see
+    pipeline.extract.documents.compare_impressions)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
