@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from stdnum.cn import ric
 
+from pipeline.extract import documents
 from pipeline.extract.classify import classify
 from pipeline.extract.codes import read_id_number, read_uscc, valid_id_number
 from pipeline.extract.dates import parse_date, parse_period
@@ -688,3 +689,23 @@ def test_a_faint_seal_keeps_the_first_clear_impression_that_fits_it() -> None:
     assert (same.source, same.disagreement) == ("p1.pdf", 3.0)
     assert asked == readers[:2]  # the third was never placed
     assert _compared(readers[0], {name: [(pages[1], readers[1])]}, weigh) is readers[0]
+
+
+def test_a_comparison_that_fails_leaves_the_seal_in_doubt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Laying impressions side by side is a second look: when it fails (here the placing of
+    the name raises), the faint seal is left as read, in doubt, and the documents are made."""
+    name = "上海卓越机械设备有限公司"
+
+    def broken(*_: object) -> None:
+        raise ValueError("a strip of no columns")
+
+    monkeypatch.setattr(documents, "place_name", broken)
+    monkeypatch.setattr(documents, "make_engine", lambda *_, **__: object())
+    faint, clear = _seal("械设备有限公司", 0.99), _seal(name, 0.99)
+    pages = [
+        PageRef(source, 0, PageExtraction("other", 0.5, {}, {}, (seal,), 0))
+        for source, seal in (("form.pdf", faint), ("licence.pdf", clear))
+    ]
+    form, _ = documents.compare_impressions(pages)
+    assert form.result is not None and form.result.seals[0] is faint
+    assert len(documents.packet_documents(pages)) == 2

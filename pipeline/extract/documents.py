@@ -115,13 +115,22 @@ def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> 
         cut = cut_like(reader.impression, edges, seal.impression) if edges else None
         return weigh_cut(loaded(), cut, name) if cut is not None else None
 
+    def weigh_safely(reader: Seal, name: str, seal: Seal) -> SameSealFit | None:
+        # a second look that only ever settles doubt: if it fails, the seal keeps its
+        # doubt (a warning) and the application's report is still made
+        try:
+            return weigh(reader, name, seal)
+        except Exception:
+            log.warning("seal impressions not compared: the seal stays in doubt", exc_info=True)
+            return None
+
     compared = []
     for page in pages:
         result = page.result
         if result is None or not result.seals:
             compared.append(page)
             continue
-        seals = tuple(_compared(seal, readers, weigh) for seal in result.seals)
+        seals = tuple(_compared(seal, readers, weigh_safely) for seal in result.seals)
         compared.append(replace(page, result=replace(result, seals=seals)))
     return compared
 

@@ -187,6 +187,8 @@ def cut_like(reference: Impression, edges: Sequence[float], other: Impression) -
     pad = int(BAND_PAD * (bottom - top))
     shift = round(float(np.median(predicted[:, 1])))
     there = (max(0, top + shift - pad), min(other.ink.shape[0], bottom + shift + pad))
+    if there[1] - there[0] < 4:
+        return None
     moved = [e + turned + predicted[min(i, len(predicted) - 1), 0] for i, e in enumerate(edges)]
     whole = on_paper(other.ink, there, moved[0] - ENDS * step, moved[-1] + ENDS * step)
     cells = tuple(on_paper(other.ink, there, c0, c1) for c0, c1 in itertools.pairwise(moved))
