@@ -88,7 +88,7 @@ class Seal:
     """The ring unrolled, to compare with the packet's other seals (not in the report)."""
     same_seal: tuple[tuple[str, SameSeal], ...] = ()
     """For an expected name the rim was not read as: the rim weighed again where the
-    application's clear impressions of the seal, read as that name, has it (see
+    application's clear impressions of the seal, read as that name, have it (see
     pipeline.extract.documents.compare_impressions)."""
 
     def to_json(self) -> dict[str, Any]:
@@ -308,6 +308,15 @@ BRACKET_WIDTHS = (1.0, 0.5)
 image gives it, or half. Our corpora show only the first; both are tried."""
 
 
+def _cell_edges(characters: str, bracket: float, a: float, b: float) -> np.ndarray:
+    """Columns ``a``-``b`` cut into a cell per character, a bracket given ``bracket`` of a
+    character's room (see BRACKET_WIDTHS), first and last edge included."""
+    widths = np.array([bracket if c in BRACKETS else 1.0 for c in characters])
+    edges: np.ndarray = a + np.append(0.0, np.cumsum(widths)) * ((b - a) / widths.sum())
+    edges[-1] = b  # as np.linspace: a name without brackets is cut as it always was
+    return edges
+
+
 def _character_fit(
     engine: OcrEngine,
     cell: Callable[[float, float], np.ndarray],
@@ -344,9 +353,7 @@ def _character_fit(
     bracketed = any(c in BRACKETS for c in characters)
     best: tuple[float, ...] | None = None
     for bracket in BRACKET_WIDTHS if bracketed else BRACKET_WIDTHS[:1]:
-        widths = np.array([bracket if c in BRACKETS else 1.0 for c in characters])
-        edges = span[0] + np.append(0.0, np.cumsum(widths)) * ((span[1] - span[0]) / widths.sum())
-        edges[-1] = span[1]  # as np.linspace: a name without brackets is cut as it always was
+        edges = _cell_edges(characters, bracket, *span)
         fits = []
         for character, a, b in zip(characters, edges[:-1], edges[1:], strict=True):
             fit = engine.disagreement(cell(float(a), float(b)), character)
@@ -391,12 +398,10 @@ def place_name(engine: OcrEngine, impression: Impression, name: str) -> tuple[fl
     bracketed = any(c in BRACKETS for c in characters)
     n = len(characters)
     for bracket in BRACKET_WIDTHS if bracketed else BRACKET_WIDTHS[:1]:
-        widths = np.array([bracket if c in BRACKETS else 1.0 for c in characters])
-        step = width / widths.sum()
+        step = width / sum(bracket if c in BRACKETS else 1.0 for c in characters)
 
-        def cut(a: float, b: float, widths: np.ndarray = widths) -> np.ndarray:
-            edges: np.ndarray = a + np.append(0.0, np.cumsum(widths)) * ((b - a) / widths.sum())
-            return edges
+        def cut(a: float, b: float, bracket: float = bracket) -> np.ndarray:
+            return _cell_edges(characters, bracket, a, b)
 
         end = start + width
         left = min((start + k * step for k in PLACING), key=lambda a: fit(cut(a, end), range(2)))
