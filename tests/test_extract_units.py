@@ -9,7 +9,7 @@ from stdnum.cn import ric
 
 from pipeline.extract import documents
 from pipeline.extract.classify import classify
-from pipeline.extract.codes import read_id_number, read_uscc, valid_id_number
+from pipeline.extract.codes import check_id_number, read_id_number, read_uscc, valid_id_number
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, _compared, group_documents
 from pipeline.extract.fields import (
@@ -85,23 +85,32 @@ class TestCodes:
         x_check = read_id_number("51010719940413244x")
         assert x_check is not None and x_check.value == "51010719940413244X" and x_check.valid
 
-    def test_a_region_code_naming_no_county_is_invalid_not_a_crash(self) -> None:
+    def test_a_region_code_naming_no_county_is_valid_in_form_not_a_crash(self) -> None:
         # python-stdnum 2.2 raises KeyError('county') for a region code that names a
-        # province or prefecture but no county (110001…): 303,118 of the 6-digit prefixes.
-        # An unsure read tries single swaps, and such a swap took a whole page down.
+        # province or prefecture but no county (110001…). Check character and birth date
+        # are the hard rules; the table lacking the code is validation's warning.
         body = "11000119880214123"
         number = body + ric.calc_check_digit(body + "0")
         for confidence in (None, 0.5, 0.99):
             read = read_id_number(number, confidence=confidence)
-            assert read is not None and read.value == number and not read.valid
-        assert not valid_id_number(number) and valid_id_number(VALID_ID)
+            assert read is not None and read.value == number and read.valid
+        assert valid_id_number(number) and check_id_number(number).region is None
         with pytest.raises(KeyError):  # the upstream bug; when this fails, it is fixed
             ric.is_valid(number)
         # an unsure misread (1 read as 7 in the region code): its look-alike swaps run
-        # through such codes (170705…) as well as the one that validates
+        # through codes the table never had (170705…) as well as the one it has
         assert VALID_ID == "110105198802141235"
         read = read_id_number("110705198802141235", confidence=0.5)
         assert read is not None and read.value == VALID_ID and read.guessed
+
+    def test_a_region_code_newer_than_the_holder_is_valid(self) -> None:
+        body = "32058219650512301"  # 张家港市 since 1989, holder born 1965
+        number = body + ric.calc_check_digit(body + "0")
+        assert not ric.is_valid(number)  # python-stdnum's birth-year rule (its issue #442)
+        assert valid_id_number(number)
+        assert check_id_number(number).region == "江苏省张家港市"
+        assert not valid_id_number(number[:-1] + ("0" if number[-1] != "0" else "1"))
+        assert not valid_id_number("320582196502301235")  # 30 February
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
+from stdnum import numdb
 from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 TO_DIGIT = {
@@ -58,6 +61,8 @@ SWAPS = {
 }
 USCC_PATTERN = re.compile(r"[0-9A-Z]{18}")
 ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
+EARLIEST_BIRTH = date(1890, 1, 1)
+"""No holder of a resident ID card was born earlier."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +130,49 @@ def read_uscc(text: str, confidence: float | None = None) -> CodeRead | None:
     return CodeRead(value, raw, False, tuple(notes))
 
 
-def valid_id_number(number: str) -> bool:
-    """A resident ID number valid under GB 11643-1999, by python-stdnum: check character,
-    a real birth date, a region code that existed then. stdnum 2.2 raises KeyError instead
-    of saying no for a region code that names a province or prefecture but no county
-    (110001…, 303,118 of the million 6-digit prefixes): no valid number either, and an
-    unsure read that tried its single swaps through such codes took a whole page down."""
+@dataclass(frozen=True, slots=True)
+class IdNumberCheck:
+    """What GB 11643-1999 lets one say of an ID number on its own."""
+
+    valid: bool
+    """Eighteen characters, a real birth date and the right check character: the hard
+    rules. A number that fails one of them was never issued."""
+    region: str | None
+    """The place GB/T 2260 has given the first six digits at some time, or None when the
+    table never had the code (then a person must look: the table may simply lack it)."""
+
+
+def check_id_number(number: str) -> IdNumberCheck:
+    """Check character and birth date are hard rules; the region code only has to be one
+    GB/T 2260 has had at any time. python-stdnum's ``ric.is_valid`` also demands that the
+    code existed in the holder's birth year (its issue #442), but codes are assigned at
+    registration: people born before their district was created or renamed hold the newer
+    code (张家港市 320582 dates from 1989), and abolished codes stay valid for life."""
+    number = str(number).strip().upper()
+    if not ID_PATTERN.fullmatch(number):
+        return IdNumberCheck(False, None)
     try:
-        return bool(ric.is_valid(number))
-    except KeyError:
-        return False
+        born = ric.get_birth_date(number)
+    except ValidationError:
+        return IdNumberCheck(False, _region(number))
+    real_date = EARLIEST_BIRTH <= born <= date.today()
+    check_ok = ric.calc_check_digit(number) == number[-1]
+    return IdNumberCheck(real_date and check_ok, _region(number))
+
+
+def _region(number: str) -> str | None:
+    """The place the table gives the code (every name it has had), or None."""
+    parts = numdb.get("cn/loc").info(number[:6])
+    info = {key: value for _part, props in parts for key, value in props.items()}
+    if "county" not in info:
+        return None
+    county = re.sub(r"\[[0-9-]*\]", "", info["county"]).replace(",", "/")
+    return f"{info.get('province', '')}{county}"
+
+
+def valid_id_number(number: str) -> bool:
+    """The hard rules of GB 11643-1999 (see :func:`check_id_number`)."""
+    return check_id_number(number).valid
 
 
 def read_id_number(text: str, confidence: float | None = None) -> CodeRead | None:
@@ -158,6 +196,8 @@ def read_id_number(text: str, confidence: float | None = None) -> CodeRead | Non
     if confidence is not None and confidence >= SURE:
         return CodeRead(value, raw, False, notes)
     candidates = _swaps(value, valid_id_number, "0123456789X", range(18))
+    if len(candidates) > 1:  # a swap into a code the table never had is the less likely
+        candidates = [c for c in candidates if check_id_number(c[0]).region is not None]
     if len(candidates) == 1:
         corrected, note = candidates[0]
         return CodeRead(corrected, raw, True, (*notes, note), guessed=True)

@@ -46,6 +46,8 @@ class Code(StrEnum):
     """Added: the form's printed or QR application id is another application's."""
     SIGNATURE_MISSING = "signature_missing"
     """Added: no signature where the form must be signed."""
+    ID_REGION_UNKNOWN = "id_region_unknown"
+    """Added: an ID number's region code is not one GB/T 2260 has ever had (a warning)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from stdnum.cn import uscc
 
-from pipeline.extract.codes import valid_id_number
+from pipeline.extract.codes import check_id_number
 from pipeline.validate.names import (
     Judgement,
     added_inside,
@@ -441,16 +441,8 @@ def id_cards(case: Case) -> Iterator[Finding]:
         fields = document.fields
         number, name = fields.get("id_number"), fields.get("name")
         note = _note(document, "id_number")
-        if number is not None and not valid_id_number(str(number)):
-            yield _finding(
-                Code.ID_NUMBER_INVALID,
-                Severity.WARNING if note.get("guessed") else Severity.ERROR,
-                f"{place}上的公民身份号码不符合 GB 11643-1999（校验码或出生日期）。",
-                index,
-                document,
-                found=_mask(number),
-                bbox=note.get("bbox"),
-            )
+        if number is not None:
+            yield from _id_number_form(index, document, str(number), note)
         expected_number = person.get("id_number")
         if number is not None and expected_number and str(number) != str(expected_number):
             yield _finding(
@@ -479,6 +471,38 @@ def id_cards(case: Case) -> Iterator[Finding]:
                 bbox=_note(document, "name").get("bbox"),
             )
         yield from _id_validity(case, index, document)
+
+
+def _id_number_form(
+    index: int, document: DocumentEntry, number: str, note: dict[str, Any]
+) -> Iterator[Finding]:
+    """GB 11643-1999: check character and birth date are hard rules (an error unless the
+    read was a guess); a region code GB/T 2260 never had is a warning naming it, since
+    codes are assigned at registration and the table may lack one."""
+    place = _where(document)
+    checked = check_id_number(number)
+    if not checked.valid:
+        yield _finding(
+            Code.ID_NUMBER_INVALID,
+            Severity.WARNING if note.get("guessed") else Severity.ERROR,
+            f"{place}上的公民身份号码不符合 GB 11643-1999（校验码或出生日期）。",
+            index,
+            document,
+            found=_mask(number),
+            bbox=note.get("bbox"),
+        )
+    elif checked.region is None:
+        yield _finding(
+            Code.ID_REGION_UNKNOWN,
+            Severity.WARNING,
+            f"{place}上的公民身份号码以地区码 {number[:6]} 开头，"
+            "该码不在 GB/T 2260 历年行政区划代码中：请人工核对身份证原件。",
+            index,
+            document,
+            found=_mask(number),
+            region_code=number[:6],
+            bbox=note.get("bbox"),
+        )
 
 
 def _id_validity(case: Case, index: int, document: DocumentEntry) -> Iterator[Finding]:
@@ -561,16 +585,29 @@ def authorization(case: Case) -> Iterator[Finding]:
 # --- money and dates -----------------------------------------------------------------
 
 
+def amount_due(record: dict[str, Any]) -> float:
+    """What the order costs: MOFCOM keys are free (seed 003: 电子钥匙申领均为免费服务),
+    whatever the order says; a CQC order its stated fee, else 1000 元 a key."""
+    if record.get("scheme") == "mofcom":
+        return 0.0
+    order = record.get("order") or {}
+    keys = int(order.get("keys", 1) or 1)
+    return float(order.get("fee_cny", keys * FEE_PER_KEY_CNY))
+
+
 def payment(case: Case) -> Iterator[Finding]:
     paid = case.record.get("payment")
+    due = amount_due(case.record)
     if not isinstance(paid, dict):
-        yield _finding(
-            Code.PAYMENT_MISSING,
-            Severity.WARNING,
-            "尚无到账记录：须由单位对公账户汇款后方可审核。",
-            None,
-            None,
-        )
+        if due > 0:
+            yield _finding(
+                Code.PAYMENT_MISSING,
+                Severity.WARNING,
+                "尚无到账记录：须由单位对公账户汇款后方可审核。",
+                None,
+                None,
+                expected=due,
+            )
         return
     payer = paid.get("payer_name", "")
     if not same(payer, case.company):
@@ -584,11 +621,21 @@ def payment(case: Case) -> Iterator[Finding]:
             expected=case.company,
             found=payer,
         )
-    order = case.record.get("order") or {}
-    keys = int(order.get("keys", 1) or 1)
-    due = order.get("fee_cny", keys * FEE_PER_KEY_CNY)
     amount = paid.get("amount_cny")
-    if amount is None or float(amount) != float(due):
+    if due == 0:
+        if amount:
+            yield _finding(
+                Code.PAYMENT_AMOUNT_MISMATCH,
+                Severity.INFO,
+                f"商务部电子钥匙免费申领，但登记了 {amount} 元到账：请财务退回。",
+                None,
+                None,
+                expected=0,
+                found=amount,
+            )
+        return
+    if amount is None or float(amount) != due:
+        keys = int((case.record.get("order") or {}).get("keys", 1) or 1)
         yield _finding(
             Code.PAYMENT_AMOUNT_MISMATCH,
             Severity.ERROR,
