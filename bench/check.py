@@ -27,7 +27,7 @@ from typing import Any
 from fixtures.corpus.ink import FAINT, faint_characters, ink_shares
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, extract_paths, packet_documents
-from pipeline.validate.names import DIFFERS, FITS, in_place, out_of_step
+from pipeline.validate.names import DIFFERS, FITS, fold, in_place, out_of_step
 from pipeline.validate.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
 
@@ -35,13 +35,14 @@ REPO = Path(__file__).resolve().parents[1]
 ATTENTION = (Severity.ERROR, Severity.WARNING)
 
 
-def corpus_dir(root: Path, n: int, seed: int) -> Path:
-    corpus = root / f"seed{seed}-n{n}"
+def corpus_dir(root: Path, n: int, seed: int, styles: str = "classic") -> Path:
+    name = f"seed{seed}-n{n}" + ("" if styles == "classic" else f"-{styles}")
+    corpus = root / name
     if not (corpus / "manifest.json").is_file():
         subprocess.run(
             [
                 *(sys.executable, "-m", "fixtures.corpus", "--n", str(n), "--seed", str(seed)),
-                *("--out", str(corpus), "--jobs", "2"),
+                *("--out", str(corpus), "--jobs", "2", "--styles", styles),
             ],
             check=True,
             cwd=REPO,
@@ -105,6 +106,7 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
                 ],
                 # each document's file (without the packet) and page, as findings name them
                 "sources": [(d.source.split("/", 1)[-1], d.page) for d in documents],
+                "documents": documents,
             }
         )
     return results
@@ -150,6 +152,58 @@ def weighings(results: list[dict[str, Any]]) -> dict[str, Any]:
                 if (r["truth"]["defect"] or {}).get("kind") == want
                 for f in r["findings"]
             ),
+        }
+    return out
+
+
+SURE_READ = 0.9
+"""A read at this confidence or more is called sure: at least 99 % of them must be exact."""
+BANDS = ((0.0, 0.5), (0.5, 0.9), (0.9, 0.97), (0.97, 1.01))
+
+
+def reading(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """How exactly fields and seal rims were read, against the generator's truth: company
+    name on licence and form, credit code on the licence, company seal rim; and for each,
+    how exact reads were at each confidence (calibration: of sure reads, the share exact)."""
+    rows: dict[str, list[tuple[bool, float | None]]] = defaultdict(list)
+    for result in results:
+        truth = result["truth"]
+        want = {d["kind"]: d["fields"] for d in truth["documents"]}
+        rim = truth["company_seal"]["text"]
+        for document in result["documents"]:
+            fields, notes = document.fields, document.field_notes
+            expected = want.get(document.kind, {})
+            for field, label in (("company_name", "company name"), ("uscc", "credit code")):
+                if document.kind not in ("business_licence", "application_form"):
+                    continue
+                if field == "uscc" and document.kind != "business_licence":
+                    continue
+                if expected.get(field) is None:
+                    continue
+                read = fields.get(field)
+                exact = read is not None and fold(str(read)) == fold(str(expected[field]))
+                rows[label].append((exact, (notes.get(field) or {}).get("confidence")))
+            for seal in document.seals:
+                if seal.get("owner") != "company":
+                    continue
+                exact = fold(seal.get("text") or "") == fold(rim)
+                rows["company seal rim"].append((exact, seal.get("confidence")))
+    out: dict[str, Any] = {}
+    for label, pairs in rows.items():
+        sure = [e for e, c in pairs if c is not None and c >= SURE_READ]
+        out[label] = {
+            "reads": len(pairs),
+            "exact": sum(e for e, _ in pairs) / max(1, len(pairs)),
+            "sure_reads": len(sure),
+            "sure_exact": sum(sure) / len(sure) if sure else None,
+            "sure_wrong": len(sure) - sum(sure),
+            "bands": {
+                f"{lo:.2f}-{min(hi, 1.0):.2f}": [
+                    sum(e for e, c in pairs if c is not None and lo <= c < hi),
+                    sum(1 for _, c in pairs if c is not None and lo <= c < hi),
+                ]
+                for lo, hi in BANDS
+            },
         }
     return out
 
@@ -336,10 +390,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timed", type=int, default=5, help="4-page packets to time")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--styles",
+        action="append",
+        choices=["classic", "tuned", "held-out"],
+        help="style set of the corpus (repeatable: each is checked, then all side by side; "
+        "default classic). The same seed gives the same packets in each style.",
+    )
     args = parser.parse_args(argv)
-    corpus = corpus_dir(args.corpus, args.n, args.seed)
-    results = check_corpus(corpus, args.workers)
+    summaries = {}
+    for styles in args.styles or ["classic"]:
+        print(f"\n=== styles: {styles}", flush=True)
+        corpus = (
+            args.corpus
+            if (args.corpus / "manifest.json").is_file()
+            else corpus_dir(args.corpus, args.n, args.seed, styles)
+        )
+        json_path = args.json
+        if json_path and len(args.styles or ()) > 1:
+            json_path = json_path.with_name(f"{json_path.stem}-{styles}{json_path.suffix}")
+        summaries[styles] = check_and_report(corpus, args.workers, args.timed, json_path)
+    if len(summaries) > 1:
+        print_side_by_side(summaries)
+    return 0
+
+
+def print_side_by_side(summaries: dict[str, dict[str, Any]]) -> None:
+    """The headline figures of each style set in one table (held-out is the product's)."""
+    names = list(summaries)
+    print("\n=== side by side (" + " | ".join(names) + ")")
+    print(f"{'figure':<44}" + "".join(f"{n:>16}" for n in names))
+    for key in summaries[names[0]]:
+        print(f"{key:<44}" + "".join(f"{summaries[n].get(key)!s:>16}" for n in names))
+
+
+def check_and_report(
+    corpus: Path, workers: int, timed: int, json_path: Path | None
+) -> dict[str, Any]:
+    """Check every packet of ``corpus``, print the report; returns the headline figures."""
+    results = check_corpus(corpus, workers)
     figures = score(results)
+    read = reading(results)
     defective, clean = figures["defective"], figures["clean"]
     print(f"\npackets {figures['packets']}: {defective} defective, {clean} clean")
     print(f"defective judged clear: {len(figures['defective_judged_clear'])} (target 0)")
@@ -387,13 +478,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nnear-miss seals raising no finding of their own: {len(unseen)} of {impostors}")
         for line in unseen:
             print(f"  {line}")
-    seconds = time_cli(corpus, args.timed) if args.timed else []
+    print("\nreading (exact share; sure = confidence ≥ 0.9, of which exact; bands: exact/reads):")
+    for label, row in read.items():
+        print(f"  {label}: {json.dumps(row, ensure_ascii=False)}")
+    seconds = time_cli(corpus, timed) if timed else []
     if seconds:
         print(
             f"\nsealdesk check on a 4-page packet (fresh process): median "
             f"{statistics.median(seconds):.1f} s over {len(seconds)}"
         )
-    if args.json:
+    if json_path:
         out = {
             **{k: v for k, v in figures.items() if k != "clean_flagged"},
             "clean_flagged": [
@@ -411,9 +505,32 @@ def main(argv: list[str] | None = None) -> int:
             "near_miss_seals": impostors,
             "near_miss_seals_unseen": unseen,
             "check_seconds_median": statistics.median(seconds) if seconds else None,
+            "reading": read,
         }
-        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
-    return 0
+        json_path.write_text(json.dumps(out, ensure_ascii=False, indent=1))
+    return headline(figures, read)
+
+
+def headline(figures: dict[str, Any], read: dict[str, Any]) -> dict[str, Any]:
+    """The issue's figures, as ``n/d = share`` strings."""
+    clean, flagged = figures["clean"], len(figures["clean_flagged"])
+    rates = figures["expected_code_rate"]
+    hits = sum(rates[k] * figures["of"][k] for k in rates)
+    defective = sum(figures["of"][k] for k in rates)
+    out = {
+        "clean packets flagged": f"{flagged}/{clean} = {flagged / max(1, clean):.1%}",
+        "defective packets judged clear": f"{len(figures['defective_judged_clear'])}"
+        f"/{figures['defective']}",
+        "expected finding raised": f"{hits / max(1, defective):.3f}",
+        "clean packets with an error": len(figures["clean_with_error"]),
+    }
+    for label, row in read.items():
+        out[f"{label} exact"] = f"{row['exact']:.3f} of {row['reads']}"
+        sure = row["sure_exact"]
+        out[f"{label} sure reads exact"] = (
+            f"{sure:.3f} of {row['sure_reads']}" if sure is not None else "none"
+        )
+    return out
 
 
 if __name__ == "__main__":

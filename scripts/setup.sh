@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert tesseract-ocr-eng
   tesseract-ocr-osd softhsm2 opensc poppler-utils poppler-data fonts-noto-cjk
-  fonts-wqy-zenhei qpdf libnss3-tools openssl libgl1 libglib2.0-0 python3 python3-venv
+  fonts-wqy-zenhei qpdf libnss3-tools openssl
+  fonts-arphic-uming fonts-arphic-ukai fonts-arphic-gbsn00lp fonts-arphic-gkai00mp
+  fonts-lxgw-wenkai fonts-noto-cjk-extra fonts-wqy-microhei libgl1 libglib2.0-0 python3 python3-venv
   postgresql chromium chromium-driver
 )
 

@@ -276,3 +276,57 @@ def test_a_latin_name_s_spaces_are_never_faint_nor_count_towards_its_typical_ink
     assert not any(faint_characters(kept, name))
     kept[11:13] = [0.15, 0.13]  # i and q of Optique left out by a dry pad
     assert [c for c, f in zip(name, faint_characters(kept, name), strict=True) if f] == ["i", "q"]
+
+
+def test_the_held_out_styles_share_no_face_and_no_seal_range_with_the_tuned_ones() -> None:
+    from fixtures.corpus.styles import HELD_OUT, TUNED
+
+    assert not set(TUNED.seal_faces) & set(HELD_OUT.seal_faces)
+    assert not set(TUNED.sans + TUNED.serif) & set(HELD_OUT.sans + HELD_OUT.serif)
+    for name in ("diameter_mm", "ring", "char_height", "char_width", "char_gap"):
+        (lo, hi), (held_lo, held_hi) = getattr(TUNED, name), getattr(HELD_OUT, name)
+        assert hi < held_lo or held_hi < lo, name
+    assert TUNED.span_extra_deg[1] < HELD_OUT.span_extra_deg[0]
+    assert TUNED.star_size[1] < HELD_OUT.star_size[0]
+    assert TUNED.inner_ring == 0 < HELD_OUT.inner_ring
+
+
+def test_a_styled_packet_is_the_same_application_in_another_look(tmp_path: Path) -> None:
+    """Same seed and index: the same people, company and defect; the style set's faces,
+    seal geometry and capture; ID numbers as registration assigns them; MOFCOM free."""
+    from fixtures.corpus.styles import STYLE_SETS
+
+    rows = {}
+    for styles in ("tuned", "held-out"):
+        options = replace(Options(seed=31, defect_rate=0.5), styles=styles)
+        rows[styles] = [write_packet(i, options, tmp_path / styles) for i in range(4)]
+    for tuned, held in zip(rows["tuned"], rows["held-out"], strict=True):
+        assert tuned["application_id"] == held["application_id"]
+        assert tuned["defect"] == held["defect"]
+        truths = {
+            s: json.loads((tmp_path / s / tuned["application_id"] / "truth.json").read_text())
+            for s in rows
+        }
+        for styles, truth in truths.items():
+            faces = {f.path.name for f in STYLE_SETS[styles].seal_faces}
+            assert truth["style"]["set"] == styles and truth["style"]["seal_face"] in faces
+            assert all("grey_capture" in f for f in truth["files"])
+        record = json.loads(
+            (tmp_path / "held-out" / tuned["application_id"] / "application.json").read_text()
+        )
+        if record["scheme"] == "mofcom" and tuned["defect"] != "payer_not_company":
+            assert record["order"]["fee_cny"] == 0 and record["payment"] is None
+
+
+def test_registered_people_hold_their_district_s_code_whatever_their_birth_year() -> None:
+    import random
+
+    from fixtures.corpus.identity import LATER_REGIONS, make_person
+    from pipeline.extract.codes import valid_id_number
+
+    rng = random.Random(3)
+    people = [make_person(rng, date(2026, 11, 21), registered=True) for _ in range(300)]
+    later = [p for p in people if p.region in LATER_REGIONS]
+    assert later and all(valid_id_number(p.id_number) for p in people)
+    # the ones python-stdnum would refuse: born before their district's code existed
+    assert any(not ric.is_valid(p.id_number) for p in later)

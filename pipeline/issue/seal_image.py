@@ -38,6 +38,18 @@ class SealDesign:
     star: bool = True
     span_deg: float | None = None
     """The arc the name covers; by default it grows with the name's length."""
+    ring: float = 0.032
+    """The ring's width, a share of the seal's smaller diameter."""
+    char_height: float | None = None
+    """The name's character height, a share of the diameter (0.15 round, 0.16 oval)."""
+    char_width: float = 0.95
+    """The widest a name character may be, a share of its height (engravers condense)."""
+    char_gap: float = 0.025
+    """Between the ring and the name's characters, a share of the diameter."""
+    star_size: float | None = None
+    """The star's outer radius, a share of the diameter (0.17 round, 0.12 oval)."""
+    inner_ring: bool = False
+    """A thin second ring just inside the name (some engravers cut one)."""
 
     @property
     def size_mm(self) -> tuple[float, float]:
@@ -84,7 +96,7 @@ class _Drawing:
         self.a = ink.width / 2  # semi-axes
         self.b = ink.height / 2
         self.unit = min(self.a, self.b) * 2  # the seal's smaller diameter
-        self.border = self.unit * 0.032
+        self.border = self.unit * design.ring
 
     def draw(self) -> None:
         border = self.border
@@ -93,6 +105,16 @@ class _Drawing:
             outline=255,
             width=round(border),
         )
+        if self.design.inner_ring:
+            oval = self.design.shape == "oval"
+            height = self.unit * (self.design.char_height or (0.15 if not oval else 0.16))
+            inset = border + self.unit * (self.design.char_gap + 0.02) + height
+            width = max(1, round(border * 0.35))
+            self.draw_.ellipse(
+                (inset, inset, self.ink.width - inset, self.ink.height - inset),
+                outline=255,
+                width=width,
+            )
         if self.design.star:
             self._star()
         self._upper_text()
@@ -159,12 +181,12 @@ class _Drawing:
         oval = self.design.shape == "oval"
         low, high = (150.0, 220.0) if oval else (180.0, 250.0)
         span = math.radians(self.design.span_deg or min(high, max(low, 14.0 * count + 60)))
-        height = self.unit * (0.15 if not oval else 0.16)
-        inset = border + self.unit * 0.025 + height / 2
+        height = self.unit * (self.design.char_height or (0.15 if not oval else 0.16))
+        inset = border + self.unit * self.design.char_gap + height / 2
         start = -math.pi / 2 - span / 2
         angles = self._arc_positions(start, span, count, inset)
         mean_radius = (self.a + self.b) / 2 - inset
-        width = min(height * 0.95, mean_radius * span / count * 0.9)
+        width = min(height * self.design.char_width, mean_radius * span / count * 0.9)
         placements = []
         for char, angle in zip(name, angles, strict=True):
             x, y, normal = self._point(angle, inset)
@@ -172,7 +194,9 @@ class _Drawing:
         return placements
 
     def _star(self) -> None:
-        radius = self.unit * (0.17 if self.design.shape == "round" else 0.12)
+        radius = self.unit * (
+            self.design.star_size or (0.17 if self.design.shape == "round" else 0.12)
+        )
         cx, cy = self.a, self.b - (self.unit * 0.02 if self.design.inscription else 0)
         if self.design.shape == "oval" and self.design.inscription:
             cy = self.b - self.unit * 0.06
