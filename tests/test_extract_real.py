@@ -289,3 +289,50 @@ def test_a_dry_press_is_read_where_a_clear_impression_of_its_seal_has_the_name()
     ((_, weighed),) = impostor.same_seal  # registered (one character of 14 differs) ...
     assert not fits_where_clear(NAME_PRESSED, weighed.disagreement, weighed.by_character)
     assert weighed.by_character is not None and weighed.by_character[1] >= 8.0  # ... 远
+
+
+def _grey(page: np.ndarray) -> np.ndarray:
+    """The page as a greyscale scanner saves it."""
+    return np.asarray(Image.fromarray(page).convert("L").convert("RGB"))
+
+
+@pytest.mark.parametrize(
+    ("design", "tilt"),
+    [
+        (SealDesign("北京示例信息科技有限公司", inscription="认证专用章"), 0.0),
+        (SealDesign("上海恒通机械设备有限公司", code="3101150123456"), -35.0),
+        (SealDesign("杭州瑞达汽车零部件股份有限公司", ring=0.05, inner_ring=True), 17.0),
+    ],
+)
+def test_a_seal_on_a_greyscale_page_is_found_by_its_shape_and_read(
+    engine: OcrEngine, design: SealDesign, tilt: float
+) -> None:
+    from PIL import ImageDraw
+
+    page = Image.fromarray(on_page(render_seal(design, 300), tilt))
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((300, 1900, 2200, 2150), outline="black", width=4)  # a table above
+    draw.text((500, 2380), "申请单位（盖章）：", fill="black")
+    (seal,) = detect_and_read(_grey(np.asarray(page)), engine)
+    assert seal.grey and seal.owner == "company" and seal.text == design.name
+    assert seal.to_json()["grey"] is True
+
+
+def test_on_a_greyscale_page_a_disc_a_ring_without_a_star_or_print_is_no_seal(
+    engine: OcrEngine,
+) -> None:
+    from PIL import ImageDraw
+
+    page = Image.new("RGB", (2480, 3508), "white")
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((1000, 200, 1300, 500), fill=(90, 90, 90))  # the emblem, a filled disc
+    draw.ellipse((300, 1200, 800, 1700), outline="black", width=12)  # a ring, empty
+    draw.ellipse((1300, 1200, 1800, 1700), outline="black", width=12)  # a ring with a dot
+    draw.ellipse((1530, 1430, 1570, 1470), fill="black")
+    for y in range(2000, 3300, 60):
+        draw.text((200, y), "营业执照 统一社会信用代码 91110108MA01ABCD2X " * 3, fill="black")
+    assert detect_and_read(_grey(np.asarray(page)), engine) == []
+    # and a red seal on a colour page is still found by its colour, not by shape
+    coloured = on_page(render_seal(SealDesign("北京示例信息科技有限公司"), 300), 5.0)
+    (seal,) = detect_and_read(coloured, engine)
+    assert not seal.grey

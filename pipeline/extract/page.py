@@ -15,6 +15,7 @@ from pipeline.extract.classify import classify
 from pipeline.extract.fields import APPLICATION_ID, Fields, read_fields
 from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, rgb, shrink
 from pipeline.extract.seals import Seal, detect_and_read
+from pipeline.extract.seals.grey import page_has_colour
 
 DETECT_SIDE = 1024
 """Text is found on the page shrunk to this long side, then read at full resolution."""
@@ -192,6 +193,7 @@ def extract_page(
     if expect:
         _check_names(fields, engine, text_layer(upright), expect)
     found = tuple(detect_and_read(image, engine, expect)) if seals else ()
+    grey = seals and not page_has_colour(image)
     authority = next((s for s in found if s.owner == "authority" and s.text), None)
     if kind in ("business_licence", "org_code_certificate") and authority is not None:
         fields.put(
@@ -208,6 +210,8 @@ def extract_page(
         }
         for name, note in fields.notes.items()
     }
+    if grey:  # no colour to find a seal by: validation says so where none was found
+        notes["page_colour"] = {"grey": True}
     blank = not lines and not found and float(np.mean(image < 128)) < 0.002
     return PageExtraction(
         kind,

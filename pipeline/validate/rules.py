@@ -248,15 +248,20 @@ def seals(case: Case) -> Iterator[Finding]:
         if document.kind in STAMPED_KINDS and not company_seals:
             authority = [s for s in document.seals if s.get("owner") == "authority"]
             also = "（仅有登记机关印章，不是单位公章）" if authority else ""
+            grey = bool((document.field_notes.get("page_colour") or {}).get("grey"))
             yield _finding(
                 Code.SEAL_MISSING,
-                Severity.ERROR,
-                f"{_where(document)}上未检出单位公章（红色印章）{also}。"
+                Severity.WARNING if grey else Severity.ERROR,
+                f"{_where(document)}是灰度（黑白）扫描件，按形状也未找到单位公章{also}："
+                "请人工核对，或请申请人提供彩色扫描件。"
+                if grey
+                else f"{_where(document)}上未检出单位公章（红色印章）{also}。"
                 "黑白复印件上的印章无法按颜色识别：请人工核对，或请申请人提供彩色扫描件。",
                 index,
                 document,
                 kind=document.kind,
                 seals=[s.get("text") for s in document.seals],
+                grey=grey,
             )
         for seal in company_seals:
             fits = seal.get("disagreement") or {}
@@ -284,7 +289,7 @@ def seals(case: Case) -> Iterator[Finding]:
                 index,
                 document,
                 "seal",
-                "公章印文",
+                "公章印文（灰度扫描件上按形状找到）" if seal.get("grey") else "公章印文",
                 bbox=seal.get("bbox"),
             )
 

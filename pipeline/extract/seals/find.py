@@ -46,6 +46,8 @@ class Blob:
     axes: tuple[float, float]
     angle: float
     bbox: tuple[int, int, int, int]
+    grey: bool = False
+    """Found by shape on a page with no colour: its ink is darkness, not redness."""
 
 
 def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:

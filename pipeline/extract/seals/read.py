@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
 from pipeline.extract.seals.find import ROUND, Blob, find_seals
+from pipeline.extract.seals.grey import find_grey_seals
 from pipeline.extract.seals.impression import Cut, Impression, impression_of, name_band, on_paper
 from pipeline.extract.seals.name import (
     Run,
@@ -90,9 +91,12 @@ class Seal:
     """For an expected name the rim was not read as: the rim weighed again where the
     application's clear impressions of the seal, read as that name, have it (see
     pipeline.extract.documents.compare_impressions)."""
+    grey: bool = False
+    """Found by its shape on a page with no colour (a greyscale scan or copy)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **({"grey": True} if self.grey else {}),
             **({"disagreement": dict(self.checks)} if self.checks else {}),
             **(
                 {"disagreement_by_character": {n: list(f) for n, f in self.by_character}}
@@ -230,6 +234,7 @@ def read_seal(
         span is not None and is_worn(runs, span),
         by_character,
         impression_of(strip, name_columns),
+        grey=blob.grey,
     )
 
 
@@ -515,7 +520,8 @@ def detect_and_read(
     image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = ()
 ) -> list[Seal]:
     """Every seal on the page, read; ``expect``: names to weigh each rim against."""
-    return [read_seal(image, blob, engine, expect) for blob in find_seals(image)]
+    blobs = find_seals(image) or find_grey_seals(image)
+    return [read_seal(image, blob, engine, expect) for blob in blobs]
 
 
 def unrolled_rim(image: np.ndarray, seal: dict[str, Any]) -> np.ndarray | None:
@@ -535,7 +541,8 @@ def unrolled_rim(image: np.ndarray, seal: dict[str, Any]) -> np.ndarray | None:
         centre = ((x0 + x1) / 2, (y0 + y1) / 2)
         axes = ((x1 - x0) / 1.08, (y1 - y0) / 1.08)
         angle = 0.0
-    paper, ring = ink_image(image, Blob(centre, axes, angle, (x0, y0, x1, y1)))
+    blob = Blob(centre, axes, angle, (x0, y0, x1, y1), grey=bool(seal.get("grey")))
+    paper, ring = ink_image(image, blob)
     zoom = max(1.0, READ_RADIUS / ring.large)
     middle = 0.2 * ring.small
     turn = max(360, int(ring.length(middle) * zoom))

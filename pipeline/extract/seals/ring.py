@@ -65,10 +65,14 @@ def ink_image(image: np.ndarray, blob: Blob) -> tuple[np.ndarray, Ring]:
     flat = flatten_light(image[y0:y1, x0:x1])
     # a seal at scan resolution: JPEG's colour blur is small beside its strokes
     radius = 1 if max(blob.axes) / 2 >= 180 else 2
-    ink = _contrast(sharp_redness(flat, radius))
-    # black print crossing the seal (盖章 labels, signatures) leaves holes in the red: fill
-    # them from the ink around them, so a character under a stroke of print stays whole
-    printed = (flat.max(axis=2) < 110).astype(np.uint8)
+    if blob.grey:  # no colour to tell seal from print: all dark ink is the seal's
+        ink = _contrast(255 - cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY))
+        printed = np.zeros(ink.shape, np.uint8)
+    else:
+        ink = _contrast(sharp_redness(flat, radius))
+        # black print crossing the seal (盖章 labels, signatures) leaves holes in the red:
+        # fill them from the ink around them, so a character under print stays whole
+        printed = (flat.max(axis=2) < 110).astype(np.uint8)
     if printed.any():
         printed = cv2.dilate(printed, np.ones((3, 3), np.uint8))
         ink = cv2.inpaint(ink, printed, 3, cv2.INPAINT_TELEA)

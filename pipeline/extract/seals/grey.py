@@ -1,0 +1,124 @@
+"""Finding seals on a page that has no colour (a greyscale scan or photocopy of a stamped
+original): by shape, since the seal's red is gone. A seal is a ring (dark all the way
+round, lighter just inside), a band of characters inside it, and a star at its centre:
+all three must be there, so a table, a logo or the national emblem is not taken for one.
+Round seals only; an oval seal on a grey page is not found (its finding says so)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from pipeline.extract.seals.find import MAX_SEAL, MIN_SEAL, WORK_SIDE, Blob, flatten_light
+
+COLOUR_SHARE = 0.0005
+"""A page with fewer saturated pixels than this share has no colour: greyscale."""
+RING_HELD = 0.85
+"""Dark ink runs along at least this share of a seal's ring."""
+NAME_HELD = 0.35
+"""Ink stands in the band of the name along at least this share of the way round."""
+STAR_HELD = 0.5
+"""A star's solid middle: ink over at least this share of the disc a tenth of the radius
+round the centre."""
+DARK = 40
+"""Darkness (0–255) of ink on a flattened page: a red seal in grey is pale (a pressed
+red goes to about 90–170 of 255 dark, a dry stroke less)."""
+
+
+def has_colour(small_rgb: np.ndarray) -> bool:
+    """Whether any noticeable part of the page is coloured (a red seal, a blue stamp)."""
+    hsv = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2HSV)
+    coloured = (hsv[..., 1] >= 60) & (hsv[..., 2] >= 60)
+    return bool(np.count_nonzero(coloured) > COLOUR_SHARE * coloured.size)
+
+
+def _shrunk(image: np.ndarray) -> tuple[np.ndarray, float]:
+    scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return flatten_light(small), scale
+
+
+def page_has_colour(image: np.ndarray) -> bool:
+    """Whether the page (RGB, full size) shows any colour at all."""
+    return has_colour(_shrunk(image)[0])
+
+
+def find_grey_seals(image: np.ndarray) -> list[Blob]:
+    """Round seals found by shape on a page with no colour; [] on a coloured page."""
+    small, scale = _shrunk(image)
+    if has_colour(small):
+        return []
+    dark = 255 - cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    side = min(dark.shape)
+    found = cv2.HoughCircles(
+        cv2.GaussianBlur(dark, (5, 5), 1.5),
+        cv2.HOUGH_GRADIENT_ALT,
+        1.5,
+        side * MIN_SEAL / 2,
+        param1=300,
+        param2=0.75,
+        minRadius=int(MIN_SEAL * side / 2),
+        maxRadius=int(MAX_SEAL * side / 2),
+    )
+    if found is None:
+        return []
+    seals: list[Blob] = []
+    for cx, cy, r in sorted(found[0], key=lambda c: -c[2]):
+        radius = _ring_radius(dark, cx, cy, r)
+        if radius is None or not _is_seal(dark, cx, cy, radius):
+            continue
+        if any(
+            math.hypot(cx - b.centre[0] * scale, cy - b.centre[1] * scale) < radius for b in seals
+        ):
+            continue
+        seals.append(_blob(cx, cy, radius, scale, dark.shape))
+    return seals
+
+
+def _profile(
+    dark: np.ndarray, cx: float, cy: float, radii: np.ndarray, angles: int = 360
+) -> np.ndarray:
+    """Darkness sampled at each radius (rows) and angle (columns)."""
+    t = np.linspace(0, 2 * math.pi, angles, endpoint=False)
+    xs = (cx + radii[:, None] * np.cos(t)[None, :]).astype(np.float32)
+    ys = (cy + radii[:, None] * np.sin(t)[None, :]).astype(np.float32)
+    sampled: np.ndarray = cv2.remap(dark, xs, ys, cv2.INTER_LINEAR, borderValue=(0,))
+    return sampled
+
+
+def _ring_radius(dark: np.ndarray, cx: float, cy: float, r: float) -> float | None:
+    """The radius near ``r`` where ink runs furthest round (the ring's middle), if it
+    runs round at least RING_HELD of the way."""
+    radii = np.linspace(0.85 * r, 1.12 * r, 28)
+    held = (_profile(dark, cx, cy, radii) > DARK).mean(axis=1)
+    best = int(np.argmax(held))
+    return float(radii[best]) if held[best] >= RING_HELD else None
+
+
+def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
+    """A ring with a name inside it and a star at its centre."""
+    # the name's band: characters stand here, with gaps between them
+    band = _profile(dark, cx, cy, np.linspace(0.62 * radius, 0.86 * radius, 10))
+    name_held = (band > DARK).any(axis=0).mean()
+    name_fill = (band > DARK).mean()
+    if name_held < NAME_HELD or name_fill > 0.6:
+        return False  # no text inside the ring, or a filled disc
+    core = _profile(dark, cx, cy, np.linspace(0.0, 0.1 * radius, 5), 72)
+    return bool((core > DARK).mean() >= STAR_HELD)
+
+
+def _blob(cx: float, cy: float, radius: float, scale: float, shape: tuple[int, ...]) -> Blob:
+    """The seal as the colour finder gives one: on the full page, its box with a 4 % margin.
+    The ring's middle is ``radius``; the outline is its outer edge."""
+    outer = radius * 1.02
+    inv = 1 / scale
+    pad = 0.04 * 2 * outer
+    bbox = (
+        int(max(0, cx - outer - pad) * inv),
+        int(max(0, cy - outer - pad) * inv),
+        int(min(shape[1], cx + outer + pad) * inv),
+        int(min(shape[0], cy + outer + pad) * inv),
+    )
+    return Blob((cx * inv, cy * inv), (2 * outer * inv, 2 * outer * inv), 0.0, bbox, grey=True)
