@@ -13,7 +13,9 @@ from pipeline.extract.codes import check_id_number, read_id_number, read_uscc, v
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, _compared, group_documents
 from pipeline.extract.fields import (
+    application_form,
     authorization_letter,
+    company_name,
     confirmation_letter,
     id_card,
     licence,
@@ -169,6 +171,34 @@ def test_licence_fields_from_two_columns_split_and_merged_labels() -> None:
     assert fields.values["operating_period"] == "2007-12-22/长期"
     assert fields.values["address"] == "湖南省长沙市岳麓区人民路15号"
     assert fields.values["issued_on"] == "2019-10-05"
+
+
+def test_a_name_label_split_by_ocr_leaves_nothing_before_the_name() -> None:
+    # seen on a licence made elsewhere: 名　　称 read as 名 and ·称成都市…, a name_mismatch
+    for value_box in ("·称成都市丰峰家用电器有限公司", "称：成都市丰峰家用电器有限公司"):
+        lines = [
+            line("统一社会信用代码", 100, 100),
+            line(VALID_USCC, 100, 160),
+            line("名", 200, 700),
+            line(value_box, 300, 700),
+            line("类型", 200, 800),
+            line("有限责任公司", 500, 800),
+        ]
+        assert licence(lines).values["company_name"] == "成都市丰峰家用电器有限公司"
+    assert company_name("名创优品（广州）有限责任公司") == "名创优品（广州）有限责任公司"
+
+
+def test_an_application_id_prefix_read_with_look_alikes_is_the_scheme_s() -> None:
+    # seen on a form made elsewhere: CQC- read COC- (the QR code unreadable)
+    for read, meant in (
+        ("COC-2026-100037", "CQC-2026-100037"),
+        ("M0F-2026-100037", "MOF-2026-100037"),
+        ("CQC-2026-100037", "CQC-2026-100037"),
+        ("XYZ-2026-100037", "XYZ-2026-100037"),  # no scheme's: as read, validation says so
+    ):
+        fields = application_form([line(f"申请编号：{read}", 100, 100)])
+        assert fields.values["application_id"] == meant, read
+        assert ("corrections" in fields.notes["application_id"]) == (read != meant)
 
 
 def test_id_card_fields() -> None:

@@ -13,7 +13,13 @@ from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.layout import pairs, rows, value
 from pipeline.extract.ocr import TextLine
 
-APPLICATION_ID = re.compile(r"[A-Z]{2,4}-\d{4}-\d{6}")
+APPLICATION_ID = re.compile(r"[A-Z0-9]{2,4}-\d{4}-\d{6}")
+SCHEME_PREFIXES = ("CQC", "MOF")
+"""The application systems' id prefixes (shared/spec: CQC CMS2.0, the MOFCOM platform)."""
+LOOK_ALIKE = {"O": "Q0DC", "Q": "O0", "0": "OQ", "D": "O0", "C": "GO", "G": "C", "E": "F"}
+"""Letters OCR takes for each other in an id's prefix (what was read: what it may be)."""
+LABEL_RESIDUE = re.compile(r"^[\s·・.:：,，、]*(?:名\s*称|称)?[\s·・.:：,，、]*")
+"""What a 名　称 label split by OCR leaves before the name it labels (·称成都市…)."""
 COMPANY_END = re.compile(
     r"(股份有限公司|有限责任公司|有限公司|公司|集团|GmbH|AG|Ltd\.?|SAS|AB|Inc\.?)"
 )
@@ -52,8 +58,9 @@ class Fields:
 
 
 def company_name(text: str) -> str:
-    """A company name as printed: cut after its legal-form ending, brackets kept as read."""
-    text = text.strip().strip("：:")
+    """A company name as printed: what its label left before it removed, cut after its
+    legal-form ending, brackets kept as read. No company name starts with 称 or a colon."""
+    text = LABEL_RESIDUE.sub("", text.strip()).strip("：:")
     ends = [m.end() for m in COMPANY_END.finditer(text)]
     return text[: ends[-1]] if ends else text
 
@@ -212,7 +219,10 @@ def application_form(lines: list[TextLine]) -> Fields:
         (None, None),
     )
     if match[0] is not None:
-        out.put("application_id", match[0].group(), match[1])
+        read = match[0].group()
+        fixed = _scheme_prefix(read)
+        notes = {"read": read, "corrections": [f"{read[:3]}→{fixed[:3]}"]} if fixed != read else {}
+        out.put("application_id", fixed, match[1], **notes)
     found = pairs(
         lines,
         (
@@ -243,6 +253,21 @@ def application_form(lines: list[TextLine]) -> Fields:
     if code is not None:
         out.put_code("uscc", code, line)
     return out
+
+
+def _scheme_prefix(read: str) -> str:
+    """``read`` with its prefix made the one scheme prefix its letters could be misread
+    from (COC-… is CQC-…); as read when none or both could be."""
+    prefix, rest = read.split("-", 1)
+    if prefix in SCHEME_PREFIXES:
+        return read
+    could = [
+        p
+        for p in SCHEME_PREFIXES
+        if len(p) == len(prefix)
+        and all(a == b or b in LOOK_ALIKE.get(a, "") for a, b in zip(prefix, p, strict=True))
+    ]
+    return f"{could[0]}-{rest}" if len(could) == 1 else read
 
 
 def confirmation_letter(lines: list[TextLine]) -> Fields:
