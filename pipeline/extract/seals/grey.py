@@ -112,7 +112,7 @@ def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
 def _blob(cx: float, cy: float, radius: float, scale: float, shape: tuple[int, ...]) -> Blob:
     """The seal as the colour finder gives one: on the full page, its box with a 4 % margin.
     The ring's middle is ``radius``; the outline is its outer edge."""
-    outer = radius * 1.02
+    cx, cy, outer = float(cx), float(cy), float(radius) * 1.02  # Hough gives float32
     inv = 1 / scale
     pad = 0.04 * 2 * outer
     bbox = (
