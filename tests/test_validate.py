@@ -701,7 +701,7 @@ def test_a_faint_seal_that_fits_where_a_clear_one_has_the_name_is_settled() -> N
     assert added.severity == Severity.WARNING  # unsure, but a character more: never settled
 
 
-def test_a_greyscale_page_with_no_seal_found_is_a_warning_that_says_it_was_grey() -> None:
+def test_a_greyscale_page_with_a_ring_not_taken_for_a_seal_is_a_warning_saying_so() -> None:
     # a greyscale scan loses the seal's red; the shape finder misses some seals (pale,
     # photographed at a slant, oval): absence there is a doubt, not a difference seen
     docs = packet()
@@ -710,11 +710,16 @@ def test_a_greyscale_page_with_no_seal_found_is_a_warning_that_says_it_was_grey(
     docs[1] = replace(licence, seals=unstamped)
     (colour,) = [f for f in validate(record(), docs, TODAY) if f.code == Code.SEAL_MISSING]
     assert colour.severity == Severity.ERROR
-    grey_notes = {**licence.field_notes, "page_colour": {"grey": True}}
-    docs[1] = replace(licence, seals=unstamped, field_notes=grey_notes)
+    traced = {**licence.field_notes, "page_colour": {"grey": True, "seal_traces": True}}
+    docs[1] = replace(licence, seals=unstamped, field_notes=traced)
     (grey,) = [f for f in validate(record(), docs, TODAY) if f.code == Code.SEAL_MISSING]
     assert grey.severity == Severity.WARNING and "灰度" in grey.message
     assert grey.evidence["grey"] is True
+    # nothing round on the page besides the seals found: absent, colour or not
+    bare = {**licence.field_notes, "page_colour": {"grey": True, "seal_traces": False}}
+    docs[1] = replace(licence, seals=unstamped, field_notes=bare)
+    (absent,) = [f for f in validate(record(), docs, TODAY) if f.code == Code.SEAL_MISSING]
+    assert absent.severity == Severity.ERROR and "灰度" in absent.message
 
 
 def test_a_seal_found_on_a_greyscale_page_says_so_in_its_finding() -> None:

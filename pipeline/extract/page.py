@@ -15,7 +15,7 @@ from pipeline.extract.classify import classify
 from pipeline.extract.fields import APPLICATION_ID, Fields, read_fields
 from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, rgb, shrink
 from pipeline.extract.seals import Seal, detect_and_read
-from pipeline.extract.seals.grey import page_has_colour
+from pipeline.extract.seals.grey import page_has_colour, seal_traces
 
 DETECT_SIDE = 1024
 """Text is found on the page shrunk to this long side, then read at full resolution."""
@@ -211,7 +211,8 @@ def extract_page(
         for name, note in fields.notes.items()
     }
     if grey:  # no colour to find a seal by: validation says so where none was found
-        notes["page_colour"] = {"grey": True}
+        traces = seal_traces(image, [s.centre for s in found])
+        notes["page_colour"] = {"grey": True, "seal_traces": traces}
     blank = not lines and not found and float(np.mean(image < 128)) < 0.002
     return PageExtraction(
         kind,

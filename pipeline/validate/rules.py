@@ -248,21 +248,7 @@ def seals(case: Case) -> Iterator[Finding]:
         if document.kind in STAMPED_KINDS and not company_seals:
             authority = [s for s in document.seals if s.get("owner") == "authority"]
             also = "（仅有登记机关印章，不是单位公章）" if authority else ""
-            grey = bool((document.field_notes.get("page_colour") or {}).get("grey"))
-            yield _finding(
-                Code.SEAL_MISSING,
-                Severity.WARNING if grey else Severity.ERROR,
-                f"{_where(document)}是灰度（黑白）扫描件，按形状也未找到单位公章{also}："
-                "请人工核对，或请申请人提供彩色扫描件。"
-                if grey
-                else f"{_where(document)}上未检出单位公章（红色印章）{also}。"
-                "黑白复印件上的印章无法按颜色识别：请人工核对，或请申请人提供彩色扫描件。",
-                index,
-                document,
-                kind=document.kind,
-                seals=[s.get("text") for s in document.seals],
-                grey=grey,
-            )
+            yield _seal_missing(index, document, also)
         for seal in company_seals:
             fits = seal.get("disagreement") or {}
             by_character = seal.get("disagreement_by_character") or {}
@@ -292,6 +278,35 @@ def seals(case: Case) -> Iterator[Finding]:
                 "公章印文（灰度扫描件上按形状找到）" if seal.get("grey") else "公章印文",
                 bbox=seal.get("bbox"),
             )
+
+
+def _seal_missing(index: int, document: DocumentEntry, also: str) -> Finding:
+    """No company seal on a copy that needs one. On a page with no colour the seal can
+    only be found by its shape: where a ring of ink is there that was not taken for a seal
+    (a pale or slanted press), that is a doubt for a person (warning); where nothing round
+    is there at all, the seal is absent (error), as on a colour page."""
+    colour = document.field_notes.get("page_colour") or {}
+    grey, traces = bool(colour.get("grey")), bool(colour.get("seal_traces"))
+    place = _where(document)
+    if grey and traces:
+        message = (
+            f"{place}是灰度（黑白）扫描件，有疑似印章的圆形痕迹，但未能确认为单位公章{also}："
+            "请人工核对，或请申请人提供彩色扫描件。"
+        )
+    elif grey:
+        message = f"{place}是灰度（黑白）扫描件，按形状也未找到单位公章{also}：须加盖单位公章。"
+    else:
+        message = f"{place}上未检出单位公章（红色印章）{also}：须加盖单位公章。"
+    return _finding(
+        Code.SEAL_MISSING,
+        Severity.WARNING if grey and traces else Severity.ERROR,
+        message,
+        index,
+        document,
+        kind=document.kind,
+        seals=[s.get("text") for s in document.seals],
+        grey=grey,
+    )
 
 
 def _same_seal(seal: dict[str, Any], name: str) -> dict[str, Any] | None:

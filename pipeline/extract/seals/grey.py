@@ -7,6 +7,7 @@ Round seals only; an oval seal on a grey page is not found (its finding says so)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -51,21 +52,8 @@ def find_grey_seals(image: np.ndarray) -> list[Blob]:
     if has_colour(small):
         return []
     dark = 255 - cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    side = min(dark.shape)
-    found = cv2.HoughCircles(
-        cv2.GaussianBlur(dark, (5, 5), 1.5),
-        cv2.HOUGH_GRADIENT_ALT,
-        1.5,
-        side * MIN_SEAL / 2,
-        param1=300,
-        param2=0.75,
-        minRadius=int(MIN_SEAL * side / 2),
-        maxRadius=int(MAX_SEAL * side / 2),
-    )
-    if found is None:
-        return []
     seals: list[Blob] = []
-    for cx, cy, r in sorted(found[0], key=lambda c: -c[2]):
+    for cx, cy, r in _circles(dark, 0.75):
         radius = _ring_radius(dark, cx, cy, r)
         if radius is None or not _is_seal(dark, cx, cy, radius):
             continue
@@ -75,6 +63,43 @@ def find_grey_seals(image: np.ndarray) -> list[Blob]:
             continue
         seals.append(_blob(cx, cy, radius, scale, dark.shape))
     return seals
+
+
+def _circles(dark: np.ndarray, perfect: float) -> list[tuple[float, float, float]]:
+    """Seal-sized circles on the page's darkness, largest first (``perfect``: how round an
+    edge must be, HOUGH_GRADIENT_ALT's measure)."""
+    side = min(dark.shape)
+    found = cv2.HoughCircles(
+        cv2.GaussianBlur(dark, (5, 5), 1.5),
+        cv2.HOUGH_GRADIENT_ALT,
+        1.5,
+        side * MIN_SEAL / 2,
+        param1=300,
+        param2=perfect,
+        minRadius=int(MIN_SEAL * side / 2),
+        maxRadius=int(MAX_SEAL * side / 2),
+    )
+    if found is None:
+        return []
+    return sorted(((float(x), float(y), float(r)) for x, y, r in found[0]), key=lambda c: -c[2])
+
+
+def seal_traces(image: np.ndarray, known: Sequence[tuple[float, float]] = ()) -> bool:
+    """Whether a page with no colour shows something a seal may have left besides the
+    seals found (centres ``known``, page pixels): a ring of ink most of the way round with
+    marks inside it (a pale, broken or slanted press). Where there is none, no seal was
+    pressed on the page, colour or not; a filled disc (an emblem) is no trace."""
+    small, scale = _shrunk(image)
+    dark = 255 - cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    for cx, cy, r in _circles(dark, 0.6):
+        if any(math.hypot(cx - x * scale, cy - y * scale) < r for x, y in known):
+            continue
+        radii = np.linspace(0.85 * r, 1.12 * r, 28)
+        held = float((_profile(dark, cx, cy, radii) > DARK).mean(axis=1).max())
+        band = _profile(dark, cx, cy, np.linspace(0.62 * r, 0.86 * r, 10)) > DARK
+        if held >= 0.6 and band.any(axis=0).mean() >= 0.2 and band.mean() <= 0.6:
+            return True
+    return False
 
 
 def _profile(
