@@ -77,6 +77,8 @@ def _read(job: tuple[str, str, int, str, list[dict[str, Any]]]) -> list[dict[str
                 "confidence": seal.confidence if seal else None,
                 "exact": seal is not None and fold(seal.text) == fold(truth["text"]),
                 "grey": bool(seal and seal.grey),
+                "span_characters": seal.span_characters if seal else None,
+                "agreement": seal.agreement if seal else None,
             }
         )
     return rows

@@ -132,6 +132,33 @@ def is_worn(runs: list[Run], span: tuple[float, float]) -> bool:
     return False
 
 
+STEP_RANGE = (0.8, 2.4)
+"""Where the next character's centre may stand, in character heights: engravers condense
+characters and space them out to fill the arc (a short name on a wide arc)."""
+
+
+def character_step(strip: np.ndarray, pitch: float) -> float:
+    """How far apart the name's characters stand along ``strip`` (columns): the shift at
+    which the strip's column ink best repeats itself, within STEP_RANGE pitches (the
+    smallest such shift nearly as good as the best: not two characters at once); the pitch
+    itself where the ink repeats at no shift (too few characters, or too little ink)."""
+    ink = (255 - strip.astype(np.float32)).sum(axis=0)
+    ink -= ink.mean()
+    lo, hi = int(STEP_RANGE[0] * pitch), int(STEP_RANGE[1] * pitch)
+    hi = min(hi, len(ink) // 2)
+    energy = float(ink @ ink)
+    if hi <= lo or energy <= 0:
+        return pitch
+    repeats = np.array([float(ink[:-lag] @ ink[lag:]) / energy for lag in range(lo, hi + 1)])
+    best = float(repeats.max())
+    if best < 0.15:
+        return pitch
+    peak = int(np.argmax(repeats >= 0.9 * best))
+    while peak + 1 < len(repeats) and repeats[peak + 1] >= repeats[peak]:
+        peak += 1  # up to the top of that first peak
+    return float(lo + peak)
+
+
 def character_cuts(strip: np.ndarray, pitch: float) -> list[float]:
     """Columns between characters in a name strip: the emptiest column about one pitch
     after the last cut."""
