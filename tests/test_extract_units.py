@@ -403,6 +403,8 @@ def test_a_label_half_counts_only_as_one_glyph_before_a_value() -> None:
         ("杭州华信食品股份有限公", "杭州华信食品股份有限公司"),
         ("深圳东方红生物技术有限责任", "深圳东方红生物技术有限责任公司"),
         ("上海示例投资有限", "上海示例投资有限"),
+        ("m北京示例信息科技有限公司", "北京示例信息科技有限公司"),  # print along the ring
+        ("TCL科技集团股份有限公司", "TCL科技集团股份有限公司"),
     ],
 )
 def test_a_rim_read_is_spelled_as_the_name_is_written(read: str, name: str) -> None:

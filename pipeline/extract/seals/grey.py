@@ -16,8 +16,8 @@ from pipeline.extract.seals.find import MAX_SEAL, MIN_SEAL, WORK_SIDE, Blob, fla
 
 COLOUR_SHARE = 0.0005
 """A page with fewer saturated pixels than this share has no colour: greyscale."""
-RING_HELD = 0.85
-"""Dark ink runs along at least this share of a seal's ring."""
+RING_HELD = 0.7
+"""Dark ink runs along at least this share of a seal's ring (a dry pad leaves gaps)."""
 NAME_HELD = 0.35
 """Ink stands in the band of the name along at least this share of the way round."""
 STAR_HELD = 0.5
@@ -74,7 +74,7 @@ def _circles(dark: np.ndarray, perfect: float) -> list[tuple[float, float, float
         cv2.HOUGH_GRADIENT_ALT,
         1.5,
         side * MIN_SEAL / 2,
-        param1=300,
+        param1=100,  # a pale ring's edges are soft: at 300 a dry-pad seal had none
         param2=perfect,
         minRadius=int(MIN_SEAL * side / 2),
         maxRadius=int(MAX_SEAL * side / 2),
@@ -123,11 +123,15 @@ def _ring_radius(dark: np.ndarray, cx: float, cy: float, r: float) -> float | No
 
 
 def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
-    """A ring with a name inside it and a star at its centre."""
+    """A ring with a name inside it and a star at its centre. The name's ink is judged
+    against the ring's own (one pad inks both; a pale press is pale all over)."""
+    ring = _profile(dark, cx, cy, np.array([radius]))
+    level = float(np.median(ring[ring > DARK])) if (ring > DARK).any() else DARK
+    ink = max(DARK / 2, 0.45 * level)
     # the name's band: characters stand here, with gaps between them
     band = _profile(dark, cx, cy, np.linspace(0.62 * radius, 0.86 * radius, 10))
-    name_held = (band > DARK).any(axis=0).mean()
-    name_fill = (band > DARK).mean()
+    name_held = (band > ink).any(axis=0).mean()
+    name_fill = (band > ink).mean()
     if name_held < NAME_HELD or name_fill > 0.6:
         return False  # no text inside the ring, or a filled disc
     core = _profile(dark, cx, cy, np.linspace(0.0, 0.1 * radius, 5), 72)

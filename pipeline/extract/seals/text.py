@@ -114,11 +114,15 @@ def _complete_legal_form(text: str) -> str:
 
 def _trim_code_fragments(text: str) -> str:
     """A Chinese rim name never starts or ends with digits or symbols: those are pieces of
-    the lower arc's code read along with it."""
+    the lower arc's code read along with it; nor with a lone small Latin letter or two (a
+    stroke of print or the ring's edge read along: m北京…). Capitals stay (TCL…)."""
     if len(CJK.findall(text)) < 4:
         return text.strip()
     for pattern in (r"^[^\u4e00-\u9fff（(]+", r"[^\u4e00-\u9fff）)]+$"):
         match = re.search(pattern, text)
-        if match and any(not c.isalpha() for c in match.group()):
+        if match and (
+            any(not c.isalpha() for c in match.group())
+            or re.fullmatch(r"[a-z]{1,2}", match.group())
+        ):
             text = text[: match.start()] + text[match.end() :]
     return text
