@@ -336,3 +336,21 @@ def test_on_a_greyscale_page_a_disc_a_ring_without_a_star_or_print_is_no_seal(
     coloured = on_page(render_seal(SealDesign("北京示例信息科技有限公司"), 300), 5.0)
     (seal,) = detect_and_read(coloured, engine)
     assert not seal.grey
+
+
+def test_on_a_grey_page_an_oval_seal_leaves_a_trace_and_a_card_frame_or_emblem_none() -> None:
+    from PIL import ImageDraw
+
+    from pipeline.extract.seals.grey import find_grey_seals, seal_traces
+
+    oval = SealDesign("深圳嘉禾通信设备有限责任公司", shape="oval", width_mm=45, height_mm=30)
+    page = _grey(on_page(render_seal(oval, 300), 8.0))
+    assert find_grey_seals(page) == [] and seal_traces(page)  # found by no circle: a doubt
+    bare = Image.new("RGB", (2480, 3508), "white")
+    draw = ImageDraw.Draw(bare)
+    draw.rounded_rectangle((300, 400, 1310, 1040), 40, outline="black", width=6)  # a card
+    draw.ellipse((1600, 400, 1900, 700), outline="black", width=10)  # the emblem: a ring
+    draw.ellipse((1630, 430, 1870, 670), fill=(60, 60, 60))  # round a solid disc
+    for y in range(1500, 2600, 60):
+        draw.text((200, y), "营业执照 统一社会信用代码 91110108MA01ABCD2X " * 3, fill="black")
+    assert not seal_traces(_grey(np.asarray(bare)))

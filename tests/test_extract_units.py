@@ -750,3 +750,24 @@ def test_a_comparison_that_fails_leaves_the_seal_in_doubt(monkeypatch: pytest.Mo
     form, _ = documents.compare_impressions(pages)
     assert form.result is not None and form.result.seals[0] is faint
     assert len(documents.packet_documents(pages)) == 2
+
+
+@pytest.mark.parametrize(
+    ("settled", "text", "span", "grey", "sure"),
+    [
+        ("print", "北京示例信息科技有限公司", 12.3, False, True),
+        ("seal", "TCL科技集团股份有限公司", 12.0, False, True),
+        ("vote", "北京示例信息科技有限公司", 12.3, False, False),  # no two unrolls agreed alike
+        ("print", "息科技有限公司", 10.9, False, False),  # fewer characters than the rim holds
+        ("print", "北京示例信息科技有限公司", 12.3, True, False),  # grey: print read along
+        ("print", "长沙联创国际货80有限责任公司", 14.0, False, False),  # digits inside a name
+        ("print", "厦/民立信汽车零部件有限公司", 13.0, False, False),
+    ],
+)
+def test_a_seal_read_is_sure_only_where_its_own_evidence_allows(
+    settled: str, text: str, span: float, grey: bool, sure: bool
+) -> None:
+    from pipeline.extract.seals.read import calibrated
+    from pipeline.validate.names import SURE
+
+    assert (calibrated(0.99, settled, text, span, grey) >= SURE) is sure

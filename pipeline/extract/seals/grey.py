@@ -97,9 +97,57 @@ def seal_traces(image: np.ndarray, known: Sequence[tuple[float, float]] = ()) ->
         radii = np.linspace(0.85 * r, 1.12 * r, 28)
         held = float((_profile(dark, cx, cy, radii) > DARK).mean(axis=1).max())
         band = _profile(dark, cx, cy, np.linspace(0.62 * r, 0.86 * r, 10)) > DARK
-        if held >= 0.6 and band.any(axis=0).mean() >= 0.2 and band.mean() <= 0.6:
+        if held >= 0.6 and band.any(axis=0).mean() >= 0.2 and band.mean() <= 0.45:
+            return True
+    return _oval_traces(dark, [(x * scale, y * scale) for x, y in known])
+
+
+def _oval_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
+    """An oval ring of ink (an oval seal, or a round one photographed at a slant) not among
+    the seals found: an outline with a hole in it whose fitted ellipse runs along ink most
+    of the way round and whose inside is mostly paper (an ID card's frame meets its
+    ellipse at four points only; the national emblem's disc is solid ink)."""
+    side = min(dark.shape)
+    mask = (dark > DARK).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if hierarchy is None:
+        return False
+    for contour, (_, _, child, parent) in zip(contours, hierarchy[0], strict=True):
+        if parent != -1 or child == -1 or len(contour) < 20:
+            continue
+        _, _, w, h = cv2.boundingRect(contour)
+        if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side) or not 0.45 <= w / h <= 2.2:
+            continue
+        (cx, cy), (a, b), angle = cv2.fitEllipse(contour)
+        if any(math.hypot(cx - kx, cy - ky) < max(a, b) / 2 for kx, ky in known):
+            continue
+        t = np.linspace(0, 2 * math.pi, 180, endpoint=False)
+        held = _along_ellipse(mask, (cx, cy), (a / 2, b / 2), math.radians(angle), t)
+        inside = np.zeros_like(mask)
+        cv2.ellipse(inside, ((cx, cy), (0.85 * a, 0.85 * b), angle), 1, -1)
+        filled = float(mask[inside > 0].mean()) if inside.any() else 1.0
+        if held >= 0.6 and filled <= 0.45:  # a seal's inside is mostly paper
             return True
     return False
+
+
+def _along_ellipse(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    semi: tuple[float, float],
+    angle: float,
+    t: np.ndarray,
+) -> float:
+    """The share of points round an ellipse with ink within two pixels inward of it."""
+    cos, sin = math.cos(angle), math.sin(angle)
+    hits = np.zeros(len(t), bool)
+    for shrink in (0.0, 1.0, 2.0):
+        ex, ey = (semi[0] - shrink) * np.cos(t), (semi[1] - shrink) * np.sin(t)
+        xs = np.clip((centre[0] + ex * cos - ey * sin).round().astype(int), 0, mask.shape[1] - 1)
+        ys = np.clip((centre[1] + ex * sin + ey * cos).round().astype(int), 0, mask.shape[0] - 1)
+        hits |= mask[ys, xs] > 0
+    return float(hits.mean())
 
 
 def _profile(
