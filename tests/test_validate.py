@@ -232,6 +232,21 @@ def test_a_rim_read_only_in_part_is_a_warning_but_another_name_an_error() -> Non
             assert found == [severity], (read, weighed)
 
 
+def test_a_rim_read_started_elsewhere_round_the_ring_is_a_warning() -> None:
+    # seen on a clean packet: Lumière Optique SAS read SAS Lumière Optique at 0.97, an error
+    latin = "Lumière Optique SAS"
+    docs = packet()
+    docs[0] = doc("application_form", docs[0].fields, (seal("SAS Lumière Optique"),))
+    findings = validate(record(company={"name": latin, "uscc": CODE}), docs, TODAY)
+    on_form = [f for f in findings if f.code == Code.SEAL_NAME_MISMATCH and f.document == 0]
+    assert [f.severity for f in on_form] == [Severity.WARNING]
+    for read in ("SAS Lumière Optiques", "Optique Lumière SAS"):  # not a turn: another name
+        docs[0] = doc("application_form", docs[0].fields, (seal(read),))
+        findings = validate(record(company={"name": latin, "uscc": CODE}), docs, TODAY)
+        on_form = [f for f in findings if f.code == Code.SEAL_NAME_MISMATCH and f.document == 0]
+        assert [f.severity for f in on_form] == [Severity.ERROR], read
+
+
 def test_a_character_added_inside_the_name_is_never_settled_by_the_image() -> None:
     """CTC spends one frame on a character: a seal one character longer can weigh within
     FITS of the record's name. The read, confident, decides."""

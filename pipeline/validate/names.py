@@ -54,6 +54,15 @@ def scant(found: str, expected: str) -> bool:
     return 2 * len(_loose(found)) < len(_loose(expected))
 
 
+def turned(found: str, expected: str) -> bool:
+    """Whether a rim read is ``expected`` started at another place round the ring
+    (SAS Lumière Optique for Lumière Optique SAS): where a ring's text starts is read from
+    the gap between its ends, which a long name all but closes. No evidence of another
+    name: a warning, like a piece."""
+    read, whole = _loose(found), _loose(expected)
+    return len(read) == len(whole) and read != whole and read in whole + whole
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     """How a read name stands against the expected one."""
@@ -151,7 +160,8 @@ def _judge(
         return Judgement("match", found, disagreement, confidence)
     if found and _plain(expected) == _plain(found):
         return Judgement("fits", found, disagreement, confidence)  # only accents unread
-    partial = rim and bool(found) and any(f(str(found), expected) for f in (fragment, scant))
+    doubtful = (fragment, scant, turned)
+    partial = rim and bool(found) and any(f(str(found), expected) for f in doubtful)
     added = bool(found) and added_inside(str(found), expected, loose=rim)
     if added:
         sure = confidence is not None and confidence >= SURE
