@@ -353,4 +353,18 @@ def test_on_a_grey_page_an_oval_seal_leaves_a_trace_and_a_card_frame_or_emblem_n
     draw.ellipse((1630, 430, 1870, 670), fill=(60, 60, 60))  # round a solid disc
     for y in range(1500, 2600, 60):
         draw.text((200, y), "营业执照 统一社会信用代码 91110108MA01ABCD2X " * 3, fill="black")
+    from pipeline.fonts import SERIF_BOLD, font
+
+    draw.text((700, 2800), "营业执照", font=font(SERIF_BOLD, 160), fill="black")  # a title
     assert not seal_traces(_grey(np.asarray(bare)))
+    # a seal whose ring and name a dry pad left too broken to find: its star remains
+    centre, outer, inner = (1240, 3100), 95, 36
+    star = [
+        (
+            centre[0] + (outer if k % 2 == 0 else inner) * np.cos(-np.pi / 2 + k * np.pi / 5),
+            centre[1] + (outer if k % 2 == 0 else inner) * np.sin(-np.pi / 2 + k * np.pi / 5),
+        )
+        for k in range(10)
+    ]
+    draw.polygon(star, fill=(120, 120, 120))
+    assert seal_traces(_grey(np.asarray(bare)))

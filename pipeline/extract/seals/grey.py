@@ -99,7 +99,58 @@ def seal_traces(image: np.ndarray, known: Sequence[tuple[float, float]] = ()) ->
         band = _profile(dark, cx, cy, np.linspace(0.62 * r, 0.86 * r, 10)) > DARK
         if held >= 0.6 and band.any(axis=0).mean() >= 0.2 and band.mean() <= 0.45:
             return True
-    return _oval_traces(dark, [(x * scale, y * scale) for x, y in known])
+    shrunk = [(x * scale, y * scale) for x, y in known]
+    return _oval_traces(dark, shrunk) or _star_traces(dark, shrunk)
+
+
+STAR_SIDE = (0.03, 0.12)
+"""A seal's star across, as a share of the page's shorter side (8–25 mm on A4)."""
+
+
+def _star_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
+    """A solid five-pointed star not inside a seal found: the middle of a seal whose ring
+    and name a dry pad or a slant left too broken to find. A star's outline has five deep
+    notches, one every 72° round its middle; print has no such shape at this size."""
+    side = min(dark.shape)
+    mask = (dark > DARK).astype(np.uint8)
+    count, labels, stats, centres = cv2.connectedComponentsWithStats(mask)
+    for i in range(1, count):
+        x, y, w, h, _ = stats[i]
+        if not (STAR_SIDE[0] * side <= max(w, h) <= STAR_SIDE[1] * side) or not 0.7 <= w / h <= 1.4:
+            continue
+        cx, cy = centres[i]
+        if any(math.hypot(cx - kx, cy - ky) < 3 * max(w, h) for kx, ky in known):
+            continue
+        if _is_star((labels[y : y + h, x : x + w] == i).astype(np.uint8)):
+            return True
+    return False
+
+
+def _is_star(piece: np.ndarray) -> bool:
+    """Whether a solid piece of ink is a five-pointed star (see :func:`_star_traces`)."""
+    contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline, returnPoints=False)
+    area, hull_area = cv2.contourArea(outline), cv2.contourArea(cv2.convexHull(outline))
+    if hull_area <= 0 or not 0.4 <= area / hull_area <= 0.8 or len(hull) < 4:
+        return False
+    defects = cv2.convexityDefects(outline, hull)
+    if defects is None:
+        return False
+    moments = cv2.moments(outline)
+    if moments["m00"] <= 0:
+        return False
+    mx, my = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+    reach = math.sqrt(hull_area / math.pi)
+    rows = defects.reshape(-1, 4)
+    notches = [outline[f][0] for _, _, f, depth in rows if depth / 256 > 0.2 * reach]
+    if len(notches) != 5:
+        return False
+    angles = sorted(
+        math.degrees(math.atan2(float(p[1]) - my, float(p[0]) - mx)) % 360 for p in notches
+    )
+    gaps = np.diff([*angles, angles[0] + 360])
+    return bool(np.all(np.abs(gaps - 72) < 20))
 
 
 def _oval_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
