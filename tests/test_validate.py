@@ -516,6 +516,30 @@ def test_an_old_style_licence_is_checked_through_the_organisation_code() -> None
     assert codes(validate(record(), docs, TODAY)) == {Code.USCC_MISMATCH.value}
 
 
+def test_an_organisation_code_read_with_a_letter_no_credit_code_holds_is_a_warning() -> None:
+    # seen on a clean packet made elsewhere: MA6KX0LK3 read MA6KXOLK3, an error
+    code = "91430104MA6KX0LK3" + "0"
+    from stdnum.cn import uscc
+
+    code = code[:17] + uscc.calc_check_digit(code[:17])
+    docs = packet()
+    docs[1] = doc("business_licence", {"company_name": NAME, "operating_period": "2010-01-01/长期"})
+    docs[1] = replace(docs[1], seals=packet()[1].seals)
+    read = code[8:17].replace("0", "O")
+    docs.append(doc("org_code_certificate", {"org_code": read, "company_name": NAME}, (seal(),)))
+    company = {"name": NAME, "uscc": code}
+    (finding,) = [
+        f for f in validate(record(company=company), docs, TODAY) if f.code == Code.USCC_MISMATCH
+    ]
+    assert finding.severity == Severity.WARNING and "形近" in finding.message
+    docs[-1] = doc("org_code_certificate", {"org_code": "MA6KX1LK3", "company_name": NAME})
+    docs[-1] = replace(docs[-1], seals=(seal(),))
+    (finding,) = [
+        f for f in validate(record(company=company), docs, TODAY) if f.code == Code.USCC_MISMATCH
+    ]
+    assert finding.severity == Severity.ERROR  # another digit: another code
+
+
 def test_id_card_number_name_and_expiry() -> None:
     docs = packet()
     card = docs[2]

@@ -16,7 +16,7 @@ from typing import Any
 
 from stdnum.cn import uscc
 
-from pipeline.extract.codes import check_id_number
+from pipeline.extract.codes import TO_USCC, check_id_number
 from pipeline.validate.names import (
     Judgement,
     added_inside,
@@ -27,6 +27,8 @@ from pipeline.validate.names import (
 )
 from pipeline.validate.report import Code, DocumentEntry, Finding, Severity
 
+LOOK_ALIKE_TO_USCC = str.maketrans(TO_USCC)
+"""Letters a credit code never holds, to the character OCR takes them for."""
 FEE_PER_KEY_CNY = 1000
 """The first year's fee for one key (the seeds: 1000 元/年)."""
 STAMPED_KINDS = (
@@ -429,11 +431,15 @@ def credit_codes(case: Case) -> Iterator[Finding]:
         code = str(document.fields.get("org_code", "")).replace("-", "")
         expected = typed[8:17] if len(typed) == 18 else None
         if expected and code != expected:
+            # the credit code holds no I, O, S, V or Z, so an organisation code inside it
+            # read with one of them (MA6KXOLK3) differs only as OCR's look-alikes do
+            look_alike = code.translate(LOOK_ALIKE_TO_USCC) == expected
             yield _finding(
                 Code.USCC_MISMATCH,
-                Severity.ERROR if code else Severity.WARNING,
+                Severity.ERROR if code and not look_alike else Severity.WARNING,
                 f"{_where(document)}上的组织机构代码“{code or '未读出'}”与统一社会信用代码"
-                f"第 9–17 位“{expected}”不一致。",
+                f"第 9–17 位“{expected}”不一致"
+                + ("（仅有形近字符之差，疑为识别误差）：请人工核对。" if look_alike else "。"),
                 index,
                 document,
                 expected=expected,
