@@ -211,7 +211,8 @@ def extract_page(
         for name, note in fields.notes.items()
     }
     if grey:  # no colour to find a seal by: validation says so where none was found
-        traces = seal_traces(image, [s.centre for s in found])
+        company = any(s.owner == "company" for s in found)
+        traces = not company and seal_traces(image, [s.centre for s in found])
         notes["page_colour"] = {"grey": True, "seal_traces": traces}
     blank = not lines and not found and float(np.mean(image < 128)) < 0.002
     return PageExtraction(
