@@ -771,3 +771,17 @@ def test_a_seal_read_is_sure_only_where_its_own_evidence_allows(
     from pipeline.validate.names import SURE
 
     assert (calibrated(0.99, settled, text, span, grey) >= SURE) is sure
+
+
+def test_a_ragged_piece_of_ink_is_no_star_and_no_crash() -> None:
+    # OpenCV refuses convexity defects of an outline that crosses itself (seen on a grey
+    # licence whose seal ran into print): the star test must say no, not raise
+    from pipeline.extract.seals.grey import _is_star
+
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        count, labels = cv2.connectedComponents((rng.random((60, 60)) < 0.45).astype(np.uint8))
+        for i in range(1, count):
+            piece = (labels == i).astype(np.uint8)
+            if piece.sum() >= 5:
+                assert _is_star(piece) in (True, False)

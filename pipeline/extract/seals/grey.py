@@ -134,7 +134,10 @@ def _is_star(piece: np.ndarray) -> bool:
     area, hull_area = cv2.contourArea(outline), cv2.contourArea(cv2.convexHull(outline))
     if hull_area <= 0 or not 0.4 <= area / hull_area <= 0.8 or len(hull) < 4:
         return False
-    defects = cv2.convexityDefects(outline, hull)
+    try:
+        defects = cv2.convexityDefects(outline, hull)
+    except cv2.error:  # a ragged outline that crosses itself: no star
+        return False
     if defects is None:
         return False
     moments = cv2.moments(outline)
