@@ -106,9 +106,7 @@ class _Drawing:
             width=round(border),
         )
         if self.design.inner_ring:
-            oval = self.design.shape == "oval"
-            height = self.unit * (self.design.char_height or (0.15 if not oval else 0.16))
-            inset = border + self.unit * (self.design.char_gap + 0.02) + height
+            inset = border + self.unit * (self.design.char_gap + 0.02) + self._name_height()
             width = max(1, round(border * 0.35))
             self.draw_.ellipse(
                 (inset, inset, self.ink.width - inset, self.ink.height - inset),
@@ -173,15 +171,19 @@ class _Drawing:
         for placement in self.name_glyphs():
             self.glyph(*placement)
 
+    def _name_height(self) -> float:
+        """The name's character height in pixels."""
+        oval = self.design.shape == "oval"
+        return self.unit * (self.design.char_height or (0.16 if oval else 0.15))
+
     def name_glyphs(self) -> list[tuple[str, float, float, float, tuple[float, float]]]:
         """Where each character of the name goes: ``glyph``'s arguments."""
         border = self.border
         name = self.design.name
         count = max(1, len(name))
-        oval = self.design.shape == "oval"
-        low, high = (150.0, 220.0) if oval else (180.0, 250.0)
+        low, high = (150.0, 220.0) if self.design.shape == "oval" else (180.0, 250.0)
         span = math.radians(self.design.span_deg or min(high, max(low, 14.0 * count + 60)))
-        height = self.unit * (self.design.char_height or (0.15 if not oval else 0.16))
+        height = self._name_height()
         inset = border + self.unit * self.design.char_gap + height / 2
         start = -math.pi / 2 - span / 2
         angles = self._arc_positions(start, span, count, inset)

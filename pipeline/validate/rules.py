@@ -292,7 +292,7 @@ def _seal_missing(index: int, document: DocumentEntry, also: str) -> Finding:
     place = _where(document)
     if grey and traces:
         message = (
-            f"{place}是灰度（黑白）扫描件，有疑似印章的圆形痕迹，但未能确认为单位公章{also}："
+            f"{place}是灰度（黑白）扫描件，有疑似印章的痕迹（印圈或五角星），但未能确认为单位公章{also}："
             "请人工核对，或请申请人提供彩色扫描件。"
         )
     elif grey:
@@ -649,11 +649,13 @@ def payment(case: Case) -> Iterator[Finding]:
         )
     amount = paid.get("amount_cny")
     if due == 0:
+        free_key = case.record.get("scheme") == "mofcom"
         if amount:
             yield _finding(
                 Code.PAYMENT_AMOUNT_MISMATCH,
                 Severity.INFO,
-                f"商务部电子钥匙免费申领，但登记了 {amount} 元到账：请财务退回。",
+                f"本订单无须付费{'（商务部电子钥匙免费申领）' if free_key else ''}，"
+                f"但登记了 {amount} 元到账：请财务退回。",
                 None,
                 None,
                 expected=0,

@@ -178,7 +178,7 @@ def _blob_at(
     filled = np.count_nonzero(_own_ink((x, y, w, h), parts, look)) / float(w * h)
     if not 0.04 <= filled <= 0.55:
         return None  # too little ink for a seal, or a filled disc (the national emblem)
-    return _full_size(((cx, cy), (a, b), angle), (x, y, w, h), scale)
+    return full_size(((cx, cy), (a, b), angle), (x, y, w, h), scale)
 
 
 def _own_ink(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> np.ndarray:
@@ -190,7 +190,7 @@ def _own_ink(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> 
     return own
 
 
-def _full_size(
+def full_size(
     ellipse: tuple[tuple[float, float], tuple[float, float], float],
     rect: tuple[int, int, int, int],
     scale: float,
@@ -325,7 +325,7 @@ def _split(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> li
         half_w = math.hypot(a * math.cos(turn), b * math.sin(turn)) / 2
         half_h = math.hypot(a * math.sin(turn), b * math.cos(turn)) / 2
         box = (int(ex - half_w), int(ey - half_h), int(2 * half_w), int(2 * half_h))
-        blobs.append(_full_size(((ex, ey), (a, b), angle), box, look.scale))
+        blobs.append(full_size(((ex, ey), (a, b), angle), box, look.scale))
     return blobs
 
 

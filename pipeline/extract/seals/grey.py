@@ -2,17 +2,26 @@
 original): by shape, since the seal's red is gone. A seal is a ring (dark all the way
 round, lighter just inside), a band of characters inside it, and a star at its centre:
 all three must be there, so a table, a logo or the national emblem is not taken for one.
-Round seals only; an oval seal on a grey page is not found (its finding says so)."""
+Round seals only: an oval seal, or a seal too broken to find, is looked for as a trace
+(:func:`seal_traces`), which makes its absence a doubt rather than a difference."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
-from pipeline.extract.seals.find import MAX_SEAL, MIN_SEAL, WORK_SIDE, Blob, flatten_light
+from pipeline.extract.seals.find import (
+    MAX_SEAL,
+    MIN_SEAL,
+    WORK_SIDE,
+    Blob,
+    flatten_light,
+    full_size,
+)
 
 COLOUR_SHARE = 0.0005
 """A page with fewer saturated pixels than this share has no colour: greyscale."""
@@ -61,7 +70,10 @@ def find_grey_seals(image: np.ndarray) -> list[Blob]:
             math.hypot(cx - b.centre[0] * scale, cy - b.centre[1] * scale) < radius for b in seals
         ):
             continue
-        seals.append(_blob(cx, cy, radius, scale, dark.shape))
+        outer = radius * 1.02  # the ring's middle is ``radius``; the outline its outer edge
+        box = (int(cx - outer), int(cy - outer), int(2 * outer), int(2 * outer))
+        found = full_size(((cx, cy), (2 * outer, 2 * outer), 0.0), box, scale)
+        seals.append(replace(found, grey=True))
     return seals
 
 
@@ -238,18 +250,3 @@ def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
         return False  # no text inside the ring, or a filled disc
     core = _profile(dark, cx, cy, np.linspace(0.0, 0.1 * radius, 5), 72)
     return bool((core > DARK).mean() >= STAR_HELD)
-
-
-def _blob(cx: float, cy: float, radius: float, scale: float, shape: tuple[int, ...]) -> Blob:
-    """The seal as the colour finder gives one: on the full page, its box with a 4 % margin.
-    The ring's middle is ``radius``; the outline is its outer edge."""
-    cx, cy, outer = float(cx), float(cy), float(radius) * 1.02  # Hough gives float32
-    inv = 1 / scale
-    pad = 0.04 * 2 * outer
-    bbox = (
-        int(max(0, cx - outer - pad) * inv),
-        int(max(0, cy - outer - pad) * inv),
-        int(min(shape[1], cx + outer + pad) * inv),
-        int(min(shape[0], cy + outer + pad) * inv),
-    )
-    return Blob((cx * inv, cy * inv), (2 * outer * inv, 2 * outer * inv), 0.0, bbox, grey=True)
