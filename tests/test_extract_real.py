@@ -338,14 +338,71 @@ def test_on_a_greyscale_page_a_disc_a_ring_without_a_star_or_print_is_no_seal(
     assert not seal.grey
 
 
-def test_on_a_grey_page_an_oval_seal_leaves_a_trace_and_a_card_frame_or_emblem_none() -> None:
+@pytest.mark.parametrize(
+    ("design", "tilt", "print_under"),
+    [
+        (
+            SealDesign("深圳嘉禾通信设备有限责任公司", shape="oval", width_mm=45, height_mm=30),
+            8.0,
+            False,
+        ),
+        # the star pressed over a line of print, which joins it into one piece of ink
+        (
+            SealDesign("杭州盛世国际贸易有限公司", shape="oval", width_mm=44, height_mm=29),
+            -22.0,
+            True,
+        ),
+    ],
+)
+def test_on_a_grey_page_an_oval_seal_is_found_from_its_star_and_read(
+    engine: OcrEngine, design: SealDesign, tilt: float, print_under: bool
+) -> None:
     from PIL import ImageDraw
 
-    from pipeline.extract.seals.grey import find_grey_seals, seal_traces
+    from pipeline.fonts import SANS, font
 
-    oval = SealDesign("深圳嘉禾通信设备有限责任公司", shape="oval", width_mm=45, height_mm=30)
-    page = _grey(on_page(render_seal(oval, 300), 8.0))
-    assert find_grey_seals(page) == [] and seal_traces(page)  # found by no circle: a doubt
+    page = Image.fromarray(on_page(render_seal(design, 300), tilt))
+    if print_under:  # black print over the star's lower arms, as an ID copy's line
+        ImageDraw.Draw(page).text(
+            (420, 2410), "此复印件仅供办理电子签章使用", font=font(SANS, 64), fill="black"
+        )
+    (seal,) = detect_and_read(_grey(np.asarray(page)), engine)
+    assert seal.grey and seal.shape == "oval" and seal.owner == "company"
+    if print_under:  # the print crosses the name too: read it may be, sure it is not
+        assert seal.text == design.name or seal.confidence < 0.9
+    else:
+        assert seal.text == design.name
+
+
+def test_a_phone_photo_of_a_greyscale_copy_on_a_brown_desk_is_a_page_without_colour() -> None:
+    from pipeline.extract.seals.grey import find_grey_seals, page_has_colour
+
+    copy = Image.fromarray(
+        _grey(on_page(render_seal(SealDesign("北京示例信息科技有限公司"), 300), 4.0))
+    )
+    photo = Image.new("RGB", (3000, 3900), (121, 84, 52))  # the desk round the page
+    photo.paste(copy.resize((2480 * 9 // 10, 3508 * 9 // 10)), (150, 180))
+    assert not page_has_colour(np.asarray(photo))  # brown is no ink
+    (seal,) = find_grey_seals(np.asarray(photo))
+    assert seal.grey
+    assert page_has_colour(on_page(render_seal(SealDesign("北京示例信息科技有限公司"), 300), 4.0))
+
+
+def test_on_a_grey_licence_its_qr_code_is_no_seal() -> None:
+    from pipeline.extract.seals.grey import find_grey_seals
+
+    # a generated licence's QR code as a greyscale scan gave it: a piece of it is shaped
+    # like a star, and ink stands round it most of the way
+    page = Image.new("RGB", (3542, 2528), "white")
+    page.paste(Image.open(REPO / "tests" / "data" / "grey-licence-qr.png"), (200, 2000))
+    assert find_grey_seals(np.asarray(page)) == []
+
+
+def test_on_a_grey_page_a_card_frame_or_emblem_is_no_trace() -> None:
+    from PIL import ImageDraw
+
+    from pipeline.extract.seals.grey import seal_traces
+
     bare = Image.new("RGB", (2480, 3508), "white")
     draw = ImageDraw.Draw(bare)
     draw.rounded_rectangle((300, 400, 1310, 1040), 40, outline="black", width=6)  # a card

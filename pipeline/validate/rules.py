@@ -292,11 +292,14 @@ def _seal_missing(index: int, document: DocumentEntry, also: str) -> Finding:
     place = _where(document)
     if grey and traces:
         message = (
-            f"{place}是灰度（黑白）扫描件，有疑似印章的痕迹（印圈或五角星），但未能确认为单位公章{also}："
+            f"{place}上没有红色印迹（灰度扫描或复印件），有疑似印章的痕迹（印圈或五角星），但未能确认为单位公章{also}："
             "请人工核对，或请申请人提供彩色扫描件。"
         )
     elif grey:
-        message = f"{place}是灰度（黑白）扫描件，按形状也未找到单位公章{also}：须加盖单位公章。"
+        message = (
+            f"{place}上没有红色印迹（灰度扫描或复印件），按形状也未找到单位公章{also}："
+            "须加盖单位公章。"
+        )
     else:
         message = f"{place}上未检出单位公章（红色印章）{also}：须加盖单位公章。"
     return _finding(

@@ -2,8 +2,9 @@
 original): by shape, since the seal's red is gone. A seal is a ring (dark all the way
 round, lighter just inside), a band of characters inside it, and a star at its centre:
 all three must be there, so a table, a logo or the national emblem is not taken for one.
-Round seals only: an oval seal, or a seal too broken to find, is looked for as a trace
-(:func:`seal_traces`), which makes its absence a doubt rather than a difference."""
+Round seals are found as circles; an oval one, or a round one too pale for a circle, from
+its star outwards (:func:`_around_stars`). A seal too broken to find is looked for as a
+trace (:func:`seal_traces`), which makes its absence a doubt rather than a difference."""
 
 from __future__ import annotations
 
@@ -38,9 +39,13 @@ red goes to about 90–170 of 255 dark, a dry stroke less)."""
 
 
 def has_colour(small_rgb: np.ndarray) -> bool:
-    """Whether any noticeable part of the page is coloured (a red seal, a blue stamp)."""
+    """Whether any noticeable part of the page is in the colour of ink: a seal's red or a
+    stamp's or pen's blue. A phone photo's table or floor round a greyscale copy (browns,
+    hue 10–20 of 180) and a licence's gold border (about 19) are not ink."""
     hsv = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2HSV)
-    coloured = (hsv[..., 1] >= 60) & (hsv[..., 2] >= 60)
+    hue = hsv[..., 0]
+    inky = (hue <= 8) | (hue >= 165) | ((hue >= 95) & (hue <= 135))
+    coloured = inky & (hsv[..., 1] >= 60) & (hsv[..., 2] >= 60)
     return bool(np.count_nonzero(coloured) > COLOUR_SHARE * coloured.size)
 
 
@@ -56,7 +61,7 @@ def page_has_colour(image: np.ndarray) -> bool:
 
 
 def find_grey_seals(image: np.ndarray) -> list[Blob]:
-    """Round seals found by shape on a page with no colour; [] on a coloured page."""
+    """Seals found by shape on a page with no colour; [] on a coloured page."""
     small, scale = _shrunk(image)
     if has_colour(small):
         return []
@@ -74,7 +79,194 @@ def find_grey_seals(image: np.ndarray) -> list[Blob]:
         box = (int(cx - outer), int(cy - outer), int(2 * outer), int(2 * outer))
         found = full_size(((cx, cy), (2 * outer, 2 * outer), 0.0), box, scale)
         seals.append(replace(found, grey=True))
+    known = [(b.centre[0] * scale, b.centre[1] * scale) for b in seals]
+    for ellipse in _around_stars(dark, known):
+        box = cv2.boundingRect(cv2.ellipse2Poly(*_int_ellipse(ellipse), 5))
+        seals.append(replace(full_size(ellipse, box, scale), grey=True))
     return seals
+
+
+Ellipse = tuple[tuple[float, float], tuple[float, float], float]
+FAINT = 15
+"""Darkness at which the faintest stretch of a dry ring still counts as ink."""
+OUTSIDE_CLEAR = 0.4
+"""Just outside a seal's ring, paper along at least this share of the way round (a seal
+pressed over an ID copy's line of print: 0.49; round a QR code: 0.34)."""
+STAR_TRIES = 4
+"""Star-like pieces of ink looked round at most on a page (each costs about 0.1 s)."""
+
+
+def _around_stars(dark: np.ndarray, known: list[tuple[float, float]]) -> list[Ellipse]:
+    """Seals found from their star outwards (outlines on the shrunk page, their outer
+    edge): round a piece of ink shaped like a star, the ellipse, centred on it, that ink
+    follows furthest round is the ring; it is a seal when ink runs along it RING_HELD of
+    the way, characters stand in the band inside it, and the star sits at its middle. A
+    pale ring the circle finder missed, and an oval, are found so; a table's corner or a
+    character has no ring round it."""
+    side = min(dark.shape)
+    ink = cv2.dilate((dark > FAINT).astype(np.uint8), np.ones((3, 3), np.uint8))
+    found: list[Ellipse] = []
+    for cx, cy, star, level in _star_pieces(dark, known)[:STAR_TRIES]:
+        if any(math.hypot(cx - e[0][0], cy - e[0][1]) < min(e[1]) / 2 for e in found):
+            continue
+        shape = _ring_round(ink, cx, cy, star, side)
+        if shape is None:
+            continue
+        ring = _fitted(dark, (cx, cy), shape)
+        if ring is not None and _is_oval_seal(dark, ring, (cx, cy), star, level, side):
+            (ex, ey), (a, b), angle = ring
+            found.append(((ex, ey), (a * 1.02, b * 1.02), angle))
+    return found
+
+
+def _int_ellipse(e: Ellipse) -> tuple[tuple[int, int], tuple[int, int], int, int, int]:
+    (cx, cy), (a, b), angle = e
+    return (round(cx), round(cy)), (round(a / 2), round(b / 2)), round(angle), 0, 360
+
+
+def _star_pieces(
+    dark: np.ndarray, known: list[tuple[float, float]]
+) -> list[tuple[float, float, float, float]]:
+    """Pieces of ink shaped like a seal's star (centre, size across, darkness), the most
+    star-like first: four or five notches round the middle at multiples of 72° (one arm of
+    a pale press may be gone), not inside a seal already found. Looked for on the ink as
+    it is and with its thin strokes opened away: a star pressed over print touches it."""
+    side = min(dark.shape)
+    stroke = max(3, round(0.0056 * side))
+    pieces: list[tuple[float, tuple[float, float, float, float]]] = []
+    for darker, opening in ((FAINT + 5, 0), (FAINT + 5, stroke), (DARK, stroke + 1)):
+        ink = (dark > darker).astype(np.uint8)
+        if opening:
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (opening, opening))
+            ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, disc)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
+        for i in range(1, count):
+            x, y, w, h, _ = stats[i]
+            if not (0.6 * STAR_SIDE[0] * side <= max(w, h) <= STAR_SIDE[1] * side):
+                continue
+            if not 0.6 <= w / h <= 1.6:
+                continue
+            cx, cy = x + w / 2, y + h / 2
+            taken = [*known, *((p[0], p[1]) for _, p in pieces)]
+            if any(math.hypot(cx - kx, cy - ky) < 3 * max(w, h) for kx, ky in taken):
+                continue
+            piece = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
+            off = _star_notches(np.pad(piece, 1), least=4)
+            if off is not None:
+                level = float(np.median(dark[y : y + h, x : x + w][piece > 0]))
+                pieces.append((off, (cx, cy, float(max(w, h)), level)))
+    return [p for _, p in sorted(pieces, key=lambda p: p[0])]
+
+
+def _ring_round(
+    ink: np.ndarray, cx: float, cy: float, star: float, side: int
+) -> tuple[float, float, float] | None:
+    """The ellipse centred at (cx, cy) along which ``ink`` runs furthest round: semi-major
+    axis, ratio of the axes, direction (radians); a seal's ring is 1.3–6 stars across."""
+    low = max(1.3 * star, MIN_SEAL * side / 2)
+    radii = np.arange(low, min(6.0 * star, MAX_SEAL * side / 2) + 1, 1.0)
+    if len(radii) < 5:
+        return None
+    angles = 90
+    polar = _profile(ink, cx, cy, radii, angles) > 0
+    theta = np.linspace(0, 2 * math.pi, angles, endpoint=False)
+    column = np.arange(angles)
+    shapes = []
+    for ratio in np.linspace(0.5, 1.0, 11):
+        phis = np.radians(np.arange(0, 180, 6)) if ratio < 1 else np.zeros(1)
+        turn = theta[None, :] - phis[:, None]
+        reach = 1 / np.sqrt(np.cos(turn) ** 2 + (np.sin(turn) / ratio) ** 2)
+        semi = radii[radii * ratio >= low]
+        if not len(semi):
+            continue
+        rows = np.round(semi[:, None, None] * reach[None] - low).astype(int)
+        inside = rows < len(radii)
+        hit = np.zeros(rows.shape, bool)
+        hit[inside] = polar[rows[inside], np.broadcast_to(column, rows.shape)[inside]]
+        held = hit.mean(axis=2)
+        i, j = np.unravel_index(int(np.argmax(held)), held.shape)
+        shapes.append((float(held[i, j]), float(semi[i]), float(ratio), float(phis[j])))
+    best = max((held for held, *_ in shapes), default=0.0)
+    if best < RING_HELD:
+        return None
+    # of rings held nearly as far round (an inner ring, the name's band), the outermost
+    _, semi, ratio, phi = max((s for s in shapes if s[0] >= best - 0.05), key=lambda s: s[1])
+    return semi, ratio, phi
+
+
+def _fitted(
+    dark: np.ndarray, centre: tuple[float, float], shape: tuple[float, float, float]
+) -> Ellipse:
+    """The ring's ellipse fitted to its ink: twice, the darkest point within four pixels
+    of the ellipse found so far at each of 360 places round it, the palest third left
+    out. The centre is free: a star pressed pale is not quite at the ring's middle."""
+    semi, ratio, phi = shape
+    ellipse: Ellipse = (centre, (2 * semi, 2 * semi * ratio), math.degrees(phi))
+    t = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+    for _ in range(2):
+        (ex, ey), (a, b), angle = ellipse
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        grow = np.arange(-4.0, 5.0)[:, None]
+        u, v = (a / 2 + grow) * np.cos(t), (b / 2 + grow) * np.sin(t)
+        xs, ys = ex + u * cos - v * sin, ey + u * sin + v * cos
+        values = cv2.remap(dark, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR)
+        darkest = np.argmax(values, axis=0)
+        column = np.arange(len(t))
+        keep = values[darkest, column] >= np.percentile(values[darkest, column], 33)
+        points = np.stack([xs[darkest, column], ys[darkest, column]], 1)[keep]
+        (fx, fy), (fa, fb), fangle = cv2.fitEllipse(points.astype(np.float32))
+        ellipse = ((float(fx), float(fy)), (float(fa), float(fb)), float(fangle))
+    return ellipse
+
+
+def _is_oval_seal(
+    dark: np.ndarray,
+    ring: Ellipse,
+    star_at: tuple[float, float],
+    star: float,
+    level: float,
+    side: int,
+) -> bool:
+    """Whether the ellipse ``ring`` fitted round a star is a seal's: seal-sized, not
+    flatter than 1:2, the star at its middle and a fifth of its width or so, ink along
+    it RING_HELD of the way and paper just outside it, characters (not a filled disc)
+    in the band inside it, and its inside mostly paper, judged against the star's own
+    ink (one pad inks both)."""
+    (ex, ey), (a, b), angle = ring
+    small, large = min(a, b), max(a, b)
+    if not (MIN_SEAL * side <= large <= MAX_SEAL * side) or small < 0.5 * large:
+        return False
+    if math.hypot(ex - star_at[0], ey - star_at[1]) > 0.12 * small:
+        return False
+    if not 0.08 * small <= star <= 0.45 * small:
+        return False
+    t = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+    turn = math.radians(angle)
+    raw = (dark > FAINT).astype(np.uint8)
+    if _along_ellipse(raw, (ex, ey), (a / 2, b / 2), turn, t) < RING_HELD:
+        return False
+    # the ring is the seal's outermost ink: outside it, paper at most places round (print
+    # crosses it here and there; a QR code's modules stand all round)
+    outside = np.stack(
+        [
+            _on_ellipse(raw, (ex, ey), (k * a / 2, k * b / 2), turn, t)
+            for k in (1.06, 1.09, 1.12, 1.15)
+        ]
+    )
+    if (~outside.any(axis=0)).mean() < OUTSIDE_CLEAR:
+        return False
+    name = (dark > max(DARK / 2, 0.45 * level)).astype(np.uint8)
+    band = np.stack(
+        [
+            _on_ellipse(name, (ex, ey), (k * a / 2, k * b / 2), turn, t)
+            for k in np.linspace(0.62, 0.86, 10)
+        ]
+    )
+    if band.any(axis=0).mean() < NAME_HELD or band.mean() > 0.6:
+        return False
+    inside = np.zeros_like(name)
+    cv2.ellipse(inside, ((ex, ey), (0.85 * a, 0.85 * b), angle), 1, -1)
+    return bool(name[inside > 0].mean() <= 0.45)  # a QR code is ink half over
 
 
 def _circles(dark: np.ndarray, perfect: float) -> list[tuple[float, float, float]]:
@@ -140,32 +332,45 @@ def _star_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
 
 def _is_star(piece: np.ndarray) -> bool:
     """Whether a solid piece of ink is a five-pointed star (see :func:`_star_traces`)."""
+    return _star_notches(piece, least=5) is not None
+
+
+def _star_notches(piece: np.ndarray, least: int) -> float | None:
+    """How far (degrees, at worst) the notches round a solid piece of ink stand from a
+    five-pointed star's, one every 72°, when it has ``least`` of the five or more; None
+    for a piece that is no such star. A star's outline has five deep notches round its
+    middle; print has no such shape at a star's size."""
     contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     outline = max(contours, key=cv2.contourArea)
     hull = cv2.convexHull(outline, returnPoints=False)
     area, hull_area = cv2.contourArea(outline), cv2.contourArea(cv2.convexHull(outline))
-    if hull_area <= 0 or not 0.4 <= area / hull_area <= 0.8 or len(hull) < 4:
-        return False
+    solid = 0.8 if least == 5 else 0.85  # a pale star's arms blur into its middle
+    if hull_area <= 0 or not 0.4 <= area / hull_area <= solid or len(hull) < 4:
+        return None
     try:
         defects = cv2.convexityDefects(outline, hull)
     except cv2.error:  # a ragged outline that crosses itself: no star
-        return False
+        return None
     if defects is None:
-        return False
+        return None
     moments = cv2.moments(outline)
     if moments["m00"] <= 0:
-        return False
+        return None
     mx, my = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
     reach = math.sqrt(hull_area / math.pi)
     rows = defects.reshape(-1, 4)
-    notches = [outline[f][0] for _, _, f, depth in rows if depth / 256 > 0.2 * reach]
-    if len(notches) != 5:
-        return False
+    deep = 0.2 if least == 5 else 0.15
+    notches = [outline[f][0] for _, _, f, depth in rows if depth / 256 > deep * reach]
+    if not least <= len(notches) <= 5:
+        return None
     angles = sorted(
         math.degrees(math.atan2(float(p[1]) - my, float(p[0]) - mx)) % 360 for p in notches
     )
     gaps = np.diff([*angles, angles[0] + 360])
-    return bool(np.all(np.abs(gaps - 72) < 20))
+    steps = np.maximum(1, np.round(gaps / 72))
+    off = float(np.abs(gaps - 72 * steps).max())
+    slack = 20 if least == 5 else 30  # an oval's star, or a slanted one, is skewed
+    return off if off < slack and int(steps.sum()) == 5 else None
 
 
 def _oval_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
@@ -206,14 +411,26 @@ def _along_ellipse(
     t: np.ndarray,
 ) -> float:
     """The share of points round an ellipse with ink within two pixels inward of it."""
-    cos, sin = math.cos(angle), math.sin(angle)
     hits = np.zeros(len(t), bool)
     for shrink in (0.0, 1.0, 2.0):
-        ex, ey = (semi[0] - shrink) * np.cos(t), (semi[1] - shrink) * np.sin(t)
-        xs = np.clip((centre[0] + ex * cos - ey * sin).round().astype(int), 0, mask.shape[1] - 1)
-        ys = np.clip((centre[1] + ex * sin + ey * cos).round().astype(int), 0, mask.shape[0] - 1)
-        hits |= mask[ys, xs] > 0
+        hits |= _on_ellipse(mask, centre, (semi[0] - shrink, semi[1] - shrink), angle, t)
     return float(hits.mean())
+
+
+def _on_ellipse(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    semi: tuple[float, float],
+    angle: float,
+    t: np.ndarray,
+) -> np.ndarray:
+    """Whether ``mask`` is set at the points of an ellipse at parameters ``t``."""
+    cos, sin = math.cos(angle), math.sin(angle)
+    ex, ey = semi[0] * np.cos(t), semi[1] * np.sin(t)
+    xs = np.clip((centre[0] + ex * cos - ey * sin).round().astype(int), 0, mask.shape[1] - 1)
+    ys = np.clip((centre[1] + ex * sin + ey * cos).round().astype(int), 0, mask.shape[0] - 1)
+    on: np.ndarray = mask[ys, xs] > 0
+    return on
 
 
 def _profile(
