@@ -27,8 +27,8 @@ from typing import Any
 from fixtures.corpus.ink import FAINT, faint_characters, ink_shares
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, extract_paths, packet_documents
-from pipeline.validate.names import DIFFERS, FITS, fold, in_place, out_of_step
-from pipeline.validate.report import Code, Finding, Severity
+from pipeline.model.names import DIFFERS, FITS, fold, in_place, out_of_step
+from pipeline.model.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
 
 REPO = Path(__file__).resolve().parents[1]

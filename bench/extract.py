@@ -35,7 +35,7 @@ import numpy as np
 from fixtures.corpus.ink import faint_characters
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, extract_paths, return_memory_early
-from pipeline.validate.names import fold
+from pipeline.model.names import fold
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -43,7 +43,7 @@ from pipeline.extract.seals.impression import cut_like
 from pipeline.extract.seals.read import place_name, plain_form, weigh_cut
 from pipeline.fonts import SANS, SANS_BOLD, SERIF_BOLD, ZENHEI, font
 from pipeline.issue.seal_image import SealDesign
-from pipeline.validate.names import fits_where_clear
+from pipeline.model.names import fits_where_clear
 
 DELIVERIES = ("scan", "copy", "photo")
 PRINT = "申请单位名称统一社会信用代码法定代表人住所经营范围注册资本成立日期营业期限盖章签字年月日"

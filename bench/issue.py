@@ -55,8 +55,8 @@ def _approve(workspace: Any, count: int, start: int) -> list[str]:
 
     from pipeline.application import parse_record
     from pipeline.records import lifecycle
-    from pipeline.records.intake import intake_application
     from pipeline.records.models import Application
+    from pipeline.usecases.intake import intake_application
 
     sample = json.loads((REPO / "fixtures/samples/CQC-2026-000101.json").read_text())
     ids = []

@@ -21,7 +21,7 @@ from pipeline.config import IngestLimits
 from pipeline.extract.engines import make_engine
 from pipeline.extract.seals import detect_and_read
 from pipeline.ingest import probe_file, render_pages
-from pipeline.validate.names import fold
+from pipeline.model.names import fold
 
 SURE = 0.9
 

@@ -5,13 +5,11 @@ inbox once stored, then routed and taken in like any mail (the mailroom flow).
 One entry failing (a full disk while storing) leaves it in the inbox for the next run and
 does not stop the others. ``sealdesk serve`` runs this every few minutes.
 
-    .venv/bin/python -m flows.hot_folder [--home DIR] [--settle SECONDS]
+    sealdesk run hot-folder
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.mailroom import mailroom
-from flows.runtime import LOCAL, prefect_api, task_runner
+from flows.runtime import LOCAL, task_runner
 from pipeline.config import load_settings
 from pipeline.mail.inbox import clear_taken, inbox_lock, inbox_of, ready_entries
 from pipeline.mail.mailroom import ReceivedBatch, receive_batch
@@ -87,18 +85,3 @@ def hot_folder(
     logger.info("inbox: %d entr%s taken", len(taken), "y" if len(taken) == 1 else "ies")
     workspace.db.engine.dispose()
     return {"taken": taken}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", help="workspace (default: $SEALDESK_HOME)")
-    parser.add_argument("--settle", type=float, default=SETTLE_SECONDS)
-    parser.add_argument("--workers", type=int)
-    args = parser.parse_args()
-    with prefect_api():
-        summary = hot_folder(args.home, settle_seconds=args.settle, workers=args.workers)
-    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
-
-
-if __name__ == "__main__":
-    main()

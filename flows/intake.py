@@ -5,14 +5,12 @@ nothing again), validate against the record, make the review packet, and set the
 A page that cannot be read is that page's ``unreadable_page`` finding, never the flow's
 failure; a refused file is its ``invalid_file`` finding (as in ``sealdesk check``).
 
-    .venv/bin/python -m flows.intake APPLICATION.json FILE... [--home DIR] [--task-runner R]
+    sealdesk run intake APPLICATION.json FILE... [--task-runner R] [--workers N]
 """
 
 from __future__ import annotations
 
-import argparse
 import contextvars
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,24 +28,23 @@ from flows.runtime import (
     LOCAL,
     check_paths,
     page_cache,
-    prefect_api,
     reads_here,
     task_runner,
 )
 from pipeline.application import ApplicationRecord, load_record
-from pipeline.check import build_report
 from pipeline.config import load_settings
 from pipeline.extract.documents import PageRef, documents_of
 from pipeline.mail.mailroom import application_record
-from pipeline.records.intake import (
+from pipeline.model.report import CheckReport
+from pipeline.review.service import write_packet
+from pipeline.usecases.checking import expected_names, save_report
+from pipeline.usecases.intake import (
     IntakeResult,
     application_files,
     intake_application,
     readable_pages,
 )
-from pipeline.records.reports import expected_names, save_report
-from pipeline.review.service import write_packet
-from pipeline.validate.report import CheckReport
+from pipeline.usecases.report import build_report
 from pipeline.workspace import Workspace, open_workspace
 
 
@@ -219,32 +216,3 @@ def run_intake(
         files, record, application_id, runner=runner, workers=workers, **options
     )
     return result
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("record", help="the application record (JSON)")
-    parser.add_argument("files", nargs="*")
-    parser.add_argument("--home", help="workspace (default: $SEALDESK_HOME)")
-    parser.add_argument("--actor", default="intake")
-    parser.add_argument("--today")
-    parser.add_argument("--task-runner", default=LOCAL, help="local, dask or tcp://SCHEDULER")
-    parser.add_argument("--workers", type=int)
-    parser.add_argument("--reread", action="store_true", help="ignore cached page readings")
-    args = parser.parse_args()
-    with prefect_api():
-        summary = run_intake(
-            args.files,
-            args.record,
-            runner=args.task_runner,
-            workers=args.workers,
-            home=args.home,
-            actor=args.actor,
-            today=args.today,
-            reread=args.reread,
-        )
-    print(json.dumps(summary, ensure_ascii=False, indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -7,13 +7,11 @@ are retried, by Prefect, with a delay; ``issue_in_batch`` records every other fa
 itself. The night's summary (issued, failed and why, orphan tokens, manifest) goes to the
 flow's log and to the database (``issue_batches``).
 
-    .venv/bin/python -m flows.issuance [--home DIR] [--limit N]
+    sealdesk run issuance
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +77,3 @@ def nightly_issuance(
         logger.error("%s not issued: %s", app_id, why)
     workspace.db.engine.dispose()
     return summary.to_json()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", help="workspace (default: $SEALDESK_HOME)")
-    parser.add_argument("--limit", type=int)
-    args = parser.parse_args()
-    print(json.dumps(nightly_issuance(args.home, limit=args.limit), ensure_ascii=False, indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -7,13 +7,11 @@ so most forms need no OCR). ``pipeline.mail.route`` decides where each page goes
 rule can route wait in the exception queue (``sealdesk mail unrouted``) for intake staff
 (``sealdesk mail assign``). One application's intake failing does not stop the others.
 
-    .venv/bin/python -m flows.mailroom PATH... [--home DIR] [--task-runner R]
+    sealdesk run mailroom SCAN.pdf|FOLDER... [--batch ID]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ from flows.runtime import (
     check_paths,
     dask_cluster,
     page_cache,
-    prefect_api,
     reads_here,
     task_runner,
 )
@@ -170,30 +167,3 @@ def run_mailroom(
         chosen = mailroom.with_options(task_runner=task_runner(address, size))
         result: dict[str, Any] = chosen(paths, batch_id, runner=address, workers=workers, **options)
     return result
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="*", help="the batch: files, or a folder of images")
-    parser.add_argument("--batch", help="route a batch already received (by its id)")
-    parser.add_argument("--home", help="workspace (default: $SEALDESK_HOME)")
-    parser.add_argument("--actor", default="mailroom")
-    parser.add_argument("--today")
-    parser.add_argument("--task-runner", default=LOCAL, help="local, dask or tcp://SCHEDULER")
-    parser.add_argument("--workers", type=int)
-    args = parser.parse_args()
-    with prefect_api():
-        summary = run_mailroom(
-            args.paths or None,
-            args.batch,
-            runner=args.task_runner,
-            workers=args.workers,
-            home=args.home,
-            actor=args.actor,
-            today=args.today,
-        )
-    print(json.dumps(summary, ensure_ascii=False, indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -175,7 +175,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
     web_args = [
         sys.executable,
         "-m",
-        "pipeline",
+        "sealdesk",
         "--home",
         str(settings.home),
         "web",

@@ -169,7 +169,7 @@ def test_rewrite_without_change_is_intact(trail: Workspace) -> None:
 
 def test_cli_audit_verify_exit_status(trail: Workspace) -> None:
     home = str(trail.settings.home)
-    command = [sys.executable, "-m", "pipeline", "--home", home, "audit", "verify"]
+    command = [sys.executable, "-m", "sealdesk", "--home", home, "audit", "verify"]
     ok = subprocess.run(command, capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "intact: 5 entries" in ok.stdout
     sql(trail, "UPDATE audit_entries SET action = 'other' WHERE seq = 1")

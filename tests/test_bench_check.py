@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.check import unseen_impostors, weakest_ink
-from pipeline.validate.report import Code, Finding, Severity
+from pipeline.model.report import Code, Finding, Severity
 
 
 def _finding(severity: Severity, document: int, bbox: list[int]) -> Finding:

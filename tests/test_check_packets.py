@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
-from pipeline.validate.report import Finding, Severity
+from pipeline.model.report import Finding, Severity
 from pipeline.validate.rules import validate
 from tests.conftest import REPO
 

@@ -175,7 +175,7 @@ def test_demo_runs_the_main_path(tmp_path: Path) -> None:
 
 
 def test_a_demo_workspace_is_made_afresh_and_nothing_else_is_touched(tmp_path: Path) -> None:
-    from pipeline.demo import MARKER, _fresh
+    from sealdesk.demo import MARKER, _fresh
 
     demo = _fresh(tmp_path / "demo")
     (demo / "left-over").write_text("from the last demo")
@@ -195,8 +195,8 @@ def test_the_exception_queue_from_the_command_line(tmp_path: Path) -> None:
     from pipeline.config import load_settings
     from pipeline.mail.mailroom import receive_batch, route_batch
     from pipeline.mail.route import Known, RouteRead, plan_routes
-    from pipeline.records.intake import intake_application
     from pipeline.records.models import Application
+    from pipeline.usecases.intake import intake_application
     from pipeline.workspace import open_workspace
 
     home = tmp_path / "home"

@@ -20,7 +20,7 @@ from pipeline.extract.page import PageExtraction, extract_page
 from pipeline.extract.seals import detect_and_read, unrolled_rim
 from pipeline.ingest import probe_file, render_pages
 from pipeline.issue.seal_image import SealDesign, name_masks, render_seal
-from pipeline.validate.names import FITS, fits_where_clear
+from pipeline.model.names import FITS, fits_where_clear
 from tests.conftest import REPO
 
 PACKETS = REPO / "fixtures" / "packets"

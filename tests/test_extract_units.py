@@ -27,7 +27,7 @@ from pipeline.extract.seals import Seal, clean_rim_read
 from pipeline.extract.seals.impression import Impression, cut_like
 from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
 from pipeline.extract.seals.read import _best_fit, _character_fit, _vote, widenings
-from pipeline.validate.names import READ_SURE
+from pipeline.model.names import READ_SURE
 
 VALID_USCC = "91430104504450603P"
 VALID_ID = "110105198802141235"
@@ -768,7 +768,7 @@ def test_a_seal_read_is_sure_only_where_its_own_evidence_allows(
     settled: str, text: str, span: float, grey: bool, sure: bool
 ) -> None:
     from pipeline.extract.seals.read import calibrated
-    from pipeline.validate.names import SURE
+    from pipeline.model.names import SURE
 
     assert (calibrated(0.99, settled, text, span, grey) >= SURE) is sure
 

@@ -21,8 +21,8 @@ import pytest
 from pipeline.application import ApplicationRecord
 from pipeline.issue.ca import load_ca
 from pipeline.issue.issuance import run_batch
-from pipeline.records.intake import intake_application
 from pipeline.review.service import write_packet
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace
 from tests.conftest import SAMPLE_RECORD
 from tests.processes import kill_all, survivors

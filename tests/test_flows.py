@@ -22,8 +22,8 @@ from pipeline.config import load_settings
 from pipeline.errors import HsmError, LifecycleError
 from pipeline.issue import issuance
 from pipeline.mail.mailroom import assign_pages, unrouted_pages
-from pipeline.records.intake import intake_application
 from pipeline.records.models import Application, Credential, Issuance, IssueBatch, Page
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
 from tests.test_issue import Env, _record
 

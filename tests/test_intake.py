@@ -13,10 +13,10 @@ from pipeline.application import ApplicationRecord
 from pipeline.config import IngestLimits
 from pipeline.errors import LifecycleError
 from pipeline.records import lifecycle
-from pipeline.records.intake import intake_application
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, ApplicationFile, Page, StoredFile
 from pipeline.store import sha256_of
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
 from tests import makefiles
 

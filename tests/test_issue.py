@@ -26,8 +26,8 @@ from pipeline.issue.ca import init_ca, load_ca, publish_crl, revoke
 from pipeline.issue.issuance import Issuer, find_orphans, pending, run_batch
 from pipeline.issue.verify import registry_for, verify_pdf
 from pipeline.records import lifecycle
-from pipeline.records.intake import intake_application
 from pipeline.records.models import Application, Credential, Issuance
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
 from tests.conftest import issuing_settings
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from pipeline.application import ApplicationRecord
 from pipeline.errors import LifecycleError
 from pipeline.records import lifecycle
-from pipeline.records.intake import intake_application
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, AuditEntry, ReviewDecision
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace
 
 

@@ -12,9 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.application import load_record
-from pipeline.records.intake import intake_application
-from pipeline.records.reports import check_and_save
 from pipeline.review import service
+from pipeline.usecases.checking import check_and_save
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace
 from tests.conftest import REPO
 

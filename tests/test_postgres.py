@@ -14,9 +14,9 @@ from sqlalchemy import text
 from pipeline.application import ApplicationRecord
 from pipeline.config import Settings
 from pipeline.records import lifecycle
-from pipeline.records.intake import intake_application
 from pipeline.records.models import Application, Base
-from pipeline.records.reports import check_and_save
+from pipeline.usecases.checking import check_and_save
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
 from tests import makefiles
 from tests.postgres import fresh_database, postgres_server

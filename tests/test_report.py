@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.check import build_report
-from pipeline.records.intake import FileOutcome, IntakeResult, PageOutcome
-from pipeline.validate.report import CheckReport, Code, Finding, Severity
+from pipeline.model.report import CheckReport, Code, Finding, Severity
+from pipeline.usecases.intake import FileOutcome, IntakeResult, PageOutcome
+from pipeline.usecases.report import build_report
 
 PAGE = PageOutcome(0, 2480, 3508, 300, False, None)
 

@@ -12,19 +12,19 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.application import parse_record
-from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, LifecycleError, PermissionDenied
-from pipeline.records.intake import intake_application
+from pipeline.model.report import CheckReport, Code, Finding, Severity
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, AuditEntry, CheckRun, User
-from pipeline.records.reports import save_report
 from pipeline.records.users import add_user, authenticate, check_password, hash_password
 from pipeline.review import service
 from pipeline.review.calendar import add_working_days, working_days_between
 from pipeline.review.queue import review_queue
-from pipeline.validate.report import CheckReport, Code, Finding, Severity
+from pipeline.usecases.checking import save_report
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace
+from sealdesk.cli import cli
 
 PASSWORD = "a long enough secret"
 

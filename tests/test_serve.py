@@ -49,7 +49,7 @@ def test_serve_runs_the_site_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["SEALDESK_HOME"] = str(home)
-    sealdesk = [sys.executable, "-m", "pipeline"]
+    sealdesk = [sys.executable, "-m", "sealdesk"]
     subprocess.run(
         [*sealdesk, "intake", str(PACKETS / FOREIGN / "application.json")],
         env=env,

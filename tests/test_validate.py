@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.validate.names import fold, judge
-from pipeline.validate.report import Code, DocumentEntry, Severity
+from pipeline.model.names import fold, judge
+from pipeline.model.report import Code, DocumentEntry, Severity
 from pipeline.validate.rules import validate
 
 NAME = "北京示例（中关村）科技有限公司"

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from pipeline.application import parse_record
 from pipeline.config import IngestLimits, Settings
-from pipeline.records.intake import intake_application
-from pipeline.records.reports import save_report
+from pipeline.model.report import CheckReport, Code, Finding, Severity
 from pipeline.records.users import add_user
-from pipeline.validate.report import CheckReport, Code, Finding, Severity
+from pipeline.usecases.checking import save_report
+from pipeline.usecases.intake import intake_application
 from pipeline.web.app import create_app
 from pipeline.workspace import Workspace
 

@@ -18,11 +18,11 @@ from PIL import Image
 
 from pipeline.application import load_record
 from pipeline.config import Settings
-from pipeline.records.intake import intake_application
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, ReviewDecision
-from pipeline.records.reports import check_and_save
 from pipeline.records.users import add_user
+from pipeline.usecases.checking import check_and_save
+from pipeline.usecases.intake import intake_application
 from pipeline.web.app import create_app
 from pipeline.workspace import Workspace
 from tests.conftest import REPO

@@ -34,8 +34,8 @@ from pipeline.extract.seals.read import (
 from pipeline.extract.stored import load_page
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import Opened, open_into
-from pipeline.validate.names import fits_where_clear
-from pipeline.validate.report import DocumentEntry
+from pipeline.model.names import fits_where_clear
+from pipeline.model.report import DocumentEntry
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> 
     against weighed again where the application's seals read as that name (surely) have it
     (see pipeline.extract.seals.impression): one seal pressed on every page, a dry press on
     one of them is read at the places a clear one shows. Recorded on it (``Seal.same_seal``):
-    the first weighing that fits (see pipeline.validate.names.fits_where_clear), else the
+    the first weighing that fits (see pipeline.model.names.fits_where_clear), else the
     nearest. The engine is loaded only when there is such a seal to weigh."""
     readers: dict[str, list[tuple[PageRef, Seal]]] = {}
     for page in pages:

@@ -1,7 +1,7 @@
 """Intake of files: recognise them by content, refuse what is broken or hostile before any
 expensive work, and render every page to an image at 300 dpi for the later stages.
 
-Pure functions over paths; recording what was kept is ``pipeline.records.intake``'s job.
+Pure functions over paths; recording what was kept is ``pipeline.usecases.intake``'s job.
 """
 
 from pipeline.ingest.problems import FileProblem, InvalidFile

@@ -28,10 +28,10 @@ from pipeline.errors import LifecycleError, NotFound
 from pipeline.mail.route import ASSIGNED, BLANK, ROUTED, UNROUTED, Known, Route, RouteRead
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
-from pipeline.records.intake import REJECTED_FILE, display_name, keep_file
 from pipeline.records.lifecycle import OPEN_FOR_FILES, REJECTED, Status
 from pipeline.records.models import Application, MailBatch, MailPage
 from pipeline.store import atomic_writer
+from pipeline.usecases.intake import REJECTED_FILE, display_name, keep_file
 from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)

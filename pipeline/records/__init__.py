@@ -1,1 +1,2 @@
-"""The database: the only package that talks to it (SQLAlchemy 2.0; SQLite or PostgreSQL)."""
+"""The database: tables, migrations and the queries on them (SQLAlchemy 2.0; SQLite or
+PostgreSQL). It keeps; it does not drive the stages (that is ``pipeline.usecases``)."""

@@ -17,7 +17,7 @@ from typing import Any
 from stdnum.cn import uscc
 
 from pipeline.extract.codes import TO_USCC, check_id_number
-from pipeline.validate.names import (
+from pipeline.model.names import (
     Judgement,
     added_inside,
     fits_where_clear,
@@ -25,7 +25,7 @@ from pipeline.validate.names import (
     judge,
     same,
 )
-from pipeline.validate.report import Code, DocumentEntry, Finding, Severity
+from pipeline.model.report import Code, DocumentEntry, Finding, Severity
 
 LOOK_ALIKE_TO_USCC = str.maketrans(TO_USCC)
 """Letters a credit code never holds, to the character OCR takes them for."""

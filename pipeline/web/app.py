@@ -507,8 +507,8 @@ def _quote(text: str) -> str:
 
 def _take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str) -> str:
     from pipeline.application import parse_record
-    from pipeline.records.intake import intake_application
-    from pipeline.records.reports import check_and_save
+    from pipeline.usecases.checking import check_and_save
+    from pipeline.usecases.intake import intake_application
 
     with workspace.session() as session:
         row = session.get(Application, app_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.application import ApplicationRecord
 from pipeline.ingest.isolate import ChildLimits
-from pipeline.records.intake import REJECTED_FILE, FileOutcome, display_name, intake_application
+from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, display_name, intake_application
 from pipeline.workspace import Workspace
 from tests import makefiles
 from tests.hostile.make import ACCEPTED, Kind, make_all

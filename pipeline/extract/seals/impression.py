@@ -9,7 +9,7 @@ strip where the whole ring put it, and the cells that match register the two rin
 faint strip is then cut where the clear one has each character, and the recogniser weighs
 the name there (``read.weigh_cut``): the geometry comes from the clear impression, the
 judgement from the faint one's own ink, by the lines a rim read alone is held to
-(``pipeline.validate.names.fits_where_clear``).
+(``pipeline.model.names.fits_where_clear``).
 
 A seal cut with another character registers, and its cell holds the other character for
 the recogniser to see; one cut with a character more or less does not register, or puts

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pipeline.cli_context import acting_as as _as
-from pipeline.cli_context import current as _ctx
 from pipeline.records.users import Role
+from sealdesk.context import acting_as as _as
+from sealdesk.context import current as _ctx
 
 if TYPE_CHECKING:
     pass

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy import func, select
 
-from pipeline.cli_context import current as _ctx
 from pipeline.errors import NotFound, PermissionDenied
 from pipeline.records.models import Application, User
 from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users
 from pipeline.review import queue as review_queue
+from sealdesk.context import current as _ctx
 
 if TYPE_CHECKING:
     pass

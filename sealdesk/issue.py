@@ -16,10 +16,10 @@ import click
 from cryptography import x509
 from sqlalchemy import select
 
-from pipeline.cli_context import acting_as as _as
-from pipeline.cli_context import current as _ctx
 from pipeline.records.models import Credential
 from pipeline.records.users import Role
+from sealdesk.context import acting_as as _as
+from sealdesk.context import current as _ctx
 
 if TYPE_CHECKING:
     from pipeline.issue.verify import Verification

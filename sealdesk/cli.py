@@ -18,16 +18,19 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from pipeline import __version__, cli_flows, cli_issue, cli_review
+from pipeline import __version__
 from pipeline.application import load_record
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
-from pipeline.records.intake import IntakeResult, intake_application
+from pipeline.model.report import CheckReport, Severity
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application, ApplicationFile, AuditEntry, Page, StoredFile
-from pipeline.records.reports import check_and_save, check_intake
-from pipeline.validate.report import CheckReport, Severity
+from pipeline.usecases.checking import check_and_save, check_intake
+from pipeline.usecases.intake import IntakeResult, intake_application
 from pipeline.workspace import Workspace, configure_logging, open_workspace
+from sealdesk import issue as cli_issue
+from sealdesk import review as cli_review
+from sealdesk import run as cli_flows
 
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
@@ -367,7 +370,7 @@ def audit_log(ctx: Context, subject: str | None, limit: int) -> None:
 )
 def demo(demo_dir: Path) -> None:
     """Run the main path on the sample applications in a fresh demo workspace."""
-    from pipeline.demo import run_demo
+    from sealdesk.demo import run_demo
 
     run_demo(demo_dir)
 

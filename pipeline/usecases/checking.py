@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from pipeline.check import build_report
+from pipeline.model.report import CheckReport, DocumentEntry
 from pipeline.records import lifecycle
-from pipeline.records.intake import (
+from pipeline.records.models import Application, CheckRun, Finding
+from pipeline.usecases.intake import (
     FileOutcome,
     IntakeResult,
     application_files,
     readable_pages,
 )
-from pipeline.records.models import Application, CheckRun, Finding
-from pipeline.validate.report import CheckReport, DocumentEntry
+from pipeline.usecases.report import build_report
 from pipeline.workspace import Workspace
 
 

@@ -26,9 +26,9 @@ import click
 from pipeline.application import load_record
 from pipeline.config import Settings, load_settings
 from pipeline.errors import WorkspaceError
-from pipeline.records.intake import intake_application
 from pipeline.records.models import Application, User
 from pipeline.records.users import add_user
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"

@@ -11,8 +11,8 @@ from pipeline.errors import PermissionDenied
 from pipeline.records.users import Role, acting_user
 
 if TYPE_CHECKING:
-    from pipeline.cli import Context
     from pipeline.workspace import Workspace
+    from sealdesk.cli import Context
 
 
 def current() -> Context:

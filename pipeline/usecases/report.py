@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from pipeline.records.intake import REJECTED_FILE, FileOutcome, IntakeResult
-from pipeline.validate.report import CheckReport, Code, DocumentEntry, Finding, Severity
+from pipeline.model.report import CheckReport, Code, DocumentEntry, Finding, Severity
+from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, IntakeResult
 from pipeline.validate.rules import validate
 
 
