@@ -23,6 +23,7 @@ from prefect.serializers import PickleSerializer, Serializer
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from pydantic import Field
 
+from pipeline.config import load_settings
 from pipeline.errors import ConfigError, WorkspaceError
 from pipeline.records import protect
 from pipeline.workspace import Workspace
@@ -88,7 +89,8 @@ class SealedPickle(Serializer):  # not Serializer[Any]: a parametrised base has 
     """Which key sealed it (part of the cache key: another key misses the cache)."""
 
     def _cipher(self) -> AESGCM:
-        return AESGCM(protect.load_field_key(Path(self.home)))
+        home = Path(self.home)
+        return AESGCM(protect.load_field_key(home, load_settings(home).field_key))
 
     def dumps(self, obj: Any) -> bytes:
         nonce = secrets.token_bytes(12)
@@ -131,7 +133,7 @@ def page_cache(workspace: Workspace) -> PageCache:
             _drop_unsealed(folder)
             LocalFileSystem(basepath=str(folder)).save(name, overwrite=True)
             _SAVED.add((name, str(PREFECT_API_URL.value())))
-    key = protect.load_field_key(workspace.settings.home)
+    key = protect.load_field_key(workspace.settings.home, workspace.settings.field_key)
     key_id = hashlib.sha256(b"sealdesk page cache\0" + key).hexdigest()[:16]
     serializer = SealedPickle(home=str(workspace.settings.home), key_id=key_id)
     return PageCache(f"local-file-system/{name}", serializer)

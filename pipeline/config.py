@@ -108,6 +108,12 @@ class Settings:
     """The workspace: database, file store, tokens, inbox and logs."""
     database_url: str
     """Any SQLAlchemy URL; SQLite in the workspace by default."""
+    database_busy_seconds: float = 30.0
+    """How long a writer waits for SQLite's lock before it fails, writing nothing
+    (``[database] busy_seconds``, ``SEALDESK_DB_BUSY_SECONDS``)."""
+    field_key: str | None = field(default=None, repr=False)
+    """The key that seals ID numbers, base64, when given as ``SEALDESK_FIELD_KEY`` (machines
+    sharing one database); else the workspace's ``field-key`` file is used."""
     limits: IngestLimits = field(default_factory=IngestLimits)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     hsm: HsmSettings = field(default_factory=HsmSettings)
@@ -174,7 +180,22 @@ def load_settings(home: Path | None = None, environ: dict[str, str] | None = Non
         settings = _apply_file(settings, config_path)
     if env.get("SEALDESK_DATABASE_URL"):
         settings = replace(settings, database_url=env["SEALDESK_DATABASE_URL"])
+    if env.get("SEALDESK_DB_BUSY_SECONDS"):
+        busy = _positive_seconds(env["SEALDESK_DB_BUSY_SECONDS"], "SEALDESK_DB_BUSY_SECONDS")
+        settings = replace(settings, database_busy_seconds=busy)
+    if env.get("SEALDESK_FIELD_KEY"):
+        settings = replace(settings, field_key=env["SEALDESK_FIELD_KEY"])
     return replace(settings, hsm=_pins(settings, env))
+
+
+def _positive_seconds(value: object, where: str) -> float:
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"{where}: expected a number of seconds above 0, got {value!r}")
+    return seconds
 
 
 def _pins(settings: Settings, env: dict[str, str]) -> HsmSettings:
@@ -205,9 +226,12 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
     _refuse_unknown(path, "", data, {"database", "limits", "extract", "hsm", "profile"})
     database = data.get("database", {})
-    _refuse_unknown(path, "database.", database, {"url"})
+    _refuse_unknown(path, "database.", database, {"url", "busy_seconds"})
     if "url" in database:
         settings = replace(settings, database_url=str(database["url"]))
+    if "busy_seconds" in database:
+        busy = _positive_seconds(database["busy_seconds"], f"{path}: database.busy_seconds")
+        settings = replace(settings, database_busy_seconds=busy)
     limits = data.get("limits", {})
     known = {f.name for f in fields(IngestLimits)}
     _refuse_unknown(path, "limits.", limits, known)

@@ -74,9 +74,9 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
             directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkspaceError(f"cannot create the workspace at {home}: {exc.strerror}") from exc
-    db = open_database(settings.database_url)
+    db = open_database(settings.database_url, busy_seconds=settings.database_busy_seconds)
     _refuse_lost_database(db, settings)
-    protect.attach(db.engine, protect.load_field_key(home))
+    protect.attach(db.engine, protect.load_field_key(home, settings.field_key))
     _keep_audit_head(db, settings.audit_head_path)
     return Workspace(settings=settings, db=db, store=FileStore(settings.store_dir))
 

@@ -11,8 +11,8 @@ from pipeline.application import ApplicationRecord
 from pipeline.config import Settings
 from pipeline.errors import WorkspaceError
 from pipeline.records import protect
-from pipeline.records.intake import intake_application
 from pipeline.records.models import Application, Finding
+from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
 
 NUMBER = "110105198802141235"
@@ -80,7 +80,7 @@ def test_another_key_is_refused_with_a_reason(
 
 
 def test_the_key_can_come_from_the_environment(tmp_path: Path) -> None:
-    key = protect.load_field_key(tmp_path, {protect.KEY_ENV: "B" * 43 + "="})
+    key = protect.load_field_key(tmp_path, "B" * 43 + "=")
     assert len(key) == 32 and not (tmp_path / "field-key").exists()
     with pytest.raises(WorkspaceError, match="not 32 bytes"):
-        protect.load_field_key(tmp_path, {protect.KEY_ENV: "short"})
+        protect.load_field_key(tmp_path, "short")

@@ -80,8 +80,8 @@ def _load(settings: Settings) -> Any:
     module = settings.hsm.module
     if module in _loaded:
         return _loaded[module]
-    if "softhsm" in Path(module).name and "SOFTHSM2_CONF" not in os.environ:
-        os.environ["SOFTHSM2_CONF"] = str(softhsm_config(settings))
+    if "softhsm" in Path(module).name:  # a SOFTHSM2_CONF already set is the site's own
+        os.environ.setdefault("SOFTHSM2_CONF", str(softhsm_config(settings)))
     if not Path(module).is_file():
         raise HsmError(f"PKCS#11 module {module} not found; set [hsm] module in sealdesk.toml")
     try:

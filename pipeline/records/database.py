@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,25 +39,25 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, busy_seconds: float = 30.0) -> Engine:
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise WorkspaceError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_seconds)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_seconds: float) -> None:
     """Foreign keys on, WAL, a busy timeout, and write transactions that lock at BEGIN.
 
     ``BEGIN IMMEDIATE`` makes concurrent writers (CLI, web app, flows) wait their turn
     instead of failing halfway with "database is locked" on their first write. They wait up
-    to ``SEALDESK_DB_BUSY_SECONDS`` (30), then fail before writing anything.
+    to ``busy_seconds`` (Settings.database_busy_seconds), then fail before writing anything.
     """
 
-    busy_ms = int(float(os.environ.get("SEALDESK_DB_BUSY_SECONDS", "30")) * 1000)
+    busy_ms = int(busy_seconds * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -99,9 +98,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def open_database(url: str, *, upgrade: bool = True) -> Database:
+def open_database(url: str, *, upgrade: bool = True, busy_seconds: float = 30.0) -> Database:
     """Connect, and bring an older workspace's schema up to the current one."""
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, busy_seconds)
     try:
         before = current_revision(engine)
         if upgrade and before != head_revision():

@@ -33,11 +33,11 @@ KEY_ENV = "SEALDESK_FIELD_KEY"
 _ATTRIBUTE = "sealdesk_field_key"
 
 
-def load_field_key(home: Path, environ: dict[str, str] | None = None) -> bytes:
-    """The workspace's field key: from the environment, else its file (made if missing)."""
-    environ = dict(os.environ) if environ is None else environ
-    if environ.get(KEY_ENV):
-        return _decode_key(environ[KEY_ENV], KEY_ENV)
+def load_field_key(home: Path, given: str | None = None) -> bytes:
+    """The workspace's field key: the one ``given`` (Settings.field_key, from
+    SEALDESK_FIELD_KEY), else its file (made if missing)."""
+    if given:
+        return _decode_key(given, KEY_ENV)
     path = home / "field-key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
