@@ -85,8 +85,8 @@ def _primitives(ca: Any, key_type: str, rounds: int) -> dict[str, float]:
 
     from pipeline.issue.ca import CA_KEY_TYPE, ISSUING_KEY_LABEL
     from pipeline.issue.documents import images_pdf
-    from pipeline.issue.hsm import generate_key
-    from pipeline.issue.signing import sign_pdf, token_signer
+    from pipeline.issue.hsm import generate_key, pdf_signer
+    from pipeline.issue.signing import sign_pdf
 
     keygen, ca_sign, pdf_sign = [], [], []
     token = ca.hsm.init_token("bench-primitives", "so-pin-bench", "12345678")
@@ -103,7 +103,7 @@ def _primitives(ca: Any, key_type: str, rounds: int) -> dict[str, float]:
             key.sign(tbs)
             ca_sign.append(time.perf_counter() - t)
     with ca.issuing_session() as session:
-        signer = token_signer(session, ISSUING_KEY_LABEL, ca.issuing, [ca.root], CA_KEY_TYPE)
+        signer = pdf_signer(session, ISSUING_KEY_LABEL, ca.issuing, [ca.root], CA_KEY_TYPE)
         for i in range(rounds):
             t = time.perf_counter()
             sign_pdf(one_page, signer, field_name=f"S{i}", reason="bench")

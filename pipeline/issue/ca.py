@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import func, select
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from pipeline.config import Settings
 from pipeline.errors import HsmError, IssuanceError, NotFound
 from pipeline.issue import certs
-from pipeline.issue.hsm import Hsm, TokenKey, find_key, generate_key, random_pin
+from pipeline.issue.hsm import Hsm, TokenKey, TokenSession, find_key, generate_key, random_pin
 from pipeline.records.audit import record_event
 from pipeline.records.models import Credential, CrlRecord, utcnow
 from pipeline.store import write_atomic
@@ -80,7 +79,7 @@ class CertificateAuthority:
         return CaFiles.of(self.settings)
 
     @contextmanager
-    def issuing_session(self) -> Iterator[pkcs11.Session]:
+    def issuing_session(self) -> Iterator[TokenSession]:
         """A logged-in session on the issuing CA's token."""
         token = self.hsm.require(self.settings.hsm.ca_token, "issuing CA")
         with self.hsm.session(token, self.settings.hsm.ca_pin) as session:

@@ -25,6 +25,8 @@ from typing import Any
 
 import pkcs11
 import pkcs11.exceptions
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass, TokenFlag
@@ -33,6 +35,7 @@ from pkcs11.util.ec import (
     encode_ecdsa_signature,
     encode_named_curve_parameters,
 )
+from pyhanko.sign import signers
 
 from pipeline.config import Settings
 from pipeline.errors import HsmError
@@ -40,6 +43,9 @@ from pipeline.errors import HsmError
 log = logging.getLogger(__name__)
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+TokenSession = pkcs11.Session
+"""A logged-in session on a token, named here so that no other module imports pkcs11."""
+Token = pkcs11.Token
 CKR_OK = 0
 LABEL_BYTES = 32
 PIN_ALPHABET = string.digits + string.ascii_uppercase.replace("O", "").replace("I", "")
@@ -295,4 +301,50 @@ def store_certificate(session: pkcs11.Session, label: str, ident: bytes, der: by
             Attribute.SERIAL_NUMBER: tbs["serial_number"].dump(),
             Attribute.VALUE: der,
         }
+    )
+
+
+def replace_certificate(session: pkcs11.Session, label: str, ident: bytes, der: bytes) -> None:
+    """Make ``der`` the token's one certificate labelled ``label``: an older one under the
+    label goes, the same one is left as it is (a resumed issuance stores it again)."""
+    for old in session.get_objects(
+        {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: label}
+    ):
+        if bytes(old[Attribute.VALUE]) == der:
+            return
+        old.destroy()
+    store_certificate(session, label, ident, der)
+
+
+def key_without_certificate(token: pkcs11.Token) -> bool:
+    """Whether ``token`` holds a public key but no certificate (what an issuance interrupted
+    between making the key and storing the certificate leaves)."""
+    with token.open() as public:
+        keys = list(public.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY}))
+        certificates = list(public.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
+    return bool(keys) and not certificates
+
+
+def pdf_signer(
+    session: pkcs11.Session,
+    key_label: str,
+    cert: x509.Certificate,
+    chain: list[x509.Certificate],
+    key_type: str,
+) -> signers.Signer:
+    """pyHanko's signer for the key ``key_label`` on the token of ``session``. SoftHSM 2.6
+    has no CKM_ECDSA_SHA256, so EC keys sign with the raw mechanism (pyHanko hashes, the
+    token signs the digest)."""
+    from pyhanko.sign.pkcs11 import PKCS11Signer
+
+    def asn1(c: x509.Certificate) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+
+    return PKCS11Signer(
+        session,
+        key_label=key_label,
+        signing_cert=asn1(cert),
+        ca_chain=[asn1(c) for c in chain],
+        use_raw_mechanism=key_type.startswith("ec"),
+        bulk_fetch=False,
     )

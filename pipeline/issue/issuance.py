@@ -25,14 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PublicFormat,
     load_pem_public_key,
 )
-from pkcs11 import Attribute, ObjectClass
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -57,15 +55,19 @@ from pipeline.issue.documents import (
 )
 from pipeline.issue.eseal import eseal_design, eseal_png, stamp_image
 from pipeline.issue.hsm import (
+    Token,
+    TokenSession,
     find_key,
     generate_key,
     key_id,
+    key_without_certificate,
+    pdf_signer,
     random_pin,
+    replace_certificate,
     so_pin_for,
-    store_certificate,
     token_serial,
 )
-from pipeline.issue.signing import Stamp, sign_pdf, token_signer
+from pipeline.issue.signing import Stamp, sign_pdf
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
 from pipeline.records.models import (
@@ -274,7 +276,7 @@ class Issuer:
         s.pin = pin
         s.public_pem = public_pem
 
-    def _customer_key(self, s: _Snapshot, session: pkcs11.Session) -> Any:
+    def _customer_key(self, s: _Snapshot, session: TokenSession) -> Any:
         key = find_key(session, KEY_LABEL)
         if key is None:
             raise IssuanceError(
@@ -358,7 +360,7 @@ class Issuer:
             facts, stamp_image(design), self.settings.profile.ca_organization
         )
         with self.ca.issuing_session() as ca_session:
-            signer = token_signer(
+            signer = pdf_signer(
                 ca_session, ISSUING_KEY_LABEL, self.ca.issuing, [self.ca.root], CA_KEY_TYPE
             )
             signed = sign_pdf(
@@ -379,7 +381,7 @@ class Issuer:
         with self.ca.hsm.session(token, s.pin or self._pin_from_letter(s), rw=True) as cs:
             self._customer_key(s, cs)  # a clear error, not pyHanko's, if the key is gone
             self._put_certificate(cs, cert)
-            signer = token_signer(cs, KEY_LABEL, cert, [self.ca.issuing, self.ca.root], s.key_type)
+            signer = pdf_signer(cs, KEY_LABEL, cert, [self.ca.issuing, self.ca.root], s.key_type)
             sealed = sign_pdf(
                 form,
                 signer,
@@ -410,15 +412,9 @@ class Issuer:
             lifecycle.mark_issued(db, app, actor, s.serial)
         return outputs
 
-    def _put_certificate(self, session: pkcs11.Session, cert: x509.Certificate) -> None:
+    def _put_certificate(self, session: TokenSession, cert: x509.Certificate) -> None:
         der = cert.public_bytes(Encoding.DER)
-        for old in session.get_objects(
-            {Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: KEY_LABEL}
-        ):
-            if bytes(old[Attribute.VALUE]) == der:
-                return
-            old.destroy()
-        store_certificate(session, KEY_LABEL, key_id(cert.public_key()), der)  # type: ignore[arg-type]
+        replace_certificate(session, KEY_LABEL, key_id(cert.public_key()), der)  # type: ignore[arg-type]
 
     def _pin_from_letter(self, s: _Snapshot) -> str:
         """A resumed issuance needs the PIN it set: read back from its own PIN letter (the
@@ -459,7 +455,7 @@ class _Snapshot:
     """Who runs the issuance, for the audit trail."""
     first_attempt: bool = False
     """No earlier attempt ran: no token can carry this issuance's label yet."""
-    token: pkcs11.Token | None = None
+    token: Token | None = None
     """The customer's token once this run has it (finding it again scans every slot)."""
 
     @classmethod
@@ -569,10 +565,7 @@ def find_orphans(workspace: Workspace, ca: CertificateAuthority) -> list[Orphan]
             continue
         if state not in ("started", "key_made"):  # done or certified: its certificate exists
             continue
-        with token.open() as public:
-            keys = list(public.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY}))
-            cert_objects = list(public.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
-        if keys and not cert_objects:
+        if key_without_certificate(token):
             found.append(
                 Orphan(token.label, serial, f"a key without a certificate (issuance {state})")
             )

@@ -1,8 +1,7 @@
 """PDF signatures through pyHanko with keys on PKCS#11 tokens (PAdES baseline B; B-T when
 a time-stamp service is configured).
 
-SoftHSM 2.6 has no CKM_ECDSA_SHA256, so EC keys sign with the raw mechanism
-(``use_raw_mechanism=True``: pyHanko hashes, the token signs the digest).
+The signer comes from ``pipeline.issue.hsm.pdf_signer`` (the key stays on its token).
 """
 
 from __future__ import annotations
@@ -11,43 +10,16 @@ import asyncio
 import io
 from dataclasses import dataclass
 
-import pkcs11
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from PIL import Image
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.sign.pkcs11 import PKCS11Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import StaticStampStyle
-
-
-def asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-
 
 SIGNATURE_BYTES = 16384
 """Room for the CMS signature: certificates of a three-level chain, signed attributes and
 (when configured) a time-stamp token fit with room to spare."""
-
-
-def token_signer(
-    session: pkcs11.Session,
-    key_label: str,
-    cert: x509.Certificate,
-    chain: list[x509.Certificate],
-    key_type: str,
-) -> PKCS11Signer:
-    return PKCS11Signer(
-        session,
-        key_label=key_label,
-        signing_cert=asn1(cert),
-        ca_chain=[asn1(c) for c in chain],
-        use_raw_mechanism=key_type.startswith("ec"),
-        bulk_fetch=False,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +39,7 @@ def _points(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]
 
 def sign_pdf(
     pdf: bytes,
-    signer: PKCS11Signer,
+    signer: signers.Signer,
     *,
     field_name: str,
     reason: str,
