@@ -118,8 +118,8 @@ def _primitives(ca: Any, key_type: str, rounds: int) -> dict[str, float]:
 def _issue_some(home: str, ids: list[str], out: Any) -> None:
     """A worker process: issue ``ids`` and report the wall time."""
     from pipeline.config import load_settings
+    from pipeline.issue.batch import run_batch
     from pipeline.issue.ca import load_ca
-    from pipeline.issue.issuance import run_batch
     from pipeline.workspace import open_workspace
 
     settings = load_settings(Path(home), environ={})

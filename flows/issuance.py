@@ -19,8 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import load_settings
-from pipeline.issue.ca import load_ca
-from pipeline.issue.issuance import (
+from pipeline.issue.batch import (
     Batch,
     close_batch,
     issue_in_batch,
@@ -28,6 +27,7 @@ from pipeline.issue.issuance import (
     pending,
     record_failure,
 )
+from pipeline.issue.ca import load_ca
 from pipeline.workspace import open_workspace
 
 RETRIES = 2

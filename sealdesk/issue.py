@@ -88,8 +88,8 @@ def issue() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the batch summary as JSON.")
 def issue_run(limit: int | None, only: tuple[str, ...], as_json: bool) -> None:
     """Issue every application approved in both review stages and not yet issued."""
+    from pipeline.issue.batch import run_batch
     from pipeline.issue.ca import load_ca
-    from pipeline.issue.issuance import run_batch
 
     workspace = _ctx().workspace()
     actor = _as(workspace, Role.ISSUER, Role.ADMIN)
@@ -127,8 +127,8 @@ def issue_run(limit: int | None, only: tuple[str, ...], as_json: bool) -> None:
 @issue.command("orphans")
 def issue_orphans() -> None:
     """Customer tokens holding a key without a certificate, or unknown to the records."""
+    from pipeline.issue.batch import find_orphans
     from pipeline.issue.ca import load_ca
-    from pipeline.issue.issuance import find_orphans
 
     workspace = _ctx().workspace()
     _as(workspace, Role.ISSUER, Role.ADMIN)

@@ -230,11 +230,11 @@ def test_the_nightly_flow_killed_mid_issue_then_rerun_issues_nothing_twice(
     script.write_text(
         "import os, sys\n"
         "import flows.issuance as nightly\n"
-        "from pipeline.issue import issuance\n"
+        "from pipeline.issue import batch\n"
         "def die(point):\n"
         "    if point == 'key_made':\n"
         "        os._exit(137)  # as SIGKILL: no cleanup, no exception handler\n"
-        "real = issuance.open_batch\n"
+        "real = batch.open_batch\n"
         "nightly.open_batch = lambda w, ca: real(w, ca, crash=die)\n"
         "nightly.nightly_issuance(sys.argv[1])\n"
     )

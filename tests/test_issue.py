@@ -22,8 +22,9 @@ from pipeline.application import parse_record
 from pipeline.config import load_settings
 from pipeline.errors import IssuanceError
 from pipeline.issue.authorities import issuing_authority
+from pipeline.issue.batch import find_orphans, pending, run_batch
 from pipeline.issue.ca import init_ca, load_ca, publish_crl, revoke
-from pipeline.issue.issuance import Issuer, find_orphans, pending, run_batch
+from pipeline.issue.issuance import Issuer
 from pipeline.issue.verify import registry_for, verify_pdf
 from pipeline.records import lifecycle
 from pipeline.records.models import Application, Credential, Issuance
@@ -461,7 +462,7 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
 
 
 def test_the_eseal_goes_beside_the_paper_seal_not_over_it() -> None:
-    from pipeline.issue.issuance import _stamp_box
+    from pipeline.issue.documents import stamp_box as _stamp_box
 
     mm = 72 / 25.4
     # a paper seal at the lower right of a 300 dpi A4 scan: the e-seal goes to its left

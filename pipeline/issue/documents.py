@@ -272,3 +272,29 @@ def summary_form_pdf(record: dict[str, object], facts: CertificateFacts) -> byte
     c.showPage()
     c.save()
     return out.getvalue()
+
+
+FORM_STAMP_MM = 42.0
+"""The e-seal's size on the sealed application form."""
+MM = 72 / 25.4
+A4_POINTS = (595.0, 842.0)
+SCAN_DPI = 300
+
+
+def stamp_box(paper_seal: list[int] | None) -> tuple[float, float, float, float]:
+    """Where the e-seal goes on the form's last page (points, A4): beside the company's
+    paper seal when the check found one (left of it, else above), not over it; else in the
+    lower right, where the form asks for the seal."""
+    side = FORM_STAMP_MM * MM
+    width, height = A4_POINTS
+    if paper_seal:
+        x0, y0, _, y1 = (v * 72 / SCAN_DPI for v in paper_seal)
+        middle = height - (y0 + y1) / 2
+        bottom = min(max(middle - side / 2, 15 * MM), height - 15 * MM - side)
+        if x0 - 8 * MM - side >= 15 * MM:
+            return (x0 - 8 * MM - side, bottom, x0 - 8 * MM, bottom + side)
+        top_of_seal = height - y0
+        if top_of_seal + 5 * MM + side <= height - 15 * MM:
+            left = min(max(x0, 15 * MM), width - 15 * MM - side)
+            return (left, top_of_seal + 5 * MM, left + side, top_of_seal + 5 * MM + side)
+    return (width - 25 * MM - side, 60 * MM, width - 25 * MM, 60 * MM + side)

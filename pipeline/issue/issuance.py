@@ -1,4 +1,5 @@
-"""Issuing one approved application, and the nightly batch of them.
+"""Issuing one approved application: the state machine. The nightly batch of them is
+``pipeline.issue.batch``; what is drawn (the e-seal, the PDFs) is ``eseal`` and ``documents``.
 
 Every approval gets one ``Issuance`` row (unique per application and round) *before* any
 key is made, and moves through its states in committed steps:
@@ -15,14 +16,9 @@ newest certificate of a company stays valid: the ones before are revoked as supe
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -32,18 +28,15 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pipeline.errors import HsmError, IssuanceError, SealdeskError
+from pipeline.errors import IssuanceError
 from pipeline.issue import certs
-from pipeline.issue.authorities import issuing_authority
 from pipeline.issue.ca import (
     CA_KEY_TYPE,
     ISSUING_KEY_LABEL,
     CertificateAuthority,
     normalise_serial,
-    publish_crl,
     revoke,
 )
 from pipeline.issue.documents import (
@@ -51,6 +44,7 @@ from pipeline.issue.documents import (
     certificate_pdf,
     images_pdf,
     pin_letter_pdf,
+    stamp_box,
     summary_form_pdf,
 )
 from pipeline.issue.eseal import eseal_design, eseal_png, stamp_image
@@ -60,7 +54,6 @@ from pipeline.issue.hsm import (
     find_key,
     generate_key,
     key_id,
-    key_without_certificate,
     pdf_signer,
     random_pin,
     replace_certificate,
@@ -75,7 +68,6 @@ from pipeline.records.models import (
     CheckRun,
     Credential,
     Issuance,
-    IssueBatch,
     utcnow,
 )
 from pipeline.store import write_atomic
@@ -85,15 +77,12 @@ log = logging.getLogger(__name__)
 
 KEY_LABEL = "e-seal"
 """The label of the customer's key pair and certificate on their token."""
-FORM_STAMP_MM = 42.0
-MM = 72 / 25.4
-TRANSIENT_TRIES = 3
 
 Crash = Callable[[str], None]
 """Called at each step boundary with its name; tests raise there to simulate a crash."""
 
 
-def _no_crash(point: str) -> None:
+def no_crash(point: str) -> None:
     return None
 
 
@@ -165,7 +154,7 @@ class Issuer:
     """Issues approved applications with one CA; reuse it for a whole batch."""
 
     def __init__(
-        self, workspace: Workspace, ca: CertificateAuthority, *, crash: Crash = _no_crash
+        self, workspace: Workspace, ca: CertificateAuthority, *, crash: Crash = no_crash
     ) -> None:
         self.workspace = workspace
         self.settings = workspace.settings
@@ -387,7 +376,7 @@ class Issuer:
                 signer,
                 field_name="ApplicantSeal",
                 reason="申请单位电子签章（认证申请书）",
-                stamp=Stamp(stamp_image(design), _stamp_box(paper_seal if form_pages else None)),
+                stamp=Stamp(stamp_image(design), stamp_box(paper_seal if form_pages else None)),
             )
         paths["sealed_form"] = write_atomic(directory / "application-form.sealed.pdf", sealed)
         self.crash("documents")
@@ -478,29 +467,6 @@ class _Snapshot:
         return settings.issued_dir / self.application_id / f"v{self.version}"
 
 
-A4_POINTS = (595.0, 842.0)
-SCAN_DPI = 300
-
-
-def _stamp_box(paper_seal: list[int] | None) -> tuple[float, float, float, float]:
-    """Where the e-seal goes on the form's last page (points, A4): beside the company's
-    paper seal when the check found one (left of it, else above), not over it; else in the
-    lower right, where the form asks for the seal."""
-    side = FORM_STAMP_MM * MM
-    width, height = A4_POINTS
-    if paper_seal:
-        x0, y0, _, y1 = (v * 72 / SCAN_DPI for v in paper_seal)
-        middle = height - (y0 + y1) / 2
-        bottom = min(max(middle - side / 2, 15 * MM), height - 15 * MM - side)
-        if x0 - 8 * MM - side >= 15 * MM:
-            return (x0 - 8 * MM - side, bottom, x0 - 8 * MM, bottom + side)
-        top_of_seal = height - y0
-        if top_of_seal + 5 * MM + side <= height - 15 * MM:
-            left = min(max(x0, 15 * MM), width - 15 * MM - side)
-            return (left, top_of_seal + 5 * MM, left + side, top_of_seal + 5 * MM + side)
-    return (width - 25 * MM - side, 60 * MM, width - 25 * MM, 60 * MM + side)
-
-
 def _form_pages(
     db: Session, workspace: Workspace, app_id: str
 ) -> tuple[list[Any], list[int] | None]:
@@ -533,275 +499,3 @@ def _form_pages(
     seal = next((x for x in form.get("seals", []) if x.get("owner") == "company"), None)
     single_upright = len(pages) == 1 and not any(turns)
     return pages, (seal["bbox"] if seal and single_upright else None)
-
-
-# -- orphans ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Orphan:
-    token_label: str
-    token_serial: str
-    why: str
-
-
-def find_orphans(workspace: Workspace, ca: CertificateAuthority) -> list[Orphan]:
-    """Customer tokens holding a key without a certificate, or unknown to the records.
-
-    An interrupted issuance leaves one; the next run resumes it (wiping and re-initialising
-    the token when the key was never recorded). Anything else is for a person to look at."""
-    prefix = workspace.settings.hsm.customer_prefix + "-"
-    with workspace.session() as db:
-        known = {i.token_label: i.state for i in db.scalars(select(Issuance)).all()}
-    found = []
-    ca_tokens = {workspace.settings.hsm.root_token, workspace.settings.hsm.ca_token}
-    for token in ca.hsm.tokens(prefix):
-        if token.label in ca_tokens:
-            continue
-        serial = token_serial(token)
-        state = known.get(token.label)
-        if state is None:
-            found.append(Orphan(token.label, serial, "no issuance record names this token"))
-            continue
-        if state not in ("started", "key_made"):  # done or certified: its certificate exists
-            continue
-        if key_without_certificate(token):
-            found.append(
-                Orphan(token.label, serial, f"a key without a certificate (issuance {state})")
-            )
-    return found
-
-
-# -- the nightly batch ----------------------------------------------------------------------
-
-
-@dataclass
-class BatchSummary:
-    batch_id: str
-    issued: list[Issued] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    orphans: list[Orphan] = field(default_factory=list)
-    manifest: str = ""
-    crl_number: int | None = None
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "batch": self.batch_id,
-            "issued": [
-                {
-                    "application": i.application_id,
-                    "serial": i.serial,
-                    "version": i.version,
-                    "key_serial": i.key_serial,
-                    "resumed_from": i.resumed_from,
-                    "outputs": dict(i.outputs),
-                }
-                for i in self.issued
-            ],
-            "failed": self.failed,
-            "orphans": [_orphan(o) for o in self.orphans],
-            "manifest": self.manifest,
-            "crl_number": self.crl_number,
-            "seconds": round(self.seconds, 2),
-        }
-
-
-def _orphan(o: Orphan) -> dict[str, str]:
-    return {"token": o.token_label, "key_serial": o.token_serial, "why": o.why}
-
-
-def _transient(exc: BaseException) -> bool:
-    if isinstance(exc, HsmError):
-        return exc.transient
-    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
-
-
-def pending(workspace: Workspace) -> list[str]:
-    """Applications approved in both stages and not issued: oldest approval first."""
-    with workspace.session() as db:
-        return list(
-            db.scalars(
-                select(Application.id)
-                .where(Application.status == lifecycle.Status.REREVIEW_PASSED)
-                .order_by(Application.updated_at, Application.id)
-            ).all()
-        )
-
-
-@dataclass
-class Batch:
-    """A nightly batch under way: its summary so far and the issuer it uses."""
-
-    summary: BatchSummary
-    issuer: Issuer
-    started: float
-
-
-def open_batch(
-    workspace: Workspace, ca: CertificateAuthority, *, crash: Crash = _no_crash
-) -> Batch:
-    """Start a batch: its id and record, and the orphan tokens found before it begins."""
-    now = datetime.now(UTC)
-    batch_id = now.strftime("B%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
-    summary = BatchSummary(batch_id)
-    summary.orphans = find_orphans(workspace, ca)
-    for orphan in summary.orphans:
-        log.warning("token %s (%s): %s", orphan.token_label, orphan.token_serial, orphan.why)
-    with workspace.session() as db:
-        db.add(IssueBatch(id=batch_id, summary={}))
-    return Batch(summary, Issuer(workspace, ca, crash=crash), time.perf_counter())
-
-
-def issue_in_batch(batch: Batch, app_id: str, actor: str, *, tries: int = TRANSIENT_TRIES) -> str:
-    """Issue one application of the batch; its failure is recorded, never raised, except a
-    transient one on the last of ``tries`` when ``tries`` is 1 (the caller retries it).
-    Returns what happened: issued, skipped or failed."""
-    summary, issuer = batch.summary, batch.issuer
-    for attempt in range(1, tries + 1):
-        try:
-            result = issuer.issue(app_id, summary.batch_id, actor)
-        except Exception as exc:  # one application never stops the batch
-            if _transient(exc) and attempt < tries:
-                time.sleep(0.2 * attempt)
-                continue
-            if _transient(exc) and tries == 1:
-                raise
-            if not isinstance(exc, SealdeskError):
-                log.exception("issuing %s failed", app_id)
-            why = str(exc) if isinstance(exc, SealdeskError) else f"{type(exc).__name__}: {exc}"
-            _failed(issuer.workspace, summary, app_id, why, actor)
-            return "failed"
-        if result is None:
-            summary.skipped.append(app_id)
-            return "skipped"
-        summary.issued.append(result)
-        return "issued"
-    return "failed"  # not reached: the last attempt returns or raises
-
-
-def close_batch(batch: Batch, actor: str) -> BatchSummary:
-    """Finish a batch: the CRL if anything was revoked, the manifest, the batch's record."""
-    summary, issuer = batch.summary, batch.issuer
-    workspace = issuer.workspace
-    if issuer.revoked_any:
-        with workspace.session() as db:
-            summary.crl_number = publish_crl(db, issuer.ca, actor).number
-    summary.manifest = write_manifest(workspace, summary)
-    summary.seconds = time.perf_counter() - batch.started
-    with workspace.session() as db:
-        record = db.get_one(IssueBatch, summary.batch_id)
-        record.finished_at = utcnow()
-        record.summary = summary.to_json()
-        record_event(
-            db,
-            actor,
-            "issuance.batch",
-            ("batch", summary.batch_id),
-            {"issued": len(summary.issued), "failed": len(summary.failed)},
-        )
-    return summary
-
-
-def run_batch(
-    workspace: Workspace,
-    ca: CertificateAuthority,
-    *,
-    actor: str = "nightly",
-    limit: int | None = None,
-    only: list[str] | None = None,
-    crash: Crash = _no_crash,
-) -> BatchSummary:
-    """Issue every pending approval; one application's failure is recorded and the rest go
-    on. Transient faults (a busy token, a locked database) are retried a few times."""
-    batch = open_batch(workspace, ca, crash=crash)
-    todo = only if only is not None else pending(workspace)
-    for app_id in todo[:limit] if limit else todo:
-        issue_in_batch(batch, app_id, actor)
-    return close_batch(batch, actor)
-
-
-def record_failure(batch: Batch, app_id: str, why: str, actor: str) -> None:
-    """An application of the batch failed in a way its caller saw (a transient fault that
-    outlasted the flow's retries): recorded like any other failure, retried next night."""
-    _failed(batch.issuer.workspace, batch.summary, app_id, why, actor)
-
-
-def _failed(workspace: Workspace, summary: BatchSummary, app_id: str, why: str, actor: str) -> None:
-    summary.failed[app_id] = why
-    log.error("issuing %s failed: %s", app_id, why)
-    with workspace.session() as db:
-        issuance = db.scalar(
-            select(Issuance)
-            .where(Issuance.application_id == app_id)
-            .order_by(Issuance.round.desc())
-        )
-        if issuance is not None and issuance.state != "done":
-            issuance.error = why
-        record_event(db, actor, "issuance.failed", ("application", app_id), {"error": why})
-
-
-MANIFEST_FIELDS = (
-    "application",
-    "scheme",
-    "company",
-    "contact",
-    "phone",
-    "address",
-    "postcode",
-    "key_serial",
-    "token_label",
-    "certificate_serial",
-    "version",
-    "issuing_authority",
-    "pin_letter",
-)
-
-
-def write_manifest(workspace: Workspace, summary: BatchSummary) -> str:
-    """The courier manifest (EMS) of a batch: CSV for the courier's system, JSON beside it.
-    MOFCOM keys go to the issuing authority of the company's region, which hands them out."""
-    rows = []
-    with workspace.session() as db:
-        for issued in summary.issued:
-            app = db.get_one(Application, issued.application_id)
-            contact = app.record.get("contact") or {}
-            rows.append(
-                {
-                    "application": app.id,
-                    "scheme": app.scheme,
-                    "company": app.company_name,
-                    "contact": contact.get("name", ""),
-                    "phone": contact.get("phone", ""),
-                    "address": contact.get("address", ""),
-                    "postcode": contact.get("postcode", ""),
-                    "key_serial": issued.key_serial,
-                    "token_label": issued.token_label,
-                    "certificate_serial": issued.serial,
-                    "version": issued.version,
-                    "issuing_authority": issuing_authority(app.company_uscc)
-                    if app.scheme == "mofcom"
-                    else "",
-                    "pin_letter": issued.outputs.get("pin_letter", "")
-                    or str(
-                        workspace.settings.issued_dir
-                        / app.id
-                        / f"v{issued.version}"
-                        / "pin-letter.pdf"
-                    ),
-                }
-            )
-    directory = workspace.settings.batches_dir / summary.batch_id
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    path = write_atomic(directory / "manifest.csv", text.getvalue().encode("utf-8-sig"))
-    write_atomic(
-        directory / "manifest.json",
-        json.dumps(
-            {"batch": summary.batch_id, "shipments": rows}, ensure_ascii=False, indent=2
-        ).encode(),
-    )
-    return str(path)

@@ -115,3 +115,8 @@ def open_database(url: str, *, upgrade: bool = True, busy_seconds: float = 30.0)
         )
         raise WorkspaceError(f"cannot open the database {safe}: {exc.orig}{hint}") from exc
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def database_locked(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database being locked by another writer (worth trying again)."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()

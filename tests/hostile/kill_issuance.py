@@ -44,7 +44,7 @@ from cryptography import x509
 from pkcs11 import Attribute, ObjectClass
 from pipeline.config import load_settings
 from pipeline.issue.ca import load_ca
-from pipeline.issue.issuance import find_orphans, run_batch
+from pipeline.issue.batch import find_orphans, run_batch
 from pipeline.workspace import open_workspace
 
 target = os.environ.get("SEALDESK_KILL_AT")
