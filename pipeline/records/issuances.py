@@ -1,13 +1,14 @@
-"""Queries on issuances and the applications waiting for them: what the nightly batch asks
-the database, so that it builds no SQL of its own."""
+"""Queries on issuances, the applications waiting for them and the certificates issued:
+what the nightly batch and public verification ask the database, so that they build no SQL
+of their own."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.records.lifecycle import Status
-from pipeline.records.models import Application, Issuance
+from pipeline.records.models import Application, Credential, Issuance
 
 
 def issuance_states(db: Session) -> dict[str, str]:
@@ -34,3 +35,17 @@ def latest_issuance(db: Session, application_id: str) -> Issuance | None:
         .order_by(Issuance.round.desc())
     )
     return found
+
+
+def credential(db: Session, serial: str) -> Credential | None:
+    """The certificate of this (normalised) serial, if one was issued."""
+    found: Credential | None = db.scalar(select(Credential).where(Credential.serial == serial))
+    return found
+
+
+def newest_version(db: Session, uscc: str) -> int | None:
+    """The newest certificate version issued to the company of this credit code."""
+    newest: int | None = db.scalar(
+        select(func.max(Credential.version)).where(Credential.company_uscc == uscc)
+    )
+    return newest

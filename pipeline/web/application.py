@@ -1,0 +1,211 @@
+"""One application: its findings with their evidence, its pages with the boxes of what was
+read, the decision of a review stage, files sent again after a rejection, the packet.
+Images are served by application, document and page number, never by a path."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from pipeline.errors import SealdeskError
+from pipeline.records.lifecycle import Status
+from pipeline.records.models import Application
+from pipeline.records.users import Role
+from pipeline.review import queue as review_queue
+from pipeline.review import service
+from pipeline.review.evidence import crop
+from pipeline.web.site import SignedIn, Viewer, check_csrf, ordered, png, quoted, site
+from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+router = APIRouter(prefix="/applications/{app_id}")
+
+
+def _load(session: Session, app_id: str) -> Application:
+    row = session.get(Application, app_id)
+    if row is None:
+        raise HTTPException(404, f"没有申请 {app_id}")
+    return row
+
+
+def _report(session: Session, app_id: str) -> dict[str, Any]:
+    """The latest check's report of the application's round (404 before any)."""
+    run = service.latest_report(session, _load(session, app_id))
+    if run is None:
+        raise HTTPException(404, "尚未检查")
+    return dict(run.report)
+
+
+def _back(app_id: str, message: str) -> Response:
+    return RedirectResponse(f"/applications/{app_id}?message=" + quoted(message), status_code=303)
+
+
+@router.get("", response_class=HTMLResponse)
+def application_page(request: Request, app_id: str, who: Viewer, message: str = "") -> Response:
+    here = site(request)
+    user, signed = who
+    with here.db() as session:
+        row = _load(session, app_id)
+        run = service.latest_report(session, row)
+        report = dict(run.report) if run is not None else {"documents": [], "findings": []}
+        ctx = {
+            "app": service.summary(session, row),
+            "record": dict(row.record),
+            "findings": ordered(report.get("findings") or []),
+            "documents": report.get("documents") or [],
+            "decisions": service.decisions(session, row),
+            "history": review_queue.history(session, app_id),
+            "blocked": service.can_decide(session, user, row),
+            "stage": service.stage_waiting(row),
+            "can_upload": user.has(Role.INTAKE)
+            and Status(row.status) in (Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED),
+            "message": message,
+        }
+    return here.page(request, "application.html", user, signed, **ctx)
+
+
+@router.post("/decision")
+def decision(
+    request: Request,
+    app_id: str,
+    action: Annotated[str, Form()],
+    who: Viewer,
+    csrf: Annotated[str, Form()] = "",
+    remarks: Annotated[str, Form()] = "",
+) -> Response:
+    user, signed = who
+    check_csrf(signed, csrf)
+    if action not in ("approve", "reject"):
+        raise HTTPException(400, "action must be approve or reject")
+    try:
+        with site(request).db() as session:
+            made = service.decide(session, user, app_id, action == "approve", remarks)
+            stage = "核验" if made.stage == "prereview" else "复核"
+            said = stage + ("通过" if made.decision == "approve" else "退回")
+    except SealdeskError as exc:
+        return _back(app_id, f"未能记录：{exc}")
+    return _back(app_id, f"已记录：{said}")
+
+
+@router.post("/files")
+async def resubmit(
+    request: Request,
+    app_id: str,
+    csrf: Annotated[str, Form()],
+    files: Annotated[list[UploadFile], File()],
+    who: SignedIn,
+) -> Response:
+    """Files the applicant sent again after a rejection: taken in, then checked."""
+    here = site(request)
+    user, signed = who
+    check_csrf(signed, csrf)
+    if not user.has(Role.INTAKE):
+        raise HTTPException(403, "只有收件人员可以补交文件")
+    limit = here.settings.limits.max_file_bytes
+    folder = Path(tempfile.mkdtemp(prefix="sealdesk-upload-"))
+    try:
+        paths = []
+        for number, upload in enumerate(files):
+            name = Path(upload.filename or f"file-{number}").name or f"file-{number}"
+            target = folder / name
+            size = 0
+            with target.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPException(413, f"{name} 超过 {limit // (1 << 20)} MB 的上限")
+                    out.write(chunk)
+            paths.append(target)
+        message = _take_files(here.workspace, app_id, paths, user.username)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _back(app_id, message)
+
+
+@router.get("/packet.pdf")
+def packet(request: Request, app_id: str, who: Viewer) -> Response:
+    here = site(request)
+    with here.db() as session:
+        _load(session, app_id)
+    path = service.write_packet(here.workspace, app_id)
+    return FileResponse(path, media_type="application/pdf", filename=f"{app_id}-审核材料.pdf")
+
+
+@router.get("/documents/{document}/pages/{number}.png")
+def page_image(
+    request: Request,
+    app_id: str,
+    document: int,
+    number: int,
+    who: Viewer,
+    width: int = 1400,
+) -> Response:
+    here = site(request)
+    with here.db() as session:
+        report = _report(session, app_id)
+        source = service.Evidence(here.workspace, session, app_id, report)
+        image = source.page(document, number, True)
+    if image is None:
+        raise HTTPException(404, "没有这一页")
+    return png(image, max(200, min(width, 2400)))
+
+
+@router.get("/findings/{index}/crop.png")
+def finding_crop(request: Request, app_id: str, index: int, who: Viewer, rim: int = 0) -> Response:
+    here = site(request)
+    with here.db() as session:
+        report = _report(session, app_id)
+        findings = ordered(report.get("findings") or [])
+        if not 0 <= index < len(findings):
+            raise HTTPException(404, "没有这一项")
+        finding = findings[index]
+        bbox = (finding.get("evidence") or {}).get("bbox")
+        if finding.get("document") is None or not bbox or not finding.get("page"):
+            raise HTTPException(404, "这一项没有图像证据")
+        source = service.Evidence(here.workspace, session, app_id, report)
+        image = source.page(int(finding["document"]), int(finding["page"]), False)
+        if image is not None and rim:
+            seal = next(
+                (
+                    s
+                    for s in source.documents[int(finding["document"])].get("seals") or []
+                    if list(s.get("bbox") or []) == list(bbox)
+                ),
+                None,
+            )
+            image = source.rim(int(finding["document"]), seal) if seal else None
+        elif image is not None:
+            image = crop(image, bbox)
+    if image is None:
+        raise HTTPException(404, "没有图像")
+    return png(image, 900)
+
+
+def _take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str) -> str:
+    from pipeline.application import parse_record
+    from pipeline.usecases.checking import check_and_save
+    from pipeline.usecases.intake import intake_application
+
+    with workspace.session() as session:
+        row = session.get(Application, app_id)
+        if row is None:
+            raise HTTPException(404, f"没有申请 {app_id}")
+        record = parse_record(dict(row.record))
+    try:
+        result = intake_application(workspace, record, paths, actor)
+        refused = [f for f in result.files if f.outcome == "rejected"]
+        report = check_and_save(workspace, result, actor)
+    except SealdeskError as exc:
+        return f"未能补交：{exc}"
+    verdict = "需人工核对" if report.verdict == "flagged" else "通过"
+    said = f"已收到 {len(paths) - len(refused)} 个文件，重新检查：{verdict}"
+    if refused:
+        said += "；拒收：" + "、".join(f"{f.name}（{f.problem}）" for f in refused)
+    return said

@@ -1,0 +1,155 @@
+"""What every route of the web app shares: the workspace, the signing secret, the sign-in
+limiter and the templates (one ``Site`` per app, in ``app.state``), the dependencies that
+say who is signed in, and the small helpers of a response."""
+
+from __future__ import annotations
+
+import hmac
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from pipeline.config import Settings
+from pipeline.records.lifecycle import STATUS_LABELS
+from pipeline.records.models import User
+from pipeline.records.users import ROLE_LABELS, Role
+from pipeline.review.evidence import mask_id
+from pipeline.validate.rules import KIND_NAMES
+from pipeline.web import auth
+from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+TEMPLATES = Path(__file__).parent / "templates"
+VIEWERS = frozenset({Role.INTAKE, Role.REVIEWER, Role.REREVIEWER, Role.ADMIN})
+"""Roles that may see the queue and the applications."""
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+
+Who = tuple[User, auth.Session]
+"""The signed-in user and their session."""
+
+
+class LoginRequired(Exception):
+    """No valid session: the app answers with the sign-in page."""
+
+
+class Site:
+    """The app's shared parts."""
+
+    def __init__(self, settings: Settings, workspace: Workspace) -> None:
+        self.settings = settings
+        self.workspace = workspace
+        self.secret = auth.load_secret(settings.home)
+        self.limiter = auth.LoginLimiter()
+        self.secure_cookie = bool(getattr(settings, "web_secure_cookies", False))
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+        self.templates.env.filters["mask_id"] = mask_id
+        self.templates.env.globals.update(
+            KIND_NAMES=KIND_NAMES,
+            STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
+            SEVERITY_LABELS=SEVERITY_LABELS,
+            ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
+        )
+
+    @contextmanager
+    def db(self) -> Iterator[Session]:
+        with self.workspace.session() as session:
+            yield session
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        user: User | None,
+        signed: auth.Session | None,
+        **ctx: Any,
+    ) -> HTMLResponse:
+        return self.templates.TemplateResponse(
+            request,
+            name,
+            {"user": user, "csrf": signed.csrf if signed else "", "now": datetime.now(UTC), **ctx},
+        )
+
+    def with_form_cookie(self, response: Response, token: str) -> Response:
+        """The cookie half of the token a form without a session carries (double submit)."""
+        response.set_cookie(
+            auth.PRE_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookie,
+            max_age=3600,
+        )
+        return response
+
+
+def site(request: Request) -> Site:
+    found: Site = request.app.state.site
+    return found
+
+
+def current(request: Request) -> Who:
+    """The signed-in user (any role), or the sign-in page."""
+    here = site(request)
+    signed = auth.decode(here.secret, request.cookies.get(auth.COOKIE))
+    if signed is None:
+        raise LoginRequired
+    with here.db() as session:
+        user = session.get(User, signed.username)
+        if user is None or not user.active:
+            raise LoginRequired
+        session.expunge(user)
+    return user, signed
+
+
+def viewer(request: Request) -> Who:
+    """The signed-in user, who must hold a role that may see the queue."""
+    user, signed = current(request)
+    if not any(user.has(r) for r in VIEWERS):
+        raise HTTPException(403, "你的角色不能查看审核队列")
+    return user, signed
+
+
+SignedIn = Annotated[Who, Depends(current)]
+"""A route's parameter: the signed-in user, any role."""
+Viewer = Annotated[Who, Depends(viewer)]
+"""A route's parameter: the signed-in user, who may see the queue."""
+
+
+def check_csrf(signed: auth.Session, token: str) -> None:
+    if not token or not hmac.compare_digest(token, signed.csrf):
+        raise HTTPException(403, "表单已失效（CSRF 校验未通过），请刷新页面后重试")
+
+
+def ordered(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings as a reviewer reads them: errors, then warnings, then the rest."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: order.get(f.get("severity", ""), 3))
+
+
+def png(image: Any, width: int) -> Response:
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return Response(
+        buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "private, max-age=60"}
+    )
+
+
+def safe_next(target: str) -> str:
+    """Only a path of this site: never an address elsewhere (an open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def quoted(text: str) -> str:
+    return quote(text)

@@ -1,0 +1,117 @@
+"""Public certificate verification, without sign-in: a PDF uploaded (``/verify``) and the
+status of a certificate by its serial (``/verify/SERIAL``, where an electronic
+certificate's QR code leads)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from pipeline.records.issuances import credential, newest_version
+from pipeline.records.models import Application
+from pipeline.web import auth
+from pipeline.web.site import site
+from pipeline.workspace import Workspace
+
+router = APIRouter()
+
+VERIFY_MAX_BYTES = 20 << 20
+CHECK_LABELS = {
+    "intact": "签名完好",
+    "whole_file": "签名覆盖全文",
+    "chain": "链到根证书",
+    "not_revoked": "未被吊销",
+    "newest_version": "最新版本",
+}
+REASON_LABELS = {
+    "keyCompromise": "密钥遗失或泄露（补办）",
+    "superseded": "已被新版本替代",
+    "affiliationChanged": "单位信息变更",
+    "cessationOfOperation": "停止使用",
+    "certificateHold": "暂停",
+    "privilegeWithdrawn": "资格撤销",
+    "unspecified": "未说明",
+}
+
+
+def _page(request: Request, **ctx: Any) -> Response:
+    here = site(request)
+    token = auth.pre_login_token(here.secret)
+    response = here.page(
+        request,
+        "verify.html",
+        None,
+        None,
+        form_token=token,
+        max_mb=VERIFY_MAX_BYTES >> 20,
+        CHECK_LABELS=CHECK_LABELS,
+        **ctx,
+    )
+    return here.with_form_cookie(response, token)
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_form(request: Request) -> Response:
+    return _page(request)
+
+
+@router.get("/verify/{serial}", response_class=HTMLResponse)
+def verify_serial(request: Request, serial: str) -> Response:
+    credential = _credential(site(request).workspace, serial)
+    return _page(request, serial=serial[:80], credential=credential)
+
+
+@router.post("/verify", response_class=HTMLResponse)
+def verify_upload(
+    request: Request, file: UploadFile, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    here = site(request)
+    if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
+        raise HTTPException(403, "表单已失效，请刷新页面后重试")
+    from pipeline.issue.verify import registry_for, verify_pdf
+
+    # a plain function (run in a worker thread): pyHanko's validation runs its own loop
+    data = file.file.read(VERIFY_MAX_BYTES + 1)
+    if len(data) > VERIFY_MAX_BYTES:
+        raise HTTPException(413, f"文件超过 {VERIFY_MAX_BYTES >> 20} MB 的上限")
+    with tempfile.TemporaryDirectory(prefix="sealdesk-verify-") as folder:
+        path = Path(folder) / "upload.pdf"
+        path.write_bytes(data)
+        result = verify_pdf(path, registry_for(here.settings, [], workspace=here.workspace))
+    name = Path(file.filename or "upload.pdf").name[:120]
+    return _page(request, result=result, filename=name)
+
+
+def _credential(workspace: Workspace, serial: str) -> dict[str, Any] | None:
+    """What the QR code on an electronic certificate leads to: the certificate's status."""
+    from pipeline.errors import NotFound
+    from pipeline.issue.ca import normalise_serial
+
+    try:
+        wanted = normalise_serial(serial)
+    except NotFound:
+        return None
+    with workspace.session() as session:
+        cred = credential(session, wanted)
+        if cred is None:
+            return None
+        newest = newest_version(session, cred.company_uscc)
+        app = session.get(Application, cred.application_id)
+        return {
+            "serial": cred.serial,
+            "company": app.company_name if app else "",
+            "uscc": cred.company_uscc,
+            "version": cred.version,
+            "newest": cred.version == newest,
+            "newest_version": newest,
+            "status": cred.status,
+            "reason_label": REASON_LABELS.get(cred.revocation_reason or "", cred.revocation_reason),
+            "revoked_at": f"{cred.revoked_at:%Y-%m-%d}" if cred.revoked_at else "",
+            "superseded_by": cred.superseded_by,
+            "not_before": f"{cred.not_before:%Y-%m-%d %H:%M}",
+            "not_after": f"{cred.not_after:%Y-%m-%d %H:%M}",
+        }
