@@ -13,22 +13,21 @@ SEALDESK_HOME/
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
 from pipeline.errors import WorkspaceError
 from pipeline.records import protect
-from pipeline.records.audit import HEAD_KEY, ChainHead, ChainReport, verify_chain
-from pipeline.records.database import Database, open_database
-from pipeline.records.models import AuditEntry
+from pipeline.records.audit import (
+    ChainHead,
+    ChainReport,
+    keep_head_on_disk,
+    refuse_lost_database,
+    verify_chain,
+)
+from pipeline.records.database import Database, Session, open_database
 from pipeline.store import FileStore
 
 log = logging.getLogger(__name__)
@@ -75,58 +74,10 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
     except OSError as exc:
         raise WorkspaceError(f"cannot create the workspace at {home}: {exc.strerror}") from exc
     db = open_database(settings.database_url, busy_seconds=settings.database_busy_seconds)
-    _refuse_lost_database(db, settings)
+    refuse_lost_database(db, settings.audit_head_path)
     protect.attach(db.engine, protect.load_field_key(home, settings.field_key))
-    _keep_audit_head(db, settings.audit_head_path)
+    keep_head_on_disk(db, settings.audit_head_path)
     return Workspace(settings=settings, db=db, store=FileStore(settings.store_dir))
-
-
-def _keep_audit_head(db: Database, head_path: Path) -> None:
-    """After every commit that appended to the trail, record its newest entry on disk."""
-
-    @event.listens_for(db.sessions, "after_commit")
-    def _write_head(session: Session) -> None:
-        head = session.info.pop(HEAD_KEY, None)
-        if head is None:
-            return
-        current = _read_head(head_path)
-        if current is not None and current.seq >= head.seq:
-            return
-        fd, tmp = tempfile.mkstemp(dir=head_path.parent, prefix=".audit-head-")
-        with os.fdopen(fd, "w") as out:
-            out.write(head.dumps())
-            out.flush()
-            os.fsync(out.fileno())
-        Path(tmp).replace(head_path)
-
-    @event.listens_for(db.sessions, "after_rollback")
-    def _forget_head(session: Session) -> None:
-        session.info.pop(HEAD_KEY, None)
-
-
-def _refuse_lost_database(db: Database, settings: Settings) -> None:
-    """A database that is gone (deleted, a wrong URL, an empty one restored) must not be
-    silently replaced by a new empty one: the audit head beside it remembers the trail."""
-    head = _read_head(settings.audit_head_path)
-    if head is None or head.seq == 0:
-        return
-    with db.sessions() as session:
-        newest = session.scalar(select(func.max(AuditEntry.seq)))
-    if newest is None:
-        db.engine.dispose()
-        safe = db.engine.url.render_as_string(hide_password=True)
-        raise WorkspaceError(
-            f"the database {safe} holds no audit trail, but {settings.audit_head_path.name} "
-            f"records {head.seq} entries: the database was lost or replaced. Restore it from "
-            "the backup; sealdesk does not start a new one over it"
-        )
-
-
-def _read_head(path: Path) -> ChainHead | None:
-    try:
-        return ChainHead.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
 
 
 def configure_logging(settings: Settings, verbose: bool = False) -> None:

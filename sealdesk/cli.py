@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from pipeline import __version__
 from pipeline.application import load_record
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
 from pipeline.model.report import CheckReport, Severity
+from pipeline.records.applications import audit_entries, listed, subject_history
+from pipeline.records.database import DatabaseUnavailable
+from pipeline.records.files import page_count, received_files
 from pipeline.records.lifecycle import STATUS_LABELS, Status
-from pipeline.records.models import Application, ApplicationFile, AuditEntry, Page, StoredFile
+from pipeline.records.models import Application
 from pipeline.usecases.checking import check_and_save, check_intake
 from pipeline.usecases.intake import IntakeResult, intake_application
 from pipeline.workspace import Workspace, configure_logging, open_workspace
@@ -270,10 +271,7 @@ def extract(
 def list_applications(ctx: Context, status: str | None) -> None:
     """List applications, oldest first."""
     with ctx.workspace().session() as session:
-        query = select(Application).order_by(Application.created_at)
-        if status:
-            query = query.where(Application.status == status)
-        rows = session.scalars(query).all()
+        rows = listed(session, status)
         for app in rows:
             label = STATUS_LABELS[Status(app.status)]
             click.echo(
@@ -298,23 +296,14 @@ def show(ctx: Context, application_id: str) -> None:
         click.echo(f"company  {app.company_name}  {app.company_uscc}")
         click.echo(f"taken in by {app.received_by} at {app.created_at:%Y-%m-%d %H:%M} UTC")
         click.echo("\nfiles")
-        links = session.execute(
-            select(ApplicationFile, StoredFile)
-            .join(StoredFile, ApplicationFile.file_id == StoredFile.id)
-            .where(ApplicationFile.application_id == app.id)
-            .order_by(ApplicationFile.id)
-        ).all()
-        for link, stored in links:
-            pages = session.scalar(select(func.count()).where(Page.file_id == stored.id))
+        for link, stored in received_files(session, app.id):
+            pages = page_count(session, stored.id)
             state = stored.problem_code or f"{pages} p."
             click.echo(
                 f"  round {link.round}  {stored.sha256[:12]}  {state:<18} {link.original_name}"
             )
         click.echo("\nhistory")
-        entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.subject_id == app.id).order_by(AuditEntry.seq)
-        )
-        for entry in entries:
+        for entry in subject_history(session, app.id):
             detail = json.dumps(entry.detail, ensure_ascii=False)
             click.echo(
                 f"  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor:<12} {entry.action:<28} {detail}"
@@ -348,10 +337,7 @@ def audit_verify(ctx: Context) -> None:
 def audit_log(ctx: Context, subject: str | None, limit: int) -> None:
     """The newest audit entries (of one application if SUBJECT is given)."""
     with ctx.workspace().session() as session:
-        query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
-        if subject:
-            query = query.where(AuditEntry.subject_id == subject)
-        for entry in reversed(session.scalars(query).all()):
+        for entry in audit_entries(session, subject, limit):
             detail = json.dumps(entry.detail, ensure_ascii=False)
             click.echo(
                 f"{entry.seq:>6} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:<12} "
@@ -396,7 +382,7 @@ def main() -> None:
     except SealdeskError as exc:
         click.echo(f"sealdesk: {exc}", err=True)
         sys.exit(exc.exit_status)
-    except OperationalError as exc:  # the database locked or gone: nothing was half-saved
+    except DatabaseUnavailable as exc:  # locked or gone: nothing was half-saved
         logging.getLogger("pipeline").warning("database unavailable: %s", exc.orig)
         click.echo(
             f"sealdesk: the database is unavailable ({exc.orig}): another sealdesk process "

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 from cryptography import x509
-from sqlalchemy import select
 
-from pipeline.records.models import Credential
+from pipeline.records.issuances import credentials
 from pipeline.records.users import Role
 from sealdesk.context import acting_as as _as
 from sealdesk.context import current as _ctx
@@ -144,10 +143,7 @@ def issue_list(company: str | None) -> None:
     """Issued certificates, newest first."""
     workspace = _ctx().workspace()
     with workspace.session() as session:
-        query = select(Credential).order_by(Credential.id.desc())
-        if company:
-            query = query.where(Credential.company_uscc == company)
-        for cred in session.scalars(query).all():
+        for cred in credentials(session, company):
             state = cred.status if cred.status == "valid" else f"revoked ({cred.revocation_reason})"
             click.echo(
                 f"{cred.serial}  {cred.application_id}  v{cred.version}  {cred.company_uscc}  "

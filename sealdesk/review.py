@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import func, select
 
 from pipeline.errors import NotFound, PermissionDenied
 from pipeline.records.models import Application, User
-from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users
+from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users, has_users
 from pipeline.review import queue as review_queue
 from sealdesk.context import current as _ctx
 
@@ -65,7 +64,7 @@ def user_add(
     after that, only an admin (--as)."""
     ctx = _ctx()
     with ctx.workspace().session() as session:
-        if session.scalar(select(func.count()).select_from(User)):
+        if has_users(session):
             acting_user(session, ctx.actor, Role.ADMIN)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")

@@ -216,30 +216,12 @@ def mail_assign(
 @click.option("--limit", type=int, default=20)
 def mail_batches(limit: int) -> None:
     """The newest mail batches and where their pages are now."""
-    from sqlalchemy import func, select
-
-    from pipeline.records.models import MailBatch, MailPage
+    from pipeline.records.mail import batch_applications, newest_batches, page_states
 
     with _ctx().workspace().session() as session:
-        rows = session.scalars(
-            select(MailBatch).order_by(MailBatch.received_at.desc()).limit(limit)
-        ).all()
-        for batch in rows:
-            states: dict[str, int] = dict(
-                session.execute(
-                    select(MailPage.state, func.count())
-                    .where(MailPage.batch_id == batch.id)
-                    .group_by(MailPage.state)
-                )
-                .tuples()
-                .all()
-            )
-            apps = session.scalars(
-                select(func.coalesce(MailPage.application_id, ""))
-                .where(MailPage.batch_id == batch.id, MailPage.application_id.is_not(None))
-                .distinct()
-            ).all()
-            names = ", ".join(sorted(a for a in apps if a)) or "-"
+        for batch in newest_batches(session, limit):
+            states = page_states(session, batch.id)
+            names = ", ".join(batch_applications(session, batch.id)) or "-"
             click.echo(
                 f"{batch.id}  {batch.received_at:%Y-%m-%d %H:%M}  {batch.received_by:<10} "
                 f"{sum(states.values())} p.: {states.get('routed', 0)} routed, "

@@ -17,14 +17,14 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
 from pipeline.errors import HsmError, IssuanceError, NotFound
 from pipeline.issue import certs
 from pipeline.issue.hsm import Hsm, TokenKey, TokenSession, find_key, generate_key, random_pin
 from pipeline.records.audit import record_event
+from pipeline.records.database import Session
+from pipeline.records.issuances import credential, next_crl_number, revoked_credentials
 from pipeline.records.models import Credential, CrlRecord, utcnow
 from pipeline.store import write_atomic
 from pipeline.workspace import Workspace
@@ -185,10 +185,8 @@ def publish_crl(
 ) -> CrlRecord:
     """Sign a new CRL of every revoked certificate and publish it (database and ``ca/``)."""
     now = (now or utcnow()).replace(microsecond=0)
-    number = (session.scalar(select(func.max(CrlRecord.number))) or 0) + 1
-    revoked = session.scalars(
-        select(Credential).where(Credential.status == "revoked").order_by(Credential.id)
-    ).all()
+    number = next_crl_number(session)
+    revoked = revoked_credentials(session)
     entries = [
         (int(c.serial, 16), c.revoked_at or now, REASONS[c.revocation_reason or "unspecified"])
         for c in revoked
@@ -235,7 +233,7 @@ def revoke(
         raise IssuanceError(
             f"unknown revocation reason {reason!r}; one of: {', '.join(sorted(REASONS))}"
         )
-    cred = session.scalar(select(Credential).where(Credential.serial == normalise_serial(serial)))
+    cred = credential(session, normalise_serial(serial))
     if cred is None:
         raise NotFound(f"no certificate with serial {serial} was issued here")
     if cred.status == "revoked":

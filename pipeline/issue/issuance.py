@@ -27,8 +27,6 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
     load_pem_public_key,
 )
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from pipeline.errors import IssuanceError
 from pipeline.issue import certs
@@ -62,10 +60,17 @@ from pipeline.issue.hsm import (
 )
 from pipeline.issue.signing import Stamp, sign_pdf
 from pipeline.records import lifecycle
+from pipeline.records.applications import newest_check
 from pipeline.records.audit import record_event
+from pipeline.records.database import Session
+from pipeline.records.issuances import (
+    credential,
+    issuance_of_round,
+    next_certificate_version,
+    valid_credentials,
+)
 from pipeline.records.models import (
     Application,
-    CheckRun,
     Credential,
     Issuance,
     utcnow,
@@ -106,22 +111,11 @@ def token_label(prefix: str, app: Application) -> str:
     return label
 
 
-def _next_version(session: Session, uscc: str) -> int:
-    latest = session.scalar(
-        select(func.max(Issuance.version))
-        .join(Application, Application.id == Issuance.application_id)
-        .where(Application.company_uscc == uscc)
-    )
-    return (latest or 0) + 1
-
-
 def plan(
     session: Session, app: Application, batch_id: str, key_type: str, prefix: str, actor: str
 ) -> Issuance:
     """The issuance record of this approval, made if new (before any key exists)."""
-    existing = session.scalar(
-        select(Issuance).where(Issuance.application_id == app.id, Issuance.round == app.round)
-    )
+    existing = issuance_of_round(session, app)
     if existing is not None:
         return existing
     if app.status != lifecycle.Status.REREVIEW_PASSED:
@@ -132,7 +126,7 @@ def plan(
         batch_id=batch_id,
         state="started",
         serial=format(certs.random_serial(), "x"),
-        version=_next_version(session, app.company_uscc),
+        version=next_certificate_version(session, app.company_uscc),
         key_type=key_type,
         token_label=token_label(prefix, app),
         outputs={},
@@ -210,12 +204,8 @@ class Issuer:
     def _revoke_lost(self, session: Session, app: Application, actor: str) -> None:
         """补办: the lost key's certificate is revoked before the new one is made."""
         lost = app.record.get("previous_certificate_serial")
-        query = select(Credential).where(
-            Credential.company_uscc == app.company_uscc, Credential.status == "valid"
-        )
-        if lost:
-            query = query.where(Credential.serial == normalise_serial(str(lost)))
-        for cred in session.scalars(query).all():
+        serial = normalise_serial(str(lost)) if lost else None
+        for cred in valid_credentials(session, app.company_uscc, serial=serial):
             revoke(session, cred.serial, "keyCompromise", actor)
             self.revoked_any = True
 
@@ -320,7 +310,7 @@ class Issuer:
 
     def _finish(self, s: _Snapshot, record: dict[str, Any], actor: str) -> dict[str, str]:
         with self.workspace.session() as db:
-            cred = db.scalar(select(Credential).where(Credential.serial == s.serial))
+            cred = credential(db, s.serial)
             assert cred is not None
             cert = x509.load_pem_x509_certificate(cred.certificate_pem.encode())
             form_pages, paper_seal = _form_pages(db, self.workspace, s.application_id)
@@ -384,13 +374,7 @@ class Issuer:
         with self.workspace.session() as db:
             issuance = db.get_one(Issuance, s.issuance_id)
             app = db.get_one(Application, s.application_id)
-            superseded = db.scalars(
-                select(Credential).where(
-                    Credential.company_uscc == s.uscc,
-                    Credential.status == "valid",
-                    Credential.serial != s.serial,
-                )
-            ).all()
+            superseded = valid_credentials(db, s.uscc, besides=s.serial)
             for old in superseded:
                 revoke(db, old.serial, "superseded", actor, superseded_by=s.serial)
                 self.revoked_any = True
@@ -475,11 +459,7 @@ def _form_pages(
     the box of the company's paper seal on it, if one was found."""
     from pipeline.review.evidence import page_image
 
-    run = db.scalars(
-        select(CheckRun)
-        .where(CheckRun.application_id == app_id)
-        .order_by(CheckRun.round.desc(), CheckRun.id.desc())
-    ).first()
+    run = newest_check(db, app_id)
     if run is None:
         return [], None
     form = next(

@@ -25,10 +25,9 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
-from sqlalchemy import select
 
 from pipeline.issue.documents import parse_keywords
-from pipeline.records.models import Credential
+from pipeline.records.issuances import credential, newest_credential
 from pipeline.workspace import Workspace
 
 
@@ -121,14 +120,10 @@ class Registry:
         if self.workspace is None:
             return Check(None, "no register of issued certificates given (run in a workspace)")
         with self.workspace.session() as db:
-            cred = db.scalar(select(Credential).where(Credential.serial == serial_hex))
+            cred = credential(db, serial_hex)
             if cred is None:
                 return Check(False, f"certificate {serial_hex} was not issued here")
-            newest = db.scalars(
-                select(Credential)
-                .where(Credential.company_uscc == cred.company_uscc)
-                .order_by(Credential.version.desc())
-            ).first()
+            newest = newest_credential(db, cred.company_uscc)
             assert newest is not None
             if claimed_version is not None and claimed_version != cred.version:
                 return Check(

@@ -20,15 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from pipeline.application import ApplicationRecord, parse_record
 from pipeline.errors import LifecycleError, NotFound
 from pipeline.mail.route import ASSIGNED, BLANK, ROUTED, UNROUTED, Known, Route, RouteRead
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
+from pipeline.records.database import Session
+from pipeline.records.files import application_codes, page_images, stored_file
 from pipeline.records.lifecycle import OPEN_FOR_FILES, REJECTED, Status
+from pipeline.records.mail import batch_of_each_file, batch_pages, pages_in_state
 from pipeline.records.models import Application, MailBatch, MailPage
 from pipeline.store import atomic_writer
 from pipeline.usecases.intake import REJECTED_FILE, display_name, keep_file
@@ -95,10 +95,7 @@ def receive_batch(
     listed: list[dict[str, Any]] = []
     rows: list[MailPage] = []
     with workspace.session() as session:
-        earlier = {
-            sha: batch
-            for sha, batch in session.execute(select(MailPage.file_sha256, MailPage.batch_id))
-        }
+        earlier = batch_of_each_file(session)
     for path in files:
         outcome = keep_file(workspace, path, display_name(path))
         entry: dict[str, Any] = {
@@ -130,7 +127,7 @@ def receive_batch(
                 )
             )
     with workspace.session() as session:
-        images = _page_images(session, {r.file_sha256 for r in rows})
+        images = page_images(session, {r.file_sha256 for r in rows})
         for row in rows:
             row.image_sha256 = images.get((row.file_sha256, row.page_index))
         session.add(
@@ -163,9 +160,7 @@ def load_batch(workspace: Workspace, batch_id: str) -> ReceivedBatch:
         batch = session.get(MailBatch, batch_id)
         if batch is None:
             raise NotFound(f"no mail batch {batch_id}")
-        rows = session.scalars(
-            select(MailPage).where(MailPage.batch_id == batch_id).order_by(MailPage.position)
-        )
+        rows = batch_pages(session, batch_id)
         pages = tuple(
             BatchPage(r.id, r.position, r.file_name, r.page_index, r.image_sha256)
             for r in rows
@@ -174,22 +169,9 @@ def load_batch(workspace: Workspace, batch_id: str) -> ReceivedBatch:
         return ReceivedBatch(batch_id, pages, tuple(batch.files))
 
 
-def _page_images(session: Session, shas: set[str]) -> dict[tuple[str, int], str | None]:
-    from pipeline.records.models import Page, StoredFile
-
-    if not shas:
-        return {}
-    rows = session.execute(
-        select(StoredFile.sha256, Page.index, Page.image_sha256)
-        .join(Page, Page.file_id == StoredFile.id)
-        .where(StoredFile.sha256.in_(shas))
-    )
-    return {(sha, index): image for sha, index, image in rows}
-
-
 def known_applications(workspace: Workspace) -> Known:
     with workspace.session() as session:
-        apps = session.execute(select(Application.id, Application.company_uscc, Application.status))
+        apps = application_codes(session)
         open_, closed = {}, {}
         for app_id, code, status in apps:
             if Status(status) in OPEN_FOR_FILES | REJECTED:
@@ -239,13 +221,7 @@ def deliver(
     folder = workspace.settings.home / "mail" / batch_id / app_id
     folder.mkdir(parents=True, exist_ok=True)
     with workspace.session() as session:
-        rows = list(
-            session.scalars(
-                select(MailPage)
-                .where(MailPage.batch_id == batch_id, MailPage.position.in_(positions))
-                .order_by(MailPage.position)
-            )
-        )
+        rows = batch_pages(session, batch_id, positions)
         runs: list[list[MailPage]] = []
         for row in rows:
             last = runs[-1][-1] if runs else None
@@ -270,10 +246,8 @@ def _run_file(workspace: Workspace, session: Session, folder: Path, run: list[Ma
     """One file for a run of consecutive pages of one scanned file: the file itself when
     the run is all of it (the store knows it: nothing is rendered again), else a PDF of
     those pages (from a PDF) or their stored 300-dpi images (from a multi-page image)."""
-    from pipeline.records.models import StoredFile
-
     source = workspace.store.path_of(run[0].file_sha256)
-    stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == run[0].file_sha256))
+    stored = stored_file(session, run[0].file_sha256)
     whole = stored is not None and [r.page_index for r in run] == list(range(stored.page_count))
     if whole:
         out = folder / run[0].file_name
@@ -324,9 +298,7 @@ def application_record(workspace: Workspace, app_id: str) -> ApplicationRecord:
 def unrouted_pages(workspace: Workspace) -> list[dict[str, Any]]:
     """The exception queue: pages no rule could route, oldest first."""
     with workspace.session() as session:
-        rows = session.scalars(
-            select(MailPage).where(MailPage.state == UNROUTED).order_by(MailPage.id)
-        )
+        rows = pages_in_state(session, UNROUTED)
         return [
             {
                 "page_id": r.id,

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from pipeline.errors import WorkspaceError
+from pipeline.records.database import Database
 from pipeline.records.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
@@ -148,3 +153,51 @@ def verify_chain(session: Session, head: ChainHead | None) -> ChainReport:
     last = session.scalar(select(func.max(AuditEntry.seq)))
     newest = ChainHead(last, hashes[last]) if last is not None and last in hashes else None
     return ChainReport(entries=count, head=newest, problems=tuple(problems))
+
+
+def keep_head_on_disk(db: Database, head_path: Path) -> None:
+    """After every commit that appended to the trail, record its newest entry on disk."""
+
+    @event.listens_for(db.sessions, "after_commit")
+    def _write_head(session: Session) -> None:
+        head = session.info.pop(HEAD_KEY, None)
+        if head is None:
+            return
+        current = _read_head(head_path)
+        if current is not None and current.seq >= head.seq:
+            return
+        fd, tmp = tempfile.mkstemp(dir=head_path.parent, prefix=".audit-head-")
+        with os.fdopen(fd, "w") as out:
+            out.write(head.dumps())
+            out.flush()
+            os.fsync(out.fileno())
+        Path(tmp).replace(head_path)
+
+    @event.listens_for(db.sessions, "after_rollback")
+    def _forget_head(session: Session) -> None:
+        session.info.pop(HEAD_KEY, None)
+
+
+def refuse_lost_database(db: Database, head_path: Path) -> None:
+    """A database that is gone (deleted, a wrong URL, an empty one restored) must not be
+    silently replaced by a new empty one: the audit head beside it remembers the trail."""
+    head = _read_head(head_path)
+    if head is None or head.seq == 0:
+        return
+    with db.sessions() as session:
+        newest = session.scalar(select(func.max(AuditEntry.seq)))
+    if newest is None:
+        db.engine.dispose()
+        safe = db.engine.url.render_as_string(hide_password=True)
+        raise WorkspaceError(
+            f"the database {safe} holds no audit trail, but {head_path.name} "
+            f"records {head.seq} entries: the database was lost or replaced. Restore it from "
+            "the backup; sealdesk does not start a new one over it"
+        )
+
+
+def _read_head(path: Path) -> ChainHead | None:
+    try:
+        return ChainHead.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None

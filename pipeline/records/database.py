@@ -15,7 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session as Session  # the type every query function takes
+from sqlalchemy.orm import sessionmaker
 
 from pipeline.errors import WorkspaceError
 
@@ -120,3 +121,8 @@ def open_database(url: str, *, upgrade: bool = True, busy_seconds: float = 30.0)
 def database_locked(exc: BaseException) -> bool:
     """Whether ``exc`` is the database being locked by another writer (worth trying again)."""
     return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
+
+
+DatabaseUnavailable = OperationalError
+"""What a command meets when the database is locked by another writer or gone: nothing
+was half-saved (every unit of work is one transaction), so it can be run again."""

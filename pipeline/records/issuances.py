@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.records.lifecycle import Status
-from pipeline.records.models import Application, Credential, Issuance
+from pipeline.records.models import Application, Credential, CrlRecord, Issuance
 
 
 def issuance_states(db: Session) -> dict[str, str]:
@@ -49,3 +49,63 @@ def newest_version(db: Session, uscc: str) -> int | None:
         select(func.max(Credential.version)).where(Credential.company_uscc == uscc)
     )
     return newest
+
+
+def valid_credentials(
+    db: Session, uscc: str, *, serial: str | None = None, besides: str | None = None
+) -> list[Credential]:
+    """The company's valid certificates: only the one of ``serial`` when given, all but
+    the one of ``besides`` when given."""
+    query = select(Credential).where(Credential.company_uscc == uscc, Credential.status == "valid")
+    if serial is not None:
+        query = query.where(Credential.serial == serial)
+    if besides is not None:
+        query = query.where(Credential.serial != besides)
+    return list(db.scalars(query))
+
+
+def revoked_credentials(db: Session) -> list[Credential]:
+    """Every revoked certificate, in the order they were issued (a CRL lists them all)."""
+    return list(
+        db.scalars(select(Credential).where(Credential.status == "revoked").order_by(Credential.id))
+    )
+
+
+def newest_credential(db: Session, uscc: str) -> Credential | None:
+    """The company's certificate of the highest version."""
+    found: Credential | None = db.scalars(
+        select(Credential)
+        .where(Credential.company_uscc == uscc)
+        .order_by(Credential.version.desc())
+    ).first()
+    return found
+
+
+def next_crl_number(db: Session) -> int:
+    return (db.scalar(select(func.max(CrlRecord.number))) or 0) + 1
+
+
+def next_certificate_version(db: Session, uscc: str) -> int:
+    """The version the company's next certificate gets: one above any issued to it."""
+    latest = db.scalar(
+        select(func.max(Issuance.version))
+        .join(Application, Application.id == Issuance.application_id)
+        .where(Application.company_uscc == uscc)
+    )
+    return (latest or 0) + 1
+
+
+def issuance_of_round(db: Session, app: Application) -> Issuance | None:
+    """The issuance of the application's current round, if one was planned."""
+    found: Issuance | None = db.scalar(
+        select(Issuance).where(Issuance.application_id == app.id, Issuance.round == app.round)
+    )
+    return found
+
+
+def credentials(db: Session, uscc: str | None = None) -> list[Credential]:
+    """Issued certificates, newest first; of one company if ``uscc`` is given."""
+    query = select(Credential).order_by(Credential.id.desc())
+    if uscc:
+        query = query.where(Credential.company_uscc == uscc)
+    return list(db.scalars(query))

@@ -10,7 +10,7 @@ import secrets
 from enum import StrEnum
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ConfigError, PermissionDenied
@@ -130,6 +130,11 @@ def acting_user(session: Session, username: str, role: Role | None = None) -> Us
     if role is not None and not user.has(role):
         raise PermissionDenied(f"{username} lacks the {role.value} role")
     return user
+
+
+def has_users(session: Session) -> bool:
+    """Whether anyone has been added yet (the first user may be added by anyone)."""
+    return bool(session.scalar(select(func.count()).select_from(User)))
 
 
 def all_users(session: Session) -> list[User]:

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageDraw
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from pipeline.errors import NotFound
-from pipeline.records.models import ApplicationFile, Page, StoredFile
+from pipeline.records.applications import page_image_sha
+from pipeline.records.database import Session
 from pipeline.store import FileStore
 
 log = logging.getLogger(__name__)
@@ -46,21 +45,11 @@ def page_image(
     session: Session, store: FileStore, app_id: str, source: str, page: int
 ) -> Image.Image | None:
     """The stored rendering of page ``page`` (1-based) of the file received as ``source``."""
-    row = session.execute(
-        select(Page.image_sha256)
-        .join(StoredFile, StoredFile.id == Page.file_id)
-        .join(ApplicationFile, ApplicationFile.file_id == StoredFile.id)
-        .where(
-            ApplicationFile.application_id == app_id,
-            ApplicationFile.original_name == source,
-            Page.index == page - 1,
-        )
-        .order_by(ApplicationFile.round.desc())
-    ).first()
-    if row is None or row[0] is None:
+    sha = page_image_sha(session, app_id, source, page - 1)
+    if sha is None:
         return None
     try:
-        with Image.open(store.path_of(row[0])) as image:
+        with Image.open(store.path_of(sha)) as image:
             return image.convert("RGB")
     except (OSError, Image.DecompressionBombError, NotFound) as exc:  # damaged in the store
         log.error("page %d of %s (%s): stored image unreadable: %s", page, source, app_id, exc)

@@ -13,11 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from pipeline.records.applications import (
+    finding_severities,
+    history_of,
+    in_statuses,
+    last_decision_at,
+    last_event_at,
+)
+from pipeline.records.database import Session
 from pipeline.records.lifecycle import STATUS_LABELS, Status
-from pipeline.records.models import Application, AuditEntry, Finding, ReviewDecision
+from pipeline.records.models import Application
 from pipeline.review.calendar import PREREVIEW_DAYS, REREVIEW_DAYS, add_working_days
 
 STAGES = {
@@ -63,26 +68,10 @@ class QueueItem:
 def _since(session: Session, app: Application) -> datetime:
     """When the application entered the stage it waits in."""
     if app.status == Status.PREREVIEW_PASSED:
-        decided = session.scalars(
-            select(ReviewDecision.decided_at)
-            .where(
-                ReviewDecision.application_id == app.id,
-                ReviewDecision.round == app.round,
-                ReviewDecision.stage == "prereview",
-            )
-            .order_by(ReviewDecision.decided_at.desc())
-        ).first()
+        decided = last_decision_at(session, app, "prereview")
         if decided is not None:
             return decided
-    checked = session.scalars(
-        select(AuditEntry.at)
-        .where(
-            AuditEntry.subject_type == "application",
-            AuditEntry.subject_id == app.id,
-            AuditEntry.action == "application.checked",
-        )
-        .order_by(AuditEntry.seq.desc())
-    ).first()
+    checked = last_event_at(session, app.id, "application.checked")
     return checked if checked is not None else app.updated_at
 
 
@@ -93,13 +82,7 @@ def item_for(session: Session, app: Application) -> QueueItem | None:
         return None
     name, _, days = stage
     since = _since(session, app)
-    severities = Counter(
-        session.scalars(
-            select(Finding.severity).where(
-                Finding.application_id == app.id, Finding.round == app.round
-            )
-        ).all()
-    )
+    severities = Counter(finding_severities(session, app))
     return QueueItem(
         id=app.id,
         company=app.company_name,
@@ -128,9 +111,7 @@ def review_queue(
 ) -> list[QueueItem]:
     """Waiting applications, flagged first, then the longest waiting."""
     now = now or datetime.now(UTC)
-    apps = session.scalars(
-        select(Application).where(Application.status.in_([s.value for s in STAGES]))
-    ).all()
+    apps = in_statuses(session, [s.value for s in STAGES])
     items = [item for app in apps if (item := item_for(session, app)) is not None]
     needle = search.strip().lower()
     items = [
@@ -146,11 +127,7 @@ def review_queue(
 
 def history(session: Session, app_id: str) -> list[dict[str, Any]]:
     """The application's audit entries, oldest first, for the reviewer's page."""
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.subject_type == "application", AuditEntry.subject_id == app_id)
-        .order_by(AuditEntry.seq)
-    ).all()
+    entries = history_of(session, app_id)
     return [
         {"at": e.at, "actor": e.actor, "action": e.action, "detail": dict(e.detail)}
         for e in entries

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from pipeline.errors import LifecycleError, NotFound, PermissionDenied
 from pipeline.records import lifecycle
+from pipeline.records.applications import decisions_of, latest_check
+from pipeline.records.database import Session
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application, CheckRun, ReviewDecision, User
 from pipeline.records.users import Role
@@ -49,13 +49,7 @@ def can_decide(session: Session, user: User, app: Application) -> str | None:
 
 
 def app_decisions(session: Session, app: Application) -> list[ReviewDecision]:
-    return list(
-        session.scalars(
-            select(ReviewDecision)
-            .where(ReviewDecision.application_id == app.id)
-            .order_by(ReviewDecision.decided_at)
-        ).all()
-    )
+    return decisions_of(session, app.id)
 
 
 def decide(
@@ -82,11 +76,7 @@ def decide(
 
 
 def latest_report(session: Session, app: Application) -> CheckRun | None:
-    return session.scalars(
-        select(CheckRun)
-        .where(CheckRun.application_id == app.id, CheckRun.round == app.round)
-        .order_by(CheckRun.id.desc())
-    ).first()
+    return latest_check(session, app)
 
 
 def summary(session: Session, app: Application, now: datetime | None = None) -> dict[str, Any]:

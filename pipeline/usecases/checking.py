@@ -6,11 +6,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
-
 from pipeline.model.report import CheckReport, DocumentEntry
 from pipeline.records import lifecycle
+from pipeline.records.applications import forget_findings
+from pipeline.records.database import Session
 from pipeline.records.models import Application, CheckRun, Finding
 from pipeline.usecases.intake import (
     FileOutcome,
@@ -90,9 +89,7 @@ def check_and_save(
 def save_report(session: Session, report: CheckReport, actor: str) -> Application:
     """Replace the round's findings with the report's; the application becomes checked."""
     app = session.get_one(Application, report.application_id)
-    session.execute(
-        delete(Finding).where(Finding.application_id == app.id, Finding.round == app.round)
-    )
+    forget_findings(session, app)
     for finding in report.findings:
         session.add(
             Finding(

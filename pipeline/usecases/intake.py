@@ -14,9 +14,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from pipeline.application import ApplicationRecord
 from pipeline.errors import LifecycleError
 from pipeline.ingest import InvalidFile
@@ -25,6 +22,15 @@ from pipeline.ingest.problems import FileProblem
 from pipeline.ingest.read import check_file
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
+from pipeline.records.database import Session
+from pipeline.records.files import (
+    first_receiver,
+    link_of,
+    pages_of,
+    received_digests,
+    received_files,
+    stored_file,
+)
 from pipeline.records.lifecycle import OPEN_FOR_FILES, REJECTED, Status
 from pipeline.records.models import Application, ApplicationFile, Page, StoredFile
 from pipeline.store import sha256_of
@@ -76,12 +82,7 @@ class IntakeResult:
 
 def application_files(session: Session, app_id: str) -> tuple[FileOutcome, ...]:
     """Every file the application has received, all rounds, in the order they came."""
-    rows = session.execute(
-        select(ApplicationFile, StoredFile)
-        .join(StoredFile, ApplicationFile.file_id == StoredFile.id)
-        .where(ApplicationFile.application_id == app_id)
-        .order_by(ApplicationFile.id)
-    ).all()
+    rows = received_files(session, app_id)
     return tuple(
         FileOutcome(
             link.original_name,
@@ -117,16 +118,16 @@ def readable_pages(session: Session, files: Sequence[FileOutcome]) -> list[Store
     for outcome in files:
         if outcome.outcome == REJECTED_FILE or not outcome.sha256 or not outcome.pages:
             continue
-        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == outcome.sha256))
+        stored = stored_file(session, outcome.sha256)
         if stored is None:
             continue
-        rows = session.scalars(select(Page).where(Page.file_id == stored.id).order_by(Page.index))
+        rows = pages_of(session, stored.id)
         pages.extend(StoredPage(outcome.name, p.index, p.image_sha256, p.problem) for p in rows)
     return pages
 
 
 def _pages_of(session: Session, stored: StoredFile) -> tuple[PageOutcome, ...]:
-    pages = session.scalars(select(Page).where(Page.file_id == stored.id).order_by(Page.index))
+    pages = pages_of(session, stored.id)
     return tuple(
         PageOutcome(p.index, p.width, p.height, p.dpi, bool(p.text), p.problem) for p in pages
     )
@@ -221,13 +222,7 @@ def _admit_application(
             "only before review starts or after a rejection"
         )
     changed = app.record_sha256 != record.digest()
-    known = set(
-        session.scalars(
-            select(StoredFile.sha256)
-            .join(ApplicationFile, ApplicationFile.file_id == StoredFile.id)
-            .where(ApplicationFile.application_id == app.id)
-        )
-    )
+    known: set[str | None] = set(received_digests(session, app.id))
     has_new_files = bool(digests - known) or None in digests
     if status in REJECTED:
         if not (changed or has_new_files):
@@ -267,7 +262,7 @@ def _take_file(
     if digest is None:
         return _refuse_unread(workspace, app_id, round_, path, name, actor)
     with workspace.session() as session:
-        existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+        existing = stored_file(session, digest)
         if existing is not None:
             return _link_known(session, existing, app_id, round_, name, actor)
     try:
@@ -326,7 +321,7 @@ def keep_file(workspace: Workspace, path: Path, name: str) -> FileOutcome:
             code, message = bad.problem.value, bad.message
         return FileOutcome(name, REJECTED_FILE, _size(path), problem_code=code, problem=message)
     with workspace.session() as session:
-        known = session.scalar(select(StoredFile).where(StoredFile.sha256 == digest))
+        known = stored_file(session, digest)
         if known is not None:
             return FileOutcome(
                 name,
@@ -446,11 +441,7 @@ def _link(
 def _link_known(
     session: Session, stored: StoredFile, app_id: str, round_: int, name: str, actor: str
 ) -> FileOutcome:
-    link = session.scalar(
-        select(ApplicationFile).where(
-            ApplicationFile.application_id == app_id, ApplicationFile.file_id == stored.id
-        )
-    )
+    link = link_of(session, app_id, stored.id)
     pages = _pages_of(session, stored)
     if link is not None:
         note = (
@@ -468,9 +459,7 @@ def _link_known(
             (note,),
             link.round,
         )
-    elsewhere = session.scalar(
-        select(ApplicationFile.application_id).where(ApplicationFile.file_id == stored.id).limit(1)
-    )
+    elsewhere = first_receiver(session, stored.id)
     _link(session, stored, app_id, round_, name, actor, KNOWN)
     note = (
         f"the same file was received before for {elsewhere}"
