@@ -105,27 +105,17 @@ def judge(
 ) -> Judgement:
     """Compare a read name with the expected one. Uncertainty is never a pass: a name not
     read, read with low confidence, or whose image neither fits nor clearly differs, is
-    ``unsure``. On a seal's rim (``rim``), a read that is only a piece of the expected name,
-    or under half its length, is ``unsure`` too: the rest may be dry or covered ink (see
-    :func:`fragment`, :func:`scant`); and the rim's letter case and spacing are the
-    engraver's, not the name's.
+    ``unsure``; only a confident difference ``differs``.
 
-    The image's likelihood (``disagreement``) settles a misread character, never an added
-    one: CTC spends a single frame on a character, so a whole character more inside the
-    name (长沙昊天新汽车…) costs the expected name only 1–6 nats. A read with characters
-    inside it that the expected name lacks is a difference whatever the likelihood says.
-
-    A rim whose ink is missing inside the name (``worn``) and whose read only lacks
-    characters of the expected name is ``unsure``, never ``differs``: the characters not
-    read may be the dry stretch (北京泰汽车有限公司 of a worn 北京泰和汽车零部件有限公司).
-
-    A rim also weighed character by character, each in its place (``by_character``, see
-    pipeline.extract.seals.read._character_fit), fits when every character is what its
-    cell reads (IN_PLACE), and does not fit as a whole when a cell is DIFFERS or more out
-    on a read as long as the name: a seal cut with a character more had fitted the name as
-    a whole at 2.9 nats, while its cells after the added character were out of step, up to
-    15.9 nats in one. The cells never make a read differ: a faint first character the
-    name's span left out puts them all out of step too."""
+    On a seal's rim (``rim``) a read that is a piece of the name, under half of it, or the
+    name started elsewhere round the ring is ``unsure`` (the rest may be dry or covered
+    ink), and letter case and spacing are the engraver's. The image's likelihood
+    (``disagreement``) settles a misread character, never an added one: a read holding
+    characters inside it that the name lacks differs whatever the likelihood says. A rim
+    weighed a character to a cell (``by_character``) fits when every character is what its
+    cell reads, and a whole fit is undone by a cell clearly out on a read as long as the
+    name; cells never make a read differ. A worn rim (``worn``) whose read only lacks
+    characters is ``unsure``, never ``differs``."""
     cells = tuple(by_character) if by_character else None
     verdict = _judge(expected, found, confidence, disagreement, rim, cells)
     characters = fold(expected)

@@ -351,29 +351,17 @@ def _character_fit(
     name: str,
 ) -> tuple[float, ...] | None:
     """``name`` weighed one character at a time, each in its own place: the name's
-    ``span`` (columns; ``cell`` turns two of them into the rim between, upright) cut into
-    as many even cells as the name has characters, as an engraver spaces them, and for
-    each character the nats by which it is less likely in its cell than what the engine
-    reads there (see OcrEngine.disagreement).
+    ``span`` (columns; ``cell`` turns two of them into the rim between, upright) cut into as
+    many even cells as the name has characters, as an engraver spaces them, and for each
+    character the nats by which it is less likely in its cell than what the engine reads
+    there (see OcrEngine.disagreement).
 
-    The whole-strip weighing (:func:`_best_fit`) can find a name with a character more
-    likely than it is: CTC spends one frame on a character, so a seal cut 郑州新金泰… and
-    read 郑州新全… fitted 郑州金泰… at 2.9 nats. Cut into cells, such a seal puts every
-    character after the one added out of step with its cell (51 nats summed). And a
-    character the line's read dropped may still be read in its cell alone.
-
-    A name with brackets (中科（北京）食品…) is cut twice, a bracket given a character's
-    room or half of it, and the cutting whose worst cell fits better is kept (our corpora
-    show how our own seal image spaces them, not how every engraver does). A lone bracket
-    weighs a few nats in its cell even where it is (3.8 on our own seal image), so such a
-    name is rarely settled by its cells, but a character more still puts the cells after
-    it out of step.
-
-    Only names of Chinese characters and brackets: a lone Latin letter reads poorly in a
-    cell (on a development corpus, 51 of 82 seals cut with a letter more had no cell 8
-    nats out, while clean Latin seals reached 6.9–12.6).
-    None when the name is of another kind or a character is not in the engine's
-    alphabet."""
+    Why: CTC spends one frame on a character, so a seal cut with a character more can fit
+    the name as a whole; in cells every character after the added one is out of step. A
+    name with brackets is cut twice (a bracket a whole cell or half) and the better kept.
+    Chinese names only: a lone Latin letter reads poorly in a cell (docs/extraction.md has
+    the measurements). None when the name is of another kind or a character is not in the
+    engine's alphabet."""
     characters = unspaced(name)
     if len(characters) < 2 or not CELL_NAME.fullmatch(characters):
         return None
