@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import importlib.util
 import json
 import logging
 import shutil
@@ -370,7 +371,18 @@ for command in (cli_flows.run, cli_flows.mail, cli_flows.serve):
     cli.add_command(command)
 
 
+def run_as_package_main() -> None:
+    """Name the running script as the package's ``__main__``, as ``python -m sealdesk``
+    does. Spawned page workers import their parent's main module; the console script's
+    imports this whole command line (a second a worker, a fifth of a small check's CPU),
+    while a package's ``__main__`` is skipped (multiprocessing's own rule)."""
+    running = sys.modules.get("__main__")
+    if running is not None and getattr(running, "__spec__", None) is None:
+        running.__spec__ = importlib.util.find_spec("sealdesk.__main__")
+
+
 def main() -> None:
+    run_as_package_main()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

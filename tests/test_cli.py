@@ -235,3 +235,33 @@ def test_the_exception_queue_from_the_command_line(tmp_path: Path) -> None:
     with workspace.session() as db:
         assert db.get_one(Application, app_id).status == "received"  # not taken in yet
     workspace.db.engine.dispose()
+
+
+def test_page_workers_do_not_import_the_command_line_again(tmp_path: Path) -> None:
+    # a spawned worker imports its parent's main module; run as the console script, that
+    # was the whole command line. The script below stands for it: importing it again in
+    # the child would leave a mark.
+    mark = tmp_path / "imported-again"
+    script = tmp_path / "console.py"
+    script.write_text(
+        "import multiprocessing, os, sys\n"
+        "from sealdesk.cli import run_as_package_main\n"
+        "if __name__ != '__main__':\n"
+        f"    open({str(mark)!r}, 'w').close()\n"
+        "if __name__ == '__main__':\n"
+        "    if sys.argv[1] == 'fixed':\n"
+        "        run_as_package_main()\n"
+        "    from concurrent.futures import ProcessPoolExecutor\n"
+        "    from pipeline.config import default_home\n"
+        "    context = multiprocessing.get_context('spawn')\n"
+        "    with ProcessPoolExecutor(1, mp_context=context) as pool:\n"
+        "        print(pool.submit(default_home).result())\n",
+        encoding="utf-8",
+    )
+    for how, imported in (("as-is", True), ("fixed", False)):
+        done = subprocess.run(
+            [sys.executable, str(script), how], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert mark.exists() is imported
+        mark.unlink(missing_ok=True)
