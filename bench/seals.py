@@ -1,7 +1,7 @@
 """Seal rims alone, on a generated corpus: found, read exactly, and how sure the sure reads
 were, per style set. Faster than bench.check (no page text), for work on the seal reader.
 
-    .venv/bin/python -m bench.seals --corpus DIR [--corpus DIR2] [--limit 40]
+    .venv/bin/python -m bench.seals --corpus DIR [--corpus DIR2] [--limit 40] [--grey-only]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SURE = 0.9
 
 
 def _page_jobs(
-    corpus: Path, limit: int | None
+    corpus: Path, limit: int | None, grey_only: bool = False
 ) -> list[tuple[str, str, int, str, list[dict[str, Any]]]]:
     jobs = []
     packets = sorted(p for p in corpus.iterdir() if (p / "truth.json").is_file())[:limit]
@@ -37,6 +37,8 @@ def _page_jobs(
             "name"
         ]
         for file in truth["files"]:
+            if grey_only and not file.get("grey_capture"):
+                continue
             for number, page in enumerate(file["pages"]):
                 seals = [s for s in page["seals"] if s["owner"] == "company"]
                 if seals:
@@ -101,12 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, action="append", required=True)
     parser.add_argument("--limit", type=int, default=None, help="first N packets of each")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--grey-only", action="store_true", help="greyscale captures only")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     out = {}
     for corpus in args.corpus:
         started = time.perf_counter()
-        jobs = _page_jobs(corpus, args.limit)
+        jobs = _page_jobs(corpus, args.limit, args.grey_only)
         with ProcessPoolExecutor(args.workers) as pool:
             rows = [r for page in pool.map(_read, jobs) for r in page]
         for r in rows:

@@ -318,6 +318,24 @@ def test_a_seal_on_a_greyscale_page_is_found_by_its_shape_and_read(
     assert seal.to_json()["grey"] is True
 
 
+def test_a_grey_seal_is_read_under_the_black_print_that_crosses_its_name(
+    engine: OcrEngine,
+) -> None:
+    # a red seal scanned in greyscale is grey, print is black: the print is taken out
+    # of the seal's ink as on a colour page, not read as part of the rim
+    from PIL import ImageDraw
+
+    from pipeline.fonts import SANS, font
+
+    design = SealDesign("广州盛世食品有限责任公司")
+    page = Image.fromarray(on_page(render_seal(design, 300), 6.0))
+    draw = ImageDraw.Draw(page)
+    for y in (2210, 2290):  # two lines of a licence's text through the upper arc
+        draw.text((560, y), "成立日期 2016年02月21日 营业期限", font=font(SANS, 58), fill="black")
+    (seal,) = detect_and_read(_grey(np.asarray(page)), engine)
+    assert seal.grey and seal.text == design.name
+
+
 def test_on_a_greyscale_page_a_disc_a_ring_without_a_star_or_print_is_no_seal(
     engine: OcrEngine,
 ) -> None:

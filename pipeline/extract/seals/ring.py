@@ -1,5 +1,5 @@
-"""A seal's ink as black on white (redness at the sharpness of the brightness, print
-crossing it painted over), and its ring: the outline walked along curves parallel to it and
+"""A seal's ink as black on white (redness at the sharpness of the brightness, or on a
+greyscale page the darkness, print crossing it painted over), and its ring: the outline walked along curves parallel to it and
 laid out straight, so that the rim text runs left to right, upright."""
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def ink_image(image: np.ndarray, blob: Blob) -> tuple[np.ndarray, Ring]:
     flat = flatten_light(image[y0:y1, x0:x1])
     # a seal at scan resolution: JPEG's colour blur is small beside its strokes
     radius = 1 if max(blob.axes) / 2 >= 180 else 2
-    if blob.grey:  # no colour to tell seal from print: all dark ink is the seal's
-        ink = _contrast(255 - cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY))
-        printed = np.zeros(ink.shape, np.uint8)
+    if blob.grey:  # no colour: print is told from the seal by its darkness, if at all
+        dark = 255 - cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY)
+        printed = _black_print(dark, blob, (x0, y0))
+        ink = _contrast(np.where(printed > 0, 0, dark).astype(np.uint8))
     else:
         ink = _contrast(sharp_redness(flat, radius))
         # black print crossing the seal (盖章 labels, signatures) leaves holes in the red:
@@ -81,6 +82,48 @@ def ink_image(image: np.ndarray, blob: Blob) -> tuple[np.ndarray, Ring]:
         (blob.centre[0] - x0, blob.centre[1] - y0), (a / 2, b / 2), math.radians(blob.angle)
     )
     return 255 - ink, ring
+
+
+SEAL_GREY = 195
+"""A seal whose ring is at most this dark (of 255) on a greyscale page was pressed in a
+colour that greyscale made grey (a seal's red is 90–180: pure red is 179); black print is
+215 and more."""
+PRINT_ABOVE = 40
+"""Ink this much darker than the seal's own ring (and 210 at least) is print crossing it."""
+
+
+def _black_print(dark: np.ndarray, blob: Blob, origin: tuple[int, int]) -> np.ndarray:
+    """On a greyscale page, the print crossing a seal: ink clearly darker than the seal's
+    ring, where the ring is grey (a red seal scanned in greyscale; on a photocopy the seal
+    is as black as the print and nothing is taken out). The seal's level is the median of
+    the ring's inked points; print crosses the ring at a few places only."""
+    none = np.zeros(dark.shape, np.uint8)
+    a, b = blob.axes
+    ring = Ring(
+        (blob.centre[0] - origin[0], blob.centre[1] - origin[1]),
+        (a / 2, b / 2),
+        math.radians(blob.angle),
+    )
+    width = max(2.0, 0.03 * ring.small)
+    t = np.linspace(0, 2 * math.pi, 720, endpoint=False)
+    points, normals = ring.at(t)
+    samples = []
+    for inward in np.linspace(0.5 * width, 2.5 * width, 5):
+        xs = np.clip(
+            (points[:, 0] - inward * normals[:, 0]).round().astype(int), 0, dark.shape[1] - 1
+        )
+        ys = np.clip(
+            (points[:, 1] - inward * normals[:, 1]).round().astype(int), 0, dark.shape[0] - 1
+        )
+        samples.append(dark[ys, xs])
+    along = np.max(np.stack(samples), axis=0)  # the ring's darkest at each place round
+    inked = along[along > 40]
+    if inked.size < 0.5 * len(t):
+        return none
+    level = float(np.median(inked))
+    if level > SEAL_GREY:
+        return none
+    return (dark > max(level + PRINT_ABOVE, 210)).astype(np.uint8)
 
 
 @dataclass(frozen=True, slots=True)
