@@ -1,6 +1,7 @@
 """A seal's ink as black on white (redness at the sharpness of the brightness, or on a
-greyscale page the darkness, print crossing it painted over), and its ring: the outline walked along curves parallel to it and
-laid out straight, so that the rim text runs left to right, upright."""
+greyscale page the darkness, print crossing it painted over), and its ring: the outline
+walked along curves parallel to it and laid out straight, so that the rim text runs left to
+right, upright."""
 
 from __future__ import annotations
 
