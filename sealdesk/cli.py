@@ -22,7 +22,7 @@ from pipeline.application import load_record
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
 from pipeline.model.report import CheckReport, Severity
-from pipeline.records.applications import audit_entries, listed, subject_history
+from pipeline.records.applications import audit_entries, history_of, listed
 from pipeline.records.database import DatabaseUnavailable
 from pipeline.records.files import page_count, received_files
 from pipeline.records.lifecycle import STATUS_LABELS, Status
@@ -304,7 +304,7 @@ def show(ctx: Context, application_id: str) -> None:
                 f"  round {link.round}  {stored.sha256[:12]}  {state:<18} {link.original_name}"
             )
         click.echo("\nhistory")
-        for entry in subject_history(session, app.id):
+        for entry in history_of(session, app.id):
             detail = json.dumps(entry.detail, ensure_ascii=False)
             click.echo(
                 f"  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor:<12} {entry.action:<28} {detail}"

@@ -142,12 +142,3 @@ def audit_entries(db: Session, subject: str | None = None, limit: int = 50) -> l
     if subject:
         query = query.where(AuditEntry.subject_id == subject)
     return list(reversed(db.scalars(query).all()))
-
-
-def subject_history(db: Session, subject: str) -> list[AuditEntry]:
-    """Every audit entry on ``subject`` (an application, a user, a batch), oldest first."""
-    return list(
-        db.scalars(
-            select(AuditEntry).where(AuditEntry.subject_id == subject).order_by(AuditEntry.seq)
-        )
-    )

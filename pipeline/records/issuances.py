@@ -43,14 +43,6 @@ def credential(db: Session, serial: str) -> Credential | None:
     return found
 
 
-def newest_version(db: Session, uscc: str) -> int | None:
-    """The newest certificate version issued to the company of this credit code."""
-    newest: int | None = db.scalar(
-        select(func.max(Credential.version)).where(Credential.company_uscc == uscc)
-    )
-    return newest
-
-
 def valid_credentials(
     db: Session, uscc: str, *, serial: str | None = None, besides: str | None = None
 ) -> list[Credential]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from pipeline.records.issuances import credential, newest_version
+from pipeline.records.issuances import credential, newest_credential
 from pipeline.records.models import Application
 from pipeline.web import auth
 from pipeline.web.site import site
@@ -99,15 +99,15 @@ def _credential(workspace: Workspace, serial: str) -> dict[str, Any] | None:
         cred = credential(session, wanted)
         if cred is None:
             return None
-        newest = newest_version(session, cred.company_uscc)
+        newest = newest_credential(session, cred.company_uscc)
         app = session.get(Application, cred.application_id)
         return {
             "serial": cred.serial,
             "company": app.company_name if app else "",
             "uscc": cred.company_uscc,
             "version": cred.version,
-            "newest": cred.version == newest,
-            "newest_version": newest,
+            "newest": newest is not None and cred.version == newest.version,
+            "newest_version": newest.version if newest is not None else None,
             "status": cred.status,
             "reason_label": REASON_LABELS.get(cred.revocation_reason or "", cred.revocation_reason),
             "revoked_at": f"{cred.revoked_at:%Y-%m-%d}" if cred.revoked_at else "",

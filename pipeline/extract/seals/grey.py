@@ -93,7 +93,7 @@ OUTSIDE_CLEAR = 0.4
 """Just outside a seal's ring, paper along at least this share of the way round (a seal
 pressed over an ID copy's line of print: 0.49; round a QR code: 0.34)."""
 STAR_TRIES = 4
-"""Star-like pieces of ink looked round at most on a page (each costs about 0.1 s)."""
+"""Star-like pieces of ink looked round at most on a page (each search about 0.06 s)."""
 
 
 def _around_stars(dark: np.ndarray, known: list[tuple[float, float]]) -> list[Ellipse]:

@@ -64,11 +64,15 @@ def ink_image(image: np.ndarray, blob: Blob) -> tuple[np.ndarray, Ring]:
     x0, y0, x1, y1 = blob.bbox
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     flat = flatten_light(image[y0:y1, x0:x1])
+    a, b = blob.axes
+    ring = Ring(
+        (blob.centre[0] - x0, blob.centre[1] - y0), (a / 2, b / 2), math.radians(blob.angle)
+    )
     # a seal at scan resolution: JPEG's colour blur is small beside its strokes
     radius = 1 if max(blob.axes) / 2 >= 180 else 2
     if blob.grey:  # no colour: print is told from the seal by its darkness, if at all
         dark = 255 - cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY)
-        printed = _black_print(dark, blob, (x0, y0))
+        printed = _black_print(dark, ring)
         ink = _contrast(np.where(printed > 0, 0, dark).astype(np.uint8))
     else:
         ink = _contrast(sharp_redness(flat, radius))
@@ -78,10 +82,6 @@ def ink_image(image: np.ndarray, blob: Blob) -> tuple[np.ndarray, Ring]:
     if printed.any():
         printed = cv2.dilate(printed, np.ones((3, 3), np.uint8))
         ink = cv2.inpaint(ink, printed, 3, cv2.INPAINT_TELEA)
-    a, b = blob.axes
-    ring = Ring(
-        (blob.centre[0] - x0, blob.centre[1] - y0), (a / 2, b / 2), math.radians(blob.angle)
-    )
     return 255 - ink, ring
 
 
@@ -93,37 +93,21 @@ PRINT_ABOVE = 40
 """Ink this much darker than the seal's own ring (and 210 at least) is print crossing it."""
 
 
-def _black_print(dark: np.ndarray, blob: Blob, origin: tuple[int, int]) -> np.ndarray:
+def _black_print(dark: np.ndarray, ring: Ring) -> np.ndarray:
     """On a greyscale page, the print crossing a seal: ink clearly darker than the seal's
     ring, where the ring is grey (a red seal scanned in greyscale; on a photocopy the seal
     is as black as the print and nothing is taken out). The seal's level is the median of
     the ring's inked points; print crosses the ring at a few places only."""
-    none = np.zeros(dark.shape, np.uint8)
-    a, b = blob.axes
-    ring = Ring(
-        (blob.centre[0] - origin[0], blob.centre[1] - origin[1]),
-        (a / 2, b / 2),
-        math.radians(blob.angle),
-    )
     width = max(2.0, 0.03 * ring.small)
     t = np.linspace(0, 2 * math.pi, 720, endpoint=False)
-    points, normals = ring.at(t)
-    samples = []
-    for inward in np.linspace(0.5 * width, 2.5 * width, 5):
-        xs = np.clip(
-            (points[:, 0] - inward * normals[:, 0]).round().astype(int), 0, dark.shape[1] - 1
-        )
-        ys = np.clip(
-            (points[:, 1] - inward * normals[:, 1]).round().astype(int), 0, dark.shape[0] - 1
-        )
-        samples.append(dark[ys, xs])
-    along = np.max(np.stack(samples), axis=0)  # the ring's darkest at each place round
+    # the ring's darkest at each place round, just inside the outline
+    along = ring.unroll(dark, t, np.linspace(0.5 * width, 2.5 * width, 5)).max(axis=0)
     inked = along[along > 40]
     if inked.size < 0.5 * len(t):
-        return none
+        return np.zeros(dark.shape, np.uint8)
     level = float(np.median(inked))
     if level > SEAL_GREY:
-        return none
+        return np.zeros(dark.shape, np.uint8)
     return (dark > max(level + PRINT_ABOVE, 210)).astype(np.uint8)
 
 
