@@ -173,6 +173,24 @@ def test_licence_fields_from_two_columns_split_and_merged_labels() -> None:
     assert fields.values["issued_on"] == "2019-10-05"
 
 
+def test_a_label_half_covered_by_the_seal_still_ends_the_value_before_it() -> None:
+    # a held-out licence (seed 9191): the seal covered 期限 and the period's start, and
+    # the legal representative read 曹琳营业08月117日至长期, the period not at all
+    lines = [
+        line("法定代表人", 300, 1260),
+        line("曹琳", 690, 1260),
+        line("营业", 1950, 1257),
+        line("08月1", 2370, 1254),
+        line("17日至长期", 2470, 1254),
+        line("注册", 300, 1400),
+        line("人民币5000万元", 690, 1400),
+    ]
+    fields = licence(lines)
+    assert fields.values["legal_representative"] == "曹琳"
+    assert fields.values["operating_period"] == "/长期"
+    assert "registered_capital" not in fields.values  # 注册 begins 注册号 and 注册资本 alike
+
+
 def test_a_name_label_split_by_ocr_leaves_nothing_before_the_name() -> None:
     # seen on a licence made elsewhere: 名　　称 read as 名 and ·称成都市…, a name_mismatch
     for value_box in ("·称成都市丰峰家用电器有限公司", "称：成都市丰峰家用电器有限公司"):
@@ -232,6 +250,21 @@ def test_id_card_fields() -> None:
         "valid_from": "2024-07-06",
         "valid_to": "2034-07-06",
     }
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        (".潘艳鹏", "潘艳鹏"),  # a speck before the name (seed 9191, held-out photo)
+        ("潘艳鹏。", "潘艳鹏"),
+        ("买买提.艾力", "买买提·艾力"),
+        ("买买提 • 艾力", "买买提·艾力"),
+        ("董红俊", "董红俊"),
+    ],
+)
+def test_id_card_name_keeps_only_the_name(read: str, name: str) -> None:
+    lines = [line("姓名", 100, 100), line(read, 300, 100), line("性别", 100, 200)]
+    assert id_card(lines).values["name"] == name
 
 
 def test_authorization_letter_fields() -> None:

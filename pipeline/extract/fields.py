@@ -169,7 +169,7 @@ def id_card(lines: list[TextLine]) -> Fields:
     text, line = value(found, "姓名")
     if not text:
         text, line = _unlabelled_name(lines)
-    out.put("name", text.replace(" ", ""), line)
+    out.put("name", person_name(text), line)
     number, number_line = _find_code(lines, read_id_number)
     out.put_code("id_number", number, number_line)
     text, line = value(found, "性别")
@@ -194,6 +194,16 @@ def id_card(lines: list[TextLine]) -> Fields:
 ORG_CODE_SHAPE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{8}\s*[-－—–]\s*[0-9X](?![0-9A-Z])")
 """An organisation code as printed on its certificate: eight characters, a dash, the check."""
 PERSON_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
+NAME_DOTS = re.compile(r"[.．•・･]")
+"""What a recogniser makes of the middle dot (·) between the parts of a name (买买提·艾力)."""
+
+
+def person_name(text: str) -> str:
+    """A name as an ID card prints it: Chinese characters, parts joined by a middle dot. A
+    speck of dust or a card edge read as a dot or a stroke before or after it (.潘艳鹏) is
+    no part of anyone's name; a dot read between characters is the middle dot."""
+    name = NAME_DOTS.sub("·", "".join(text.split()))
+    return re.sub(r"^[^\u4e00-\u9fff]+|[^\u4e00-\u9fff]+$", "", name)
 
 
 def _unlabelled_name(lines: list[TextLine]) -> tuple[str, TextLine | None]:
