@@ -188,6 +188,11 @@ def test_a_label_half_covered_by_the_seal_still_ends_the_value_before_it() -> No
     fields = licence(lines)
     assert fields.values["legal_representative"] == "曹琳"
     assert fields.values["operating_period"] == "/长期"
+    # a tuned licence of the same seed: 营 covered, 业期限 read
+    lines[2:5] = [line("业期限", 2040, 1262), line("2003年06月25日至长期", 2250, 1258)]
+    fields = licence(lines)
+    assert fields.values["legal_representative"] == "曹琳"
+    assert fields.values["operating_period"] == "2003-06-25/长期"
     assert "registered_capital" not in fields.values  # 注册 begins 注册号 and 注册资本 alike
 
 

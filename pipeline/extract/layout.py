@@ -135,27 +135,29 @@ def _merge_split_labels(row: list[TextLine], labels: tuple[str, ...]) -> list[Ce
             joined, j = candidate, j + 1
         merged.append(Cell(joined, cells[i].line) if j > i else cells[i])
         i = j + 1
-    halves, heads = _label_halves(labels), _label_heads(labels)
+    halves, ends = _label_halves(labels), _label_ends(labels)
     out = []
     for k, c in enumerate(merged):
         text, more = c.text.strip(SEPARATORS), k + 1 < len(merged)
         if text in halves and more and _one_glyph(c):
             c = Cell(halves[text], c.line)
-        elif text in heads and more:
-            c = Cell(heads[text], c.line)
+        elif text in ends and more:
+            c = Cell(ends[text], c.line)
         out.append(c)
     return out
 
 
-def _label_heads(labels: tuple[str, ...]) -> dict[str, str]:
-    """A long label's first characters, standing alone before a value, are that label when
-    they begin no other: the rest of it was covered (营业 of 营业期限 under the licence's
-    seal), and its value must not run on into the label before it (法定代表人 曹琳 营业 …)."""
-    heads: dict[str, set[str]] = {}
+def _label_ends(labels: tuple[str, ...]) -> dict[str, str]:
+    """A long label's first or last characters, standing alone before a value, are that
+    label when they begin or end no other: the rest of it was covered (营业 or 业期限 of
+    营业期限 under the licence's seal), and its value must not run on into the label before
+    it (法定代表人 曹琳 营业 …)."""
+    ends: dict[str, set[str]] = {}
     for lab in labels:
         for n in range(2, len(lab)):
-            heads.setdefault(lab[:n], set()).add(lab)
-    return {head: next(iter(labs)) for head, labs in heads.items() if len(labs) == 1}
+            ends.setdefault(lab[:n], set()).add(lab)
+            ends.setdefault(lab[-n:], set()).add(lab)
+    return {end: next(iter(labs)) for end, labs in ends.items() if len(labs) == 1}
 
 
 def _label_halves(labels: tuple[str, ...]) -> dict[str, str]:
