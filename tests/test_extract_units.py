@@ -196,6 +196,17 @@ def test_a_label_half_covered_by_the_seal_still_ends_the_value_before_it() -> No
     assert "registered_capital" not in fields.values  # 注册 begins 注册号 and 注册资本 alike
 
 
+def test_a_label_that_ends_a_longer_label_stays_itself() -> None:
+    # the CQC form has 公司名称 and 联系人公司名称: the first must not be read as the second
+    lines = [
+        line("公司名称", 300, 790),
+        line("长沙昊天生物技术有限公司", 890, 792),
+        line("联系人公司名称", 290, 1406),
+        line("长沙昊天生物技术有限公司", 880, 1406),
+    ]
+    assert application_form(lines).values["company_name"] == "长沙昊天生物技术有限公司"
+
+
 def test_a_name_label_split_by_ocr_leaves_nothing_before_the_name() -> None:
     # seen on a licence made elsewhere: 名　　称 read as 名 and ·称成都市…, a name_mismatch
     for value_box in ("·称成都市丰峰家用电器有限公司", "称：成都市丰峰家用电器有限公司"):

@@ -151,13 +151,16 @@ def _label_ends(labels: tuple[str, ...]) -> dict[str, str]:
     """A long label's first or last characters, standing alone before a value, are that
     label when they begin or end no other: the rest of it was covered (营业 or 业期限 of
     营业期限 under the licence's seal), and its value must not run on into the label before
-    it (法定代表人 曹琳 营业 …)."""
+    it (法定代表人 曹琳 营业 …). An end that is itself a label (公司名称 of 联系人公司名称)
+    stays that label."""
     ends: dict[str, set[str]] = {}
     for lab in labels:
         for n in range(2, len(lab)):
             ends.setdefault(lab[:n], set()).add(lab)
             ends.setdefault(lab[-n:], set()).add(lab)
-    return {end: next(iter(labs)) for end, labs in ends.items() if len(labs) == 1}
+    return {
+        end: next(iter(labs)) for end, labs in ends.items() if len(labs) == 1 and end not in labels
+    }
 
 
 def _label_halves(labels: tuple[str, ...]) -> dict[str, str]:
