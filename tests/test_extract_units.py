@@ -808,6 +808,13 @@ def test_a_comparison_that_fails_leaves_the_seal_in_doubt(monkeypatch: pytest.Mo
         ("seal", "TCL科技集团股份有限公司", 12.0, False, True),
         ("vote", "北京示例信息科技有限公司", 12.3, False, False),  # no two unrolls agreed alike
         ("print", "息科技有限公司", 10.9, False, False),  # fewer characters than the rim holds
+        ("print", "郑州新化软件有限公司", 10.9, False, False),  # one fewer (a faint 联 of 郑州联…)
+        ("print", "苏州正邦医疗器械有限公司", 12.4, False, True),  # 12 where 12.4 fit
+        ("print", "北京中科电子科技有限", 9.7, False, False),  # 公司 lost: no name ends so
+        ("print", "（北京）电子科技股份有限公司", 13.1, False, False),  # 联创 lost before （
+        ("seal", "GmbH", 3.9, False, False),  # a legal form alone
+        ("seal", "ACME Trading GmbH", 9.0, False, True),
+        ("print", "北京市海淀区市场监督管理局", 13.0, False, True),  # an authority
         ("print", "北京示例信息科技有限公司", 12.3, True, False),  # grey: print read along
         ("print", "长沙联创国际货80有限责任公司", 14.0, False, False),  # digits inside a name
         ("print", "厦/民立信汽车零部件有限公司", 13.0, False, False),

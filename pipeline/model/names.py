@@ -4,6 +4,7 @@ space). 有限公司 vs 有限责任公司, one character more or less: differen
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,31 @@ IN_PLACE = 0.5
 """A rim weighed character by character (see pipeline.extract.seals.read._character_fit)
 fits when every character is, within this many nats, what the engine reads in its cell:
 each character of the name read where the engraver put it."""
+
+
+ORGANISATION_ENDS = (
+    *("公司", "中心", "厂", "店", "社", "所", "院", "局", "会", "行", "部"),
+    *("馆", "站", "场", "处", "室", "校", "团", "厅", "办", "委", "署"),
+)
+"""What a Chinese organisation's name ends in: its form (企业名称登记管理规定: 公司, 厂, 店,
+中心, 合作社, 事务所, 集团 …) or an authority's kind (市场监督管理局, 委员会 …)."""
+LEGAL_FORM = re.compile(
+    r"\S.*\s(?:GmbH|AG|Ltd\.?|Limited|SAS|SARL|S\.?A\.?|AB|Inc\.?|LLC|Corp\.?|Co\.?"
+    r"|B\.?V\.?|N\.?V\.?|K\.?K\.?|S\.?r\.?l\.?|S\.?p\.?A\.?|PLC|plc|Oy|A/S|AS|Pty)$"
+)
+"""A foreign company's name: a word or more, then its legal form (ACME Trading GmbH)."""
+
+
+def looks_whole(name: str) -> bool:
+    """Whether ``name`` has the shape of a whole organisation name: a Chinese one begins with
+    no bracket (the place in brackets follows the trade name: 联创（北京）…) and ends in its
+    form; a foreign one is more than its legal form. A rim read cut at either end (州正邦…,
+    …有限, GmbH alone) does not."""
+    text = unicodedata.normalize("NFKC", name).strip()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        plain = "".join(text.split())
+        return not plain.startswith("(") and plain.endswith(ORGANISATION_ENDS)
+    return bool(LEGAL_FORM.fullmatch(text))
 
 
 def fold(text: Any) -> str:
