@@ -27,6 +27,7 @@ from typing import Any
 from fixtures.corpus.ink import FAINT, faint_characters, ink_shares
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, extract_paths, packet_documents
+from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import DIFFERS, FITS, fold, in_place, out_of_step
 from pipeline.model.report import Code, Finding, Severity
 from pipeline.validate.rules import validate
@@ -76,7 +77,9 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
     for packet in packets:
         truth = json.loads((packet / "truth.json").read_text(encoding="utf-8"))
         documents = packet_documents(by_packet[packet.name])
-        findings = validate(records[packet.name], documents, date.fromisoformat(truth["today"]))
+        findings = validate(
+            ApplicationRecord(records[packet.name]), documents, date.fromisoformat(truth["today"])
+        )
         broken = [
             (name, problem) for name, problem in problems.items() if name.startswith(packet.name)
         ]

@@ -53,7 +53,7 @@ def _approve(workspace: Any, count: int, start: int) -> list[str]:
     """Applications approved in both stages, one company each, as the batch finds them."""
     from stdnum.cn import uscc as uscc_std
 
-    from pipeline.application import parse_record
+    from pipeline.model.application import parse_record
     from pipeline.records import lifecycle
     from pipeline.records.models import Application
     from pipeline.usecases.intake import intake_application

@@ -31,10 +31,10 @@ from flows.runtime import (
     reads_here,
     task_runner,
 )
-from pipeline.application import ApplicationRecord, load_record
 from pipeline.config import load_settings
 from pipeline.extract.documents import PageRef, documents_of
 from pipeline.mail.mailroom import application_record
+from pipeline.model.application import ApplicationRecord, load_record
 from pipeline.model.report import CheckReport
 from pipeline.review.service import write_packet
 from pipeline.usecases.checking import expected_names, save_report
@@ -60,7 +60,7 @@ def validate(
     workspace: Workspace,
     intake: IntakeResult,
     refs: list[PageRef],
-    record: dict[str, Any],
+    record: ApplicationRecord,
     today: date | None,
     actor: str,
 ) -> CheckReport:
@@ -118,7 +118,7 @@ def intake(
         workspace.store,
         PAGE,
         settings.extract.engine,
-        expected_names(the_record.data),
+        expected_names(the_record),
         0 if reads_here(runner) else page_workers,
         page_cache(workspace),
         refresh=reread,
@@ -138,7 +138,7 @@ def intake(
         workspace,
         everything,
         refs,
-        the_record.data,
+        the_record,
         date.fromisoformat(today) if today else None,
         actor,
     )

@@ -18,9 +18,9 @@ from typing import Any
 import click
 
 from pipeline import __version__
-from pipeline.application import load_record
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
+from pipeline.model.application import load_record
 from pipeline.model.report import CheckReport, Severity
 from pipeline.records.applications import audit_entries, history_of, listed
 from pipeline.records.database import DatabaseUnavailable
@@ -162,7 +162,7 @@ def check(
         if save:
             report = check_and_save(workspace, result, ctx.actor, day)
         else:
-            report = check_intake(workspace, result, record.data, day)
+            report = check_intake(workspace, result, record, day)
     if as_json:
         click.echo(report.dumps())
     else:

@@ -23,9 +23,9 @@ from typing import Any
 
 import click
 
-from pipeline.application import load_record
 from pipeline.config import Settings, load_settings
 from pipeline.errors import WorkspaceError
+from pipeline.model.application import load_record
 from pipeline.records.models import Application, User
 from pipeline.records.users import add_user
 from pipeline.usecases.intake import intake_application

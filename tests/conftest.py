@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.application import ApplicationRecord, parse_record
 from pipeline.config import IngestLimits, Settings, load_settings
+from pipeline.model.application import ApplicationRecord, parse_record
 from pipeline.workspace import Workspace, open_workspace
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
-from pipeline.application import application_schema, load_record, parse_record, record_problems
 from pipeline.errors import InvalidRecord
+from pipeline.model.application import (
+    application_schema,
+    load_record,
+    parse_record,
+    record_problems,
+)
 from tests.conftest import REPO, SAMPLE_RECORD
 
 SHARED_SCHEMA = REPO.parent / "shared" / "spec" / "application.schema.json"

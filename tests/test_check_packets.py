@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
+from pipeline.model.application import ApplicationRecord
 from pipeline.model.report import Finding, Severity
 from pipeline.validate.rules import validate
 from tests.conftest import REPO
@@ -47,7 +48,9 @@ def checked() -> dict[str, list[Finding]]:
     for packet, record in records.items():
         truth = json.loads((PACKETS / packet / "truth.json").read_text(encoding="utf-8"))
         documents = [document_entry(g) for g in group_documents(by_packet[packet])]
-        out[packet] = validate(record, documents, date.fromisoformat(truth["today"]))
+        out[packet] = validate(
+            ApplicationRecord(record), documents, date.fromisoformat(truth["today"])
+        )
     return out
 
 

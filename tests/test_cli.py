@@ -191,10 +191,10 @@ def test_a_demo_workspace_is_made_afresh_and_nothing_else_is_touched(tmp_path: P
 def test_the_exception_queue_from_the_command_line(tmp_path: Path) -> None:
     """Pages no rule routed, listed and assigned by hand (no OCR: the routing reads are
     given), with the role the assignment needs."""
-    from pipeline.application import load_record
     from pipeline.config import load_settings
     from pipeline.mail.mailroom import receive_batch, route_batch
     from pipeline.mail.route import Known, RouteRead, plan_routes
+    from pipeline.model.application import load_record
     from pipeline.records.models import Application
     from pipeline.usecases.intake import intake_application
     from pipeline.workspace import open_workspace

@@ -17,9 +17,9 @@ from stdnum.cn import ric, uscc
 
 from fixtures.corpus.identity import org_code_check, org_code_valid
 from fixtures.corpus.packet import DEFECTS, Options, build_packet, near_miss, write_packet
-from pipeline.application import parse_record
 from pipeline.config import IngestLimits
 from pipeline.ingest import probe_file, render_pages
+from pipeline.model.application import parse_record
 from tests.conftest import REPO
 
 PACKETS = REPO / "fixtures" / "packets"

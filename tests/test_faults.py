@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.application import ApplicationRecord
 from pipeline.issue.batch import run_batch
 from pipeline.issue.ca import load_ca
+from pipeline.model.application import ApplicationRecord
 from pipeline.review.service import write_packet
 from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace

@@ -17,11 +17,11 @@ from fixtures import mail_batch
 from fixtures.mail_batch import CLEAN as CLEAN_MAIL
 from fixtures.mail_batch import FOREIGN, OTHER_NAME
 from fixtures.mail_batch import UNRECORDED as NO_LETTER
-from pipeline.application import load_record
 from pipeline.config import load_settings
 from pipeline.errors import HsmError, LifecycleError
 from pipeline.issue import issuance
 from pipeline.mail.mailroom import assign_pages, unrouted_pages
+from pipeline.model.application import load_record
 from pipeline.records.models import Application, Credential, Issuance, IssueBatch, Page
 from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace

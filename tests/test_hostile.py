@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.application import ApplicationRecord
 from pipeline.config import IngestLimits
 from pipeline.ingest.isolate import ChildLimits, open_isolated
 from pipeline.ingest.problems import FileProblem, InvalidFile
+from pipeline.model.application import ApplicationRecord
 from pipeline.workspace import Workspace
 from tests import makefiles
 from tests.hostile import harness

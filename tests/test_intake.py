@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.application import ApplicationRecord
 from pipeline.config import IngestLimits
 from pipeline.errors import LifecycleError
+from pipeline.model.application import ApplicationRecord
 from pipeline.records import lifecycle
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, ApplicationFile, Page, StoredFile

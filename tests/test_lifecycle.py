@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pipeline.application import ApplicationRecord
 from pipeline.errors import LifecycleError
+from pipeline.model.application import ApplicationRecord
 from pipeline.records import lifecycle
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, AuditEntry, ReviewDecision

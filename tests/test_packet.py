@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from pipeline.application import load_record
+from pipeline.model.application import load_record
 from pipeline.review import service
 from pipeline.usecases.checking import check_and_save
 from pipeline.usecases.intake import intake_application

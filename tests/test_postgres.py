@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from pipeline.application import ApplicationRecord
 from pipeline.config import Settings
+from pipeline.model.application import ApplicationRecord
 from pipeline.records import lifecycle
 from pipeline.records.models import Application, Base
 from pipeline.usecases.checking import check_and_save

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.application import ApplicationRecord
 from pipeline.config import Settings
 from pipeline.errors import WorkspaceError
+from pipeline.model.application import ApplicationRecord
 from pipeline.records import protect
 from pipeline.records.models import Application, Finding
 from pipeline.usecases.intake import intake_application

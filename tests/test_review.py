@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pipeline.application import parse_record
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, LifecycleError, PermissionDenied
+from pipeline.model.application import parse_record
 from pipeline.model.report import CheckReport, Code, Finding, Severity
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, AuditEntry, CheckRun, User

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import fold, judge
 from pipeline.model.report import Code, DocumentEntry, Severity
 from pipeline.validate.rules import validate
@@ -36,7 +37,7 @@ CONTACT_ID = _valid_id()
 AGENT_ID = _valid_id("19850612")
 
 
-def record(**changes: Any) -> dict[str, Any]:
+def record(**changes: Any) -> ApplicationRecord:
     base: dict[str, Any] = {
         "application_id": "CQC-2026-000123",
         "scheme": "cqc",
@@ -48,7 +49,7 @@ def record(**changes: Any) -> dict[str, Any]:
         "payment": {"payer_name": NAME, "amount_cny": 1000},
     }
     base.update(changes)
-    return base
+    return ApplicationRecord(base)
 
 
 def seal(text: str = NAME, owner: str = "company", **extra: Any) -> dict[str, Any]:
@@ -441,8 +442,8 @@ def test_with_an_agent_both_peoples_id_cards_are_required() -> None:
 
 
 def test_a_foreign_company_shows_its_registration_instead_of_a_licence() -> None:
-    foreign = record(company={"name": "ACME Trading GmbH", "uscc": "HRB 12345", "foreign": True})
-    foreign["payment"]["payer_name"] = "ACME Trading GmbH"
+    company = {"name": "ACME Trading GmbH", "uscc": "HRB 12345", "foreign": True}
+    foreign = record(company=company, payment={"payer_name": company["name"], "amount_cny": 1000})
     docs = [
         doc(
             "application_form",

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.application import parse_record
 from pipeline.config import IngestLimits, Settings
+from pipeline.model.application import parse_record
 from pipeline.model.report import CheckReport, Code, Finding, Severity
 from pipeline.records.users import add_user
 from pipeline.usecases.checking import save_report

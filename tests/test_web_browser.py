@@ -16,8 +16,8 @@ import pytest
 import uvicorn
 from PIL import Image
 
-from pipeline.application import load_record
 from pipeline.config import Settings
+from pipeline.model.application import load_record
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, ReviewDecision
 from pipeline.records.users import add_user

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.application import ApplicationRecord, parse_record
 from pipeline.errors import LifecycleError, NotFound
 from pipeline.mail.route import ASSIGNED, BLANK, ROUTED, UNROUTED, Known, Route, RouteRead
+from pipeline.model.application import ApplicationRecord, parse_record
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
 from pipeline.records.database import Session

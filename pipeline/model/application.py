@@ -47,11 +47,40 @@ class ApplicationRecord:
 
     @property
     def company_uscc(self) -> str:
-        return str(self.data["company"]["uscc"])
+        return str(self.data["company"].get("uscc") or "")
 
     @property
     def contact_name(self) -> str:
         return str(self.data["contact"]["name"])
+
+    @property
+    def foreign(self) -> bool:
+        """A company registered abroad: a registration certificate instead of a licence."""
+        return bool(self.data["company"].get("foreign"))
+
+    @property
+    def contact(self) -> dict[str, Any]:
+        return dict(self.data["contact"])
+
+    @property
+    def agent(self) -> dict[str, Any] | None:
+        """The agent applying for the company, if one does (an authorization letter then)."""
+        agent = self.data.get("agent")
+        return dict(agent) if isinstance(agent, dict) else None
+
+    @property
+    def payment(self) -> dict[str, Any] | None:
+        paid = self.data.get("payment")
+        return dict(paid) if isinstance(paid, dict) else None
+
+    @property
+    def order(self) -> dict[str, Any]:
+        return dict(self.data.get("order") or {})
+
+    @property
+    def keys(self) -> int:
+        """How many keys the order asks for (one unless it says)."""
+        return int(self.order.get("keys", 1) or 1)
 
     def canonical_json(self) -> str:
         return json.dumps(self.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
+from pipeline.model.application import ApplicationRecord
 from pipeline.model.report import CheckReport, DocumentEntry
 from pipeline.records import lifecycle
 from pipeline.records.applications import forget_findings
@@ -46,14 +46,14 @@ def extract_stored(
     return documents_of(refs, settings.extract.engine)
 
 
-def expected_names(record: dict[str, Any]) -> tuple[str, ...]:
-    return (str(record["company"]["name"]),)
+def expected_names(record: ApplicationRecord) -> tuple[str, ...]:
+    return (record.company_name,)
 
 
 def check_intake(
     workspace: Workspace,
     intake: IntakeResult,
-    record: dict[str, Any],
+    record: ApplicationRecord,
     today: date | None = None,
     extract: bool = True,
 ) -> CheckReport:
@@ -75,7 +75,7 @@ def check_and_save(
     stored record and saved with it."""
     with workspace.session() as session:
         everything = replace(intake, files=application_files(session, intake.application_id))
-        record = dict(session.get_one(Application, intake.application_id).record)
+        record = ApplicationRecord(dict(session.get_one(Application, intake.application_id).record))
     if extract:
         documents, failures = extract_stored(workspace, everything.files, expected_names(record))
         report = build_report(everything, documents, record, today, failures)

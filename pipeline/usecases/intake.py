@@ -14,12 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.application import ApplicationRecord
 from pipeline.errors import LifecycleError
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import IsolatedPage, Opened, open_isolated
 from pipeline.ingest.problems import FileProblem
 from pipeline.ingest.read import check_file
+from pipeline.model.application import ApplicationRecord
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
 from pipeline.records.database import Session

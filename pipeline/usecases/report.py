@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
+from pipeline.model.application import ApplicationRecord
 from pipeline.model.report import CheckReport, Code, DocumentEntry, Finding, Severity
 from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, IntakeResult
 from pipeline.validate.rules import validate
@@ -20,7 +20,7 @@ from pipeline.validate.rules import validate
 def build_report(
     intake: IntakeResult,
     extracted: list[DocumentEntry] | None = None,
-    record: dict[str, Any] | None = None,
+    record: ApplicationRecord | None = None,
     today: date | None = None,
     page_failures: Sequence[tuple[str, int, str]] = (),
 ) -> CheckReport:

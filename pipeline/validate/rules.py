@@ -17,6 +17,7 @@ from typing import Any
 from stdnum.cn import uscc
 
 from pipeline.extract.codes import TO_USCC, check_id_number
+from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import (
     Judgement,
     added_inside,
@@ -65,22 +66,21 @@ KIND_NAMES = {
 class Case:
     """What the rules look at: the record, the documents read, and the day."""
 
-    record: dict[str, Any]
+    record: ApplicationRecord
     documents: tuple[DocumentEntry, ...]
     today: date
 
     @property
     def company(self) -> str:
-        return str(self.record["company"]["name"])
+        return self.record.company_name
 
     @property
     def foreign(self) -> bool:
-        return bool(self.record["company"].get("foreign"))
+        return self.record.foreign
 
     @property
     def agent(self) -> dict[str, Any] | None:
-        agent = self.record.get("agent")
-        return agent if isinstance(agent, dict) else None
+        return self.record.agent
 
     def of_kind(self, kind: str) -> Iterator[tuple[int, DocumentEntry]]:
         return ((i, d) for i, d in enumerate(self.documents) if d.kind == kind)
@@ -124,7 +124,7 @@ def _finding(
 def required_kinds(case: Case) -> list[str]:
     """The documents this application needs (the seeds' lists, by scheme, case and agent)."""
     kinds = ["application_form"]
-    if case.record.get("scheme") == "mofcom":
+    if case.record.scheme == "mofcom":
         kinds.append("confirmation_letter")
     kinds.append("foreign_registration" if case.foreign else "business_licence")
     kinds.append("id_card_copy")
@@ -150,7 +150,7 @@ def documents_present(case: Case) -> Iterator[Finding]:
         cards = [d for _, d in case.of_kind("id_card_copy")]
         for role, person, who in (
             ("agent", case.agent, "经办人（代理人）"),
-            ("contact", case.record["contact"], "联系人"),
+            ("contact", case.record.contact, "联系人"),
         ):
             if any(_card_of(card, person) for card in cards):
                 continue
@@ -413,7 +413,7 @@ def _code_findings(
 def credit_codes(case: Case) -> Iterator[Finding]:
     if case.foreign:
         return
-    typed = str(case.record["company"].get("uscc", "")).strip().upper()
+    typed = case.record.company_uscc.strip().upper()
     typed_valid = uscc.is_valid(typed)
     if not typed_valid:
         yield _finding(
@@ -459,7 +459,7 @@ def _person_for(case: Case, document: DocumentEntry) -> tuple[str, dict[str, Any
     agent = case.agent
     if agent is not None and _card_of(document, agent):
         return "agent", agent
-    return "contact", case.record["contact"]
+    return "contact", case.record.contact
 
 
 def id_cards(case: Case) -> Iterator[Finding]:
@@ -614,18 +614,16 @@ def authorization(case: Case) -> Iterator[Finding]:
 # --- money and dates -----------------------------------------------------------------
 
 
-def amount_due(record: dict[str, Any]) -> float:
+def amount_due(record: ApplicationRecord) -> float:
     """What the order costs: MOFCOM keys are free (seed 003: 电子钥匙申领均为免费服务),
     whatever the order says; a CQC order its stated fee, else 1000 元 a key."""
-    if record.get("scheme") == "mofcom":
+    if record.scheme == "mofcom":
         return 0.0
-    order = record.get("order") or {}
-    keys = int(order.get("keys", 1) or 1)
-    return float(order.get("fee_cny", keys * FEE_PER_KEY_CNY))
+    return float(record.order.get("fee_cny", record.keys * FEE_PER_KEY_CNY))
 
 
 def payment(case: Case) -> Iterator[Finding]:
-    paid = case.record.get("payment")
+    paid = case.record.payment
     due = amount_due(case.record)
     if not isinstance(paid, dict):
         if due > 0:
@@ -652,7 +650,7 @@ def payment(case: Case) -> Iterator[Finding]:
         )
     amount = paid.get("amount_cny")
     if due == 0:
-        free_key = case.record.get("scheme") == "mofcom"
+        free_key = case.record.scheme == "mofcom"
         if amount:
             yield _finding(
                 Code.PAYMENT_AMOUNT_MISMATCH,
@@ -666,7 +664,7 @@ def payment(case: Case) -> Iterator[Finding]:
             )
         return
     if amount is None or float(amount) != due:
-        keys = int((case.record.get("order") or {}).get("keys", 1) or 1)
+        keys = case.record.keys
         yield _finding(
             Code.PAYMENT_AMOUNT_MISMATCH,
             Severity.ERROR,
@@ -718,15 +716,15 @@ def licence_period(case: Case) -> Iterator[Finding]:
 def form_details(case: Case) -> Iterator[Finding]:
     for index, document in case.of_kind("application_form"):
         printed = document.fields.get("application_id")
-        if printed and printed != case.record["application_id"]:
+        if printed and printed != case.record.application_id:
             yield _finding(
                 Code.APPLICATION_ID_MISMATCH,
                 Severity.ERROR,
                 f"{_where(document)}的申请编号“{printed}”不是本申请"
-                f"（{case.record['application_id']}）的：可能放错了材料。",
+                f"（{case.record.application_id}）的：可能放错了材料。",
                 index,
                 document,
-                expected=case.record["application_id"],
+                expected=case.record.application_id,
                 found=printed,
             )
 
@@ -756,7 +754,9 @@ RULES: tuple[Rule, ...] = (
 
 
 def validate(
-    record: dict[str, Any], documents: tuple[DocumentEntry, ...] | list[DocumentEntry], today: date
+    record: ApplicationRecord,
+    documents: tuple[DocumentEntry, ...] | list[DocumentEntry],
+    today: date,
 ) -> list[Finding]:
     """Every finding of every rule, in rule order."""
     case = Case(record, tuple(documents), today)

@@ -189,7 +189,7 @@ def finding_crop(request: Request, app_id: str, index: int, who: Viewer, rim: in
 
 
 def _take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str) -> str:
-    from pipeline.application import parse_record
+    from pipeline.model.application import parse_record
     from pipeline.usecases.checking import check_and_save
     from pipeline.usecases.intake import intake_application
 

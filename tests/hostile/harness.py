@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.application import ApplicationRecord
 from pipeline.ingest.isolate import ChildLimits
+from pipeline.model.application import ApplicationRecord
 from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, display_name, intake_application
 from pipeline.workspace import Workspace
 from tests import makefiles

@@ -54,8 +54,8 @@ TEST_GROUPS = {
 
 
 def hostile(workdir: Path) -> list[tuple[str, str, str]]:
-    from pipeline.application import parse_record
     from pipeline.config import load_settings
+    from pipeline.model.application import parse_record
     from pipeline.workspace import open_workspace
     from tests.conftest import SAMPLE_RECORD
     from tests.hostile import harness
