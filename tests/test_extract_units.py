@@ -829,6 +829,18 @@ def test_a_seal_read_is_sure_only_where_its_own_evidence_allows(
     assert (calibrated(0.99, settled, text, span, grey) >= SURE) is sure
 
 
+def test_a_read_of_the_expected_name_is_not_doubted_for_its_stretch() -> None:
+    # a clear impression of 卓越（北京）机械设备有限公司 measures 16.1 characters: read
+    # exactly, it stays sure, so that a dry press of the same seal can be read where it is
+    from pipeline.extract.seals.read import calibrated
+    from pipeline.model.names import SURE
+
+    name = "卓越（北京）机械设备有限公司"
+    assert calibrated(0.99, "print", name, 16.1, False, (name,)) >= SURE
+    assert calibrated(0.99, "print", name, 16.1, False, ("卓远（北京）机械设备有限公司",)) < SURE
+    assert calibrated(0.99, "vote", name, 14.0, False, (name,)) < SURE  # a vote stays doubted
+
+
 def test_a_ragged_piece_of_ink_is_no_star_and_no_crash() -> None:
     # OpenCV refuses convexity defects of an outline that crosses itself (seen on a grey
     # licence whose seal ran into print): the star test must say no, not raise
