@@ -49,6 +49,15 @@ class LifecycleError(SealdeskError):
     exit_status = 65
 
 
+class OverrideNeeded(LifecycleError):
+    """An approval that leaves error findings without the reviewer's remark on each."""
+
+    def __init__(self, message: str, missing: list[tuple[int, str]]) -> None:
+        super().__init__(message)
+        self.missing = missing
+        """(number in the check report, code) of each error left without a remark."""
+
+
 class NotFound(SealdeskError):
     """The application, file or entry asked for does not exist."""
 

@@ -144,10 +144,10 @@ def review_show(application_id: str) -> None:
         late = click.style(" overdue", fg="red", bold=True) if info["overdue"] else ""
         click.echo(f"waiting  {info['stage_label']} until {info['due']:%Y-%m-%d %H:%M}{late}")
     click.echo(f"\nfindings ({len(findings)})")
-    for finding in findings:
+    for number, finding in enumerate(findings, 1):
         colour = SEVERITY_COLOURS.get(finding["severity"], "white")
         click.echo(
-            "  "
+            f"  {number:>2} "
             + click.style(f"{finding['severity']:<8}", fg=colour)
             + f"{finding['code']:<22} {finding['message']}"
         )
@@ -165,6 +165,8 @@ def review_show(application_id: str) -> None:
             f"  {d['at']:%Y-%m-%d %H:%M}  round {d['round']}  {d['stage']:<9} "
             f"{d['decision']:<7} {d['actor']}  {d['remarks']}"
         )
+        for o in d["overrides"]:
+            click.echo(f"      over finding {o['finding']} {o['code']}: {o['remark']}")
     if not made:
         click.echo("  none yet")
     click.echo(f"\n{ctx.actor}: " + (blocked or "may decide this stage"))
@@ -173,9 +175,31 @@ def review_show(application_id: str) -> None:
 @review.command("approve")
 @click.argument("application_id")
 @click.option("--remarks", default="", help="备注 (optional when approving).")
-def review_approve(application_id: str, remarks: str) -> None:
-    """Approve the stage APPLICATION_ID waits for (核验 or 复核)."""
-    _decide(application_id, True, remarks)
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="N=REMARK",
+    help="Approve over error finding N (as `review show` numbers it), saying why it does not "
+    "stand in the way; one for each error finding.",
+)
+def review_approve(application_id: str, remarks: str, overrides: tuple[str, ...]) -> None:
+    """Approve the stage APPLICATION_ID waits for (核验 or 复核). Each error finding of the
+    check needs --override N='why it does not stand in the way'."""
+    _decide(application_id, True, remarks, _overrides(overrides))
+
+
+def _overrides(given: tuple[str, ...]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for item in given:
+        number, sep, remark = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise click.BadParameter(
+                f"{item!r}: write N=REMARK, N the finding's number in `sealdesk review show`",
+                param_hint="--override",
+            )
+        out[int(number)] = remark
+    return out
 
 
 @review.command("reject")
@@ -186,13 +210,15 @@ def review_reject(application_id: str, remarks: str) -> None:
     _decide(application_id, False, remarks)
 
 
-def _decide(application_id: str, approve: bool, remarks: str) -> None:
+def _decide(
+    application_id: str, approve: bool, remarks: str, overrides: dict[int, str] | None = None
+) -> None:
     from pipeline.review import service
 
     ctx = _ctx()
     with ctx.workspace().session() as session:
         actor = acting_user(session, ctx.actor)
-        made = service.decide(session, actor, application_id, approve, remarks)
+        made = service.decide(session, actor, application_id, approve, remarks, overrides)
         stage, decision = made.stage, made.decision
     click.echo(f"{application_id}: {stage} {decision} by {ctx.actor}")
 

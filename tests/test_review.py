@@ -120,7 +120,13 @@ def test_queue_flagged_first_then_oldest_with_due_dates(
             flagged_newer
         ]
         rui = session.get_one(User, "rui")
-        service.decide(session, rui, flagged_new, True)
+        service.decide(
+            session,
+            rui,
+            flagged_new,
+            True,
+            overrides={1: "电话核实：公章为更名前刻制，已见名称变更通知书"},
+        )
     with workspace.session() as session:
         (moved,) = review_queue(session, stage="rereview")
         assert moved.id == flagged_new and moved.due == add_working_days(moved.since, 5)
@@ -139,13 +145,69 @@ def test_roles_and_dual_control_through_the_service(
             service.decide(session, get(User, "ivy"), app_id, True)
         with pytest.raises(LifecycleError, match="remarks"):
             service.decide(session, get(User, "li"), app_id, False, "  ")
-        service.decide(session, get(User, "li"), app_id, True)
+        service.decide(
+            session,
+            get(User, "li"),
+            app_id,
+            True,
+            overrides={1: "电话核实：公章为更名前刻制，已见名称变更通知书"},
+        )
     with workspace.session() as session:
         li, app = session.get_one(User, "li"), session.get_one(Application, app_id)
         assert "另一人" in (service.can_decide(session, li, app) or "")
         with pytest.raises(LifecycleError, match="second person"):
-            service.decide(session, li, app_id, True)
-        service.decide(session, session.get_one(User, "wen"), app_id, True)
+            service.decide(
+                session,
+                li,
+                app_id,
+                True,
+                overrides={1: "电话核实：公章为更名前刻制，已见名称变更通知书"},
+            )
+        service.decide(
+            session,
+            session.get_one(User, "wen"),
+            app_id,
+            True,
+            overrides={1: "电话核实：公章为更名前刻制，已见名称变更通知书"},
+        )
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
+
+
+def test_an_application_with_errors_is_approved_only_over_a_remark_on_each(
+    workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    # the attack: a flagged application passed 核验 and 复核 with empty remarks, as if clean
+    _users(workspace)
+    app_id = _checked(workspace, _record(record_data, "CQC-2026-000212", "甲公司"), True)
+    why = "已电话核实：公章为更名前刻制，名称变更通知书见补交材料"
+    with workspace.session() as session:
+        li = session.get_one(User, "li")
+        for overrides in (None, {1: "  "}, {2: why}):
+            with pytest.raises(LifecycleError):
+                service.decide(session, li, app_id, True, overrides=overrides)
+        with pytest.raises(LifecycleError, match="rejection"):
+            service.decide(session, li, app_id, False, "请补交", overrides={1: why})
+        assert session.get_one(Application, app_id).status == Status.CHECKED
+        service.decide(session, li, app_id, True, overrides={1: why})
+    with workspace.session() as session:
+        app = session.get_one(Application, app_id)
+        (made,) = service.decisions(session, app)
+        (over,) = made["overrides"]
+        assert (over["finding"], over["code"], over["remark"]) == (1, "seal_name_mismatch", why)
+        entry = session.query(AuditEntry).filter_by(action="review.prereview.approve").one()
+        assert entry.detail["overrides"] == [
+            {
+                "check_run": over["check_run"],
+                "finding": 1,
+                "code": "seal_name_mismatch",
+                "remark": why,
+            }
+        ]
+        wen = session.get_one(User, "wen")  # 复核 sees the override and must make its own
+        with pytest.raises(LifecycleError, match="without a remark"):
+            service.decide(session, wen, app_id, True)
+        service.decide(session, wen, app_id, True, overrides={1: "复核同意：" + why})
     with workspace.session() as session:
         assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
 
@@ -206,7 +268,13 @@ def test_cli_user_and_review_commands(
     no_remarks = run("review", "reject", app_id, user="rui")
     assert no_remarks.exit_code != 0 and "--remarks" in no_remarks.output
     assert run("review", "approve", app_id, user="wen").exit_code != 0  # wrong stage role
-    assert run("review", "approve", app_id, user="rui").exit_code == 0
-    assert run("review", "approve", app_id, user="wen").exit_code == 0
+    bare = run("review", "approve", app_id, user="rui")
+    assert bare.exit_code != 0 and "1 seal_name_mismatch" in str(bare.exception)
+    assert "--override" in run("review", "approve", app_id, "--override", "x", user="rui").output
+    why = "印章为更名前刻制，名称变更通知书已核"
+    assert run("review", "approve", app_id, "--override", f"1={why}", user="rui").exit_code == 0
+    seen = run("review", "show", app_id, user="wen").output
+    assert f"over finding 1 seal_name_mismatch: {why}" in seen
+    assert run("review", "approve", app_id, "--override", f"1={why}", user="wen").exit_code == 0
     with workspace.session() as session:
         assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED

@@ -130,9 +130,32 @@ def test_forms_need_their_csrf_token(client: TestClient) -> None:
     assert wrong.status_code == 403
     token = csrf_of(client, f"/applications/{APP_ID}")
     done = client.post(
-        f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": token}
+        f"/applications/{APP_ID}/decision",
+        data={"action": "approve", "csrf": token, "override-1": WHY},
     )
     assert done.status_code == 200 and "已记录：核验通过" in done.text
+
+
+WHY = "已电话核实：执照为更名前版本，名称变更通知书见第 3 页"
+
+
+def test_approving_over_an_error_needs_a_remark_on_it_and_shows_it(client: TestClient) -> None:
+    sign_in(client, "rui")
+    page = client.get(f"/applications/{APP_ID}")
+    assert 'name="override-1"' in page.text  # the form asks, finding by finding
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    for data in ({}, {"override-1": "   "}):
+        refused = client.post(
+            f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": token, **data}
+        )
+        assert "未能记录：第 1 项（name_mismatch）为错误" in refused.text
+        assert "without" not in refused.text  # one language on the screen
+    done = client.post(
+        f"/applications/{APP_ID}/decision",
+        data={"action": "approve", "csrf": token, "override-1": WHY},
+    )
+    assert "已记录：核验通过" in done.text
+    assert f"确认第 1 项 <code>name_mismatch</code> 不影响通过：{WHY}" in done.text
 
 
 def test_the_login_form_itself_needs_its_token(client: TestClient) -> None:
@@ -188,7 +211,10 @@ def test_the_audit_trail_names_the_signed_in_user(client: TestClient, workspace:
 
     sign_in(client, "rui")
     token = csrf_of(client, f"/applications/{APP_ID}")
-    client.post(f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": token})
+    client.post(
+        f"/applications/{APP_ID}/decision",
+        data={"action": "approve", "csrf": token, "override-1": WHY},
+    )
     with workspace.session() as session:
         trail = (
             session.execute(

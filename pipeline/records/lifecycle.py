@@ -13,7 +13,9 @@ decided by two different people, neither of whom took the application in (dual c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -127,9 +129,17 @@ def resubmit(session: Session, app: Application, actor: str) -> None:
 
 
 def decide(
-    session: Session, app: Application, stage: str, approve: bool, actor: str, remarks: str = ""
+    session: Session,
+    app: Application,
+    stage: str,
+    approve: bool,
+    actor: str,
+    remarks: str = "",
+    overrides: Sequence[dict[str, Any]] = (),
 ) -> ReviewDecision:
-    """Record a 核验 (``prereview``) or 复核 (``rereview``) decision, enforcing dual control."""
+    """Record a 核验 (``prereview``) or 复核 (``rereview``) decision, enforcing dual control;
+    ``overrides``: the error findings an approval goes over, each with the reviewer's remark
+    (kept with the decision and in the audit entry)."""
     if stage not in _STAGES:
         raise ValueError(f"stage must be prereview or rereview, not {stage!r}")
     remarks = remarks.strip()
@@ -155,6 +165,7 @@ def decide(
         decision="approve" if approve else "reject",
         remarks=remarks,
         actor=actor,
+        overrides=list(overrides),
     )
     _move(
         session,
@@ -163,7 +174,14 @@ def decide(
         passed if approve else failed,
         actor,
         f"review.{stage}.{'approve' if approve else 'reject'}",
-        {"remarks": remarks},
+        {
+            "remarks": remarks,
+            # the finding's place and code, not its message: the trail holds no ID number
+            "overrides": [
+                {k: o[k] for k in ("check_run", "finding", "code", "remark") if k in o}
+                for o in overrides
+            ],
+        },
     )
     session.add(decision)
     return decision

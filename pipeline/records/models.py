@@ -172,6 +172,9 @@ class ReviewDecision(Base):
     remarks: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    overrides: Mapped[list[Any]] = mapped_column(ProtectedJSON, default=list)
+    """Each error finding approved over: its place in the check report, code, message and
+    the reviewer's remark saying why it does not stand in the way."""
 
 
 class Credential(Base):

@@ -261,6 +261,12 @@ def _cover(w: _Writer, data: PacketData) -> None:
             9,
             colour=MUTED,
         )
+        for over in decision.get("overrides") or []:
+            w.paragraph(
+                f"    确认第 {over['finding']} 项 {over['code']} 不影响通过：{over['remark']}",
+                9,
+                colour=MUTED,
+            )
     w.y -= 12
     w.text(MARGIN, w.y - 13, f"发现的问题（{len(data.findings)}）", 13)
     w.y -= 26

@@ -3,6 +3,7 @@ recorded under dual control, the packet kept up to date with the files."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pipeline.errors import LifecycleError, NotFound, PermissionDenied
+from pipeline.errors import LifecycleError, NotFound, OverrideNeeded, PermissionDenied
 from pipeline.records import lifecycle
 from pipeline.records.applications import decisions_of, latest_check
 from pipeline.records.database import Session
@@ -52,10 +53,61 @@ def app_decisions(session: Session, app: Application) -> list[ReviewDecision]:
     return decisions_of(session, app.id)
 
 
+def error_findings(session: Session, app: Application) -> list[tuple[int, dict[str, Any]]]:
+    """(1-based place in the newest check report of the round, finding) of each error: what
+    an approval must acknowledge one by one."""
+    run = latest_check(session, app)
+    findings = list((run.report if run else {}).get("findings") or [])
+    return [(n, f) for n, f in enumerate(findings, 1) if f.get("severity") == "error"]
+
+
+def acknowledged(
+    session: Session, app: Application, overrides: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """The overrides an approval records: every error finding of the round's newest check
+    report with the reviewer's remark on why it does not stand in the way. An approval that
+    leaves one unremarked, or names a finding that is no error, is refused: a defective
+    application must not pass 核验 or 复核 as if it were clean."""
+    run = latest_check(session, app)
+    errors = dict(error_findings(session, app))
+    remarks = {n: r.strip() for n, r in overrides.items()}
+    strays = sorted(n for n in remarks if n not in errors)
+    if strays:
+        raise LifecycleError(
+            f"{app.id}: finding(s) {', '.join(map(str, strays))} are not errors of the newest "
+            "check report; only errors are overridden (sealdesk review show lists them)"
+        )
+    missing = [n for n in errors if not remarks.get(n)]
+    if missing:
+        listed = "; ".join(f"{n} {errors[n]['code']}" for n in missing)
+        raise OverrideNeeded(
+            f"{app.id} has error finding(s) without a remark: {listed}. Approving over an error "
+            "needs, for each, why it does not stand in the way (--override N='remark'); "
+            "otherwise reject it with what the applicant must fix",
+            [(n, str(errors[n]["code"])) for n in missing],
+        )
+    return [
+        {
+            "check_run": run.id if run else None,
+            "finding": n,
+            "code": errors[n]["code"],
+            "message": errors[n]["message"],
+            "remark": remarks[n],
+        }
+        for n in sorted(errors)
+    ]
+
+
 def decide(
-    session: Session, user: User, app_id: str, approve: bool, remarks: str = ""
+    session: Session,
+    user: User,
+    app_id: str,
+    approve: bool,
+    remarks: str = "",
+    overrides: Mapping[int, str] | None = None,
 ) -> ReviewDecision:
-    """Approve or reject the stage ``app_id`` waits for, as ``user``."""
+    """Approve or reject the stage ``app_id`` waits for, as ``user``; an approval over error
+    findings needs a remark for each (see :func:`acknowledged`)."""
     app = session.get(Application, app_id)
     if app is None:
         raise NotFound(f"no application {app_id}")
@@ -72,7 +124,10 @@ def decide(
             f"{app.id} is {app.status} ({STATUS_LABELS[Status(app.status)]}): "
             "it waits for no review"
         )
-    return lifecycle.decide(session, app, stage, approve, user.username, remarks)
+    if not approve and overrides:
+        raise LifecycleError("a rejection overrides nothing: its remarks say what to fix")
+    over = acknowledged(session, app, overrides or {}) if approve else []
+    return lifecycle.decide(session, app, stage, approve, user.username, remarks, over)
 
 
 def latest_report(session: Session, app: Application) -> CheckRun | None:
@@ -113,6 +168,7 @@ def decisions(session: Session, app: Application) -> list[dict[str, Any]]:
             "stage": d.stage,
             "decision": d.decision,
             "remarks": d.remarks,
+            "overrides": list(d.overrides or []),
             "actor": d.actor,
             "at": d.decided_at,
         }

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from pipeline.errors import SealdeskError
+from pipeline.errors import OverrideNeeded, SealdeskError
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application
 from pipeline.records.users import Role
@@ -58,7 +58,10 @@ def application_page(request: Request, app_id: str, who: Viewer, message: str = 
         ctx = {
             "app": service.summary(session, row),
             "record": dict(row.record),
-            "findings": ordered(report.get("findings") or []),
+            # each with its number in the report, which an override names
+            "findings": ordered(
+                [{**f, "number": n} for n, f in enumerate(report.get("findings") or [], 1)]
+            ),
             "documents": report.get("documents") or [],
             "decisions": service.decisions(session, row),
             "history": review_queue.history(session, app_id),
@@ -72,7 +75,7 @@ def application_page(request: Request, app_id: str, who: Viewer, message: str = 
 
 
 @router.post("/decision")
-def decision(
+async def decision(
     request: Request,
     app_id: str,
     action: Annotated[str, Form()],
@@ -80,15 +83,30 @@ def decision(
     csrf: Annotated[str, Form()] = "",
     remarks: Annotated[str, Form()] = "",
 ) -> Response:
+    """核验 or 复核 decided; an approval carries a remark (override-N) for each error finding."""
     user, signed = who
     check_csrf(signed, csrf)
     if action not in ("approve", "reject"):
         raise HTTPException(400, "action must be approve or reject")
+    form = await request.form()
+    overrides = {
+        int(key.removeprefix("override-")): str(value)
+        for key, value in form.items()
+        if key.startswith("override-") and key.removeprefix("override-").isdigit()
+    }
+    approve = action == "approve"
     try:
         with site(request).db() as session:
-            made = service.decide(session, user, app_id, action == "approve", remarks)
+            made = service.decide(
+                session, user, app_id, approve, remarks, overrides if approve else None
+            )
             stage = "核验" if made.stage == "prereview" else "复核"
             said = stage + ("通过" if made.decision == "approve" else "退回")
+    except OverrideNeeded as exc:
+        listed = "、".join(f"第 {n} 项（{code}）" for n, code in exc.missing)
+        return _back(
+            app_id, f"未能记录：{listed}为错误，通过前须逐条写明为何不影响通过；否则请退回。"
+        )
     except SealdeskError as exc:
         return _back(app_id, f"未能记录：{exc}")
     return _back(app_id, f"已记录：{said}")
