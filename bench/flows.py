@@ -76,6 +76,7 @@ def run_batch(
             for step in results[0]["step_seconds"]
         },
         "flow_seconds": round(sum(r["seconds"] for r in results), 1),
+        "packet_seconds": [r["seconds"] for r in results],
         "verdicts": {v: sum(r["verdict"] == v for r in results) for v in ("clear", "flagged")},
     }
 

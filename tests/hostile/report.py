@@ -42,6 +42,10 @@ TEST_GROUPS = {
         "tests/test_issue.py::test_the_pin_is_only_in_the_pin_letter",
     ],
     "ID numbers sealed at rest": ["tests/test_protect.py"],
+    "approval over an error without a remark on it": [
+        "tests/test_review.py::test_an_application_with_errors_is_approved_only_over_a_remark_on_each",
+        "tests/test_web.py::test_approving_over_an_error_needs_a_remark_on_it_and_shows_it",
+    ],
     "web: login, roles, CSRF, rate limit, cookies": ["tests/test_web.py"],
     "verify rejects tampered, re-signed, wrapped, foreign, revoked": [
         "tests/test_issue.py::test_tampered_moved_and_foreign_pdfs_are_rejected",
