@@ -76,6 +76,17 @@ class HsmSettings:
     ca_pin: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The web app (``[web]``)."""
+
+    secure_cookies: bool = False
+    """Mark the session cookies Secure: set it where the site is served over HTTPS."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of reverse proxies whose X-Forwarded-For names the real client (sign-in
+    is limited per client address); from anyone else the header is ignored."""
+
+
 KEY_TYPES = ("ec-p256", "rsa-2048")
 
 
@@ -118,6 +129,7 @@ class Settings:
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     hsm: HsmSettings = field(default_factory=HsmSettings)
     profile: CertificateProfile = field(default_factory=CertificateProfile)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def ca_dir(self) -> Path:
@@ -224,7 +236,8 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
-    _refuse_unknown(path, "", data, {"database", "limits", "extract", "hsm", "profile"})
+    _refuse_unknown(path, "", data, {"database", "limits", "extract", "hsm", "profile", "web"})
+    settings = replace(settings, web=_web(path, data.get("web", {})))
     database = data.get("database", {})
     _refuse_unknown(path, "database.", database, {"url", "busy_seconds"})
     if "url" in database:
@@ -269,6 +282,17 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         hsm=replace(settings.hsm, **hsm),
         profile=replace(settings.profile, **profile),
     )
+
+
+def _web(path: Path, web: Any) -> WebSettings:
+    _refuse_unknown(path, "web.", web, {"secure_cookies", "trusted_proxies"})
+    secure = web.get("secure_cookies", False)
+    if not isinstance(secure, bool):
+        raise ConfigError(f"{path}: web.secure_cookies must be true or false")
+    proxies = web.get("trusted_proxies", [])
+    if not isinstance(proxies, list) or not all(isinstance(p, str) and p for p in proxies):
+        raise ConfigError(f"{path}: web.trusted_proxies must be a list of addresses in quotes")
+    return WebSettings(secure, tuple(proxies))
 
 
 def _all_strings(path: Path, prefix: str, table: dict[str, Any]) -> None:

@@ -251,8 +251,14 @@ def web(host: str, port: int) -> None:
     """Run the reviewer web app (sign in with a user added by 'sealdesk user add')."""
     import uvicorn
 
-    from pipeline.web.app import create_app
+    from pipeline.web.app import create_app, server_options
 
     ctx = _ctx()
     click.echo(f"sealdesk web on http://{host}:{port}/ (workspace {ctx.settings.home})")
-    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(ctx.settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        **server_options(ctx.settings),
+    )

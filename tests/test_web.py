@@ -172,6 +172,54 @@ def test_sign_in_is_rate_limited(client: TestClient) -> None:
     assert sign_in(client, "rui").status_code == 429
 
 
+def test_the_sign_in_limit_counts_a_name_however_it_is_typed(client: TestClient) -> None:
+    # the attack: " rui", "RUI", "ｒｕｉ" each counted apart, from addresses of their own
+    app = client.app
+    for k, typed in enumerate(("rui", " rui", "RUI", "ｒｕｉ", "rui ")):
+        elsewhere = TestClient(app, base_url="http://127.0.0.1", client=(f"10.0.0.{k}", 5000))
+        assert sign_in(elsewhere, typed, "wrong password!!").status_code == 303
+    last = TestClient(app, base_url="http://127.0.0.1", client=("10.0.0.99", 5000))
+    assert sign_in(last, "rui").status_code == 429
+
+
+def test_failed_and_refused_sign_ins_are_in_the_audit_trail(
+    client: TestClient, workspace: Workspace
+) -> None:
+    from pipeline.records.models import AuditEntry
+
+    for _ in range(6):
+        sign_in(client, " Rui", "wrong password!!")
+    with workspace.session() as session:
+        tried = [
+            e
+            for e in session.query(AuditEntry).filter_by(subject_id="rui")
+            if e.action.startswith("user.sign_in")
+        ]
+        actions = [e.action for e in tried]
+    assert actions.count("user.sign_in_failed") == 5 and "user.sign_in_refused" in actions
+    assert all(e.detail["from"] == "testclient" for e in tried)
+
+
+def test_secure_cookies_and_proxies_come_from_the_configuration(
+    settings: Settings, workspace: Workspace
+) -> None:
+    from pipeline.config import load_settings
+    from pipeline.web.app import server_options
+
+    # by default no X-Forwarded-For is believed, from anyone
+    assert server_options(settings) == {"proxy_headers": False, "forwarded_allow_ips": None}
+    (settings.home / "sealdesk.toml").write_text(
+        '[web]\nsecure_cookies = true\ntrusted_proxies = ["10.1.2.3"]\n', encoding="utf-8"
+    )
+    configured = load_settings(settings.home, environ={})
+    assert server_options(configured) == {"proxy_headers": True, "forwarded_allow_ips": "10.1.2.3"}
+    with workspace.session() as session:
+        add_user(session, "rui", PASSWORD, ["reviewer"], "admin")
+    secure = TestClient(create_app(configured, workspace), base_url="https://127.0.0.1")
+    cookie = sign_in(secure, "rui").headers["set-cookie"].lower()
+    assert "secure" in cookie
+
+
 def test_after_sign_in_only_paths_of_this_site(client: TestClient) -> None:
     form = client.get("/login?next=//evil.example/x")
     assert "//evil.example" not in form.text

@@ -31,6 +31,14 @@ SECURITY_HEADERS = {
 }
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app: X-Forwarded-For believed only from the configured proxies
+    (uvicorn would otherwise believe it from 127.0.0.1, so anyone on the machine could name
+    any address and walk around the sign-in limit per address)."""
+    proxies = settings.web.trusted_proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) or None}
+
+
 def create_app(settings: Settings, workspace: Workspace | None = None) -> FastAPI:
     app = FastAPI(title="sealdesk", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.site = Site(settings, workspace or open_workspace(settings))

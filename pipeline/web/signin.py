@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.records.audit import record_event
+from pipeline.records.database import Session
 from pipeline.records.users import authenticate
 from pipeline.web import auth
 from pipeline.web.site import check_csrf, current, safe_next, site
@@ -39,15 +40,20 @@ def login(
     if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
         raise HTTPException(403, "登录表单已失效，请刷新页面后重试")
     address = request.client.host if request.client else "?"
-    keys = (f"user:{username}", f"addr:{address}")
+    name = auth.login_name(username)
+    keys = (f"user:{name}", f"addr:{address}")
     if here.limiter.blocked(*keys):
+        with here.db() as session:
+            _refused(session, name, address, "user.sign_in_refused")
         return Response("登录失败次数过多，请 15 分钟后再试。", status_code=429)
     with here.db() as session:
-        user = authenticate(session, username.strip(), password)
+        user = authenticate(session, name, password)
         if user is not None:
             record_event(
                 session, user.username, "user.signed_in", ("user", user.username), {"from": "web"}
             )
+        else:
+            _refused(session, name, address, "user.sign_in_failed")
     if user is None:
         here.limiter.failed(*keys)
         return RedirectResponse(f"/login?error=1&next={safe_next(next)}", status_code=303)
@@ -64,6 +70,12 @@ def login(
     )
     response.delete_cookie(auth.PRE_COOKIE)
     return response
+
+
+def _refused(session: Session, name: str, address: str, action: str) -> None:
+    """A failed or refused sign-in in the audit trail, under the name tried (cut to the
+    trail's 64 characters) and the address it came from."""
+    record_event(session, "anonymous", action, ("user", name[:64]), {"from": address})
 
 
 @router.post("/logout")

@@ -50,7 +50,7 @@ class Site:
         self.workspace = workspace
         self.secret = auth.load_secret(settings.home)
         self.limiter = auth.LoginLimiter()
-        self.secure_cookie = bool(getattr(settings, "web_secure_cookies", False))
+        self.secure_cookie = settings.web.secure_cookies
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["mask_id"] = mask_id
         self.templates.env.globals.update(
