@@ -38,9 +38,19 @@ SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.
 
 
 class Context:
-    def __init__(self, settings: Settings, actor: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        actor: str,
+        session_token: str | None = None,
+        actor_given: bool = True,
+    ) -> None:
         self.settings = settings
         self.actor = actor
+        self.session_token = session_token
+        """The command-line sign-in (SEALDESK_SESSION) that proves who acts."""
+        self.actor_given = actor_given
+        """Whether --as or SEALDESK_USER named the actor (else the login name)."""
 
     def workspace(self) -> Workspace:
         return open_workspace(self.settings)
@@ -71,9 +81,23 @@ def _default_actor() -> str:
     default=_default_actor,
     help="Who is acting, for the audit trail (default: $SEALDESK_USER or login name).",
 )
+@click.option(
+    "--session",
+    "session_token",
+    envvar="SEALDESK_SESSION",
+    default=None,
+    hidden=True,
+    help="The sign-in token from 'sealdesk login' (normally in $SEALDESK_SESSION).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, actor: str, verbose: bool) -> None:
+def cli(
+    ctx: click.Context,
+    home: Path | None,
+    actor: str,
+    session_token: str | None,
+    verbose: bool,
+) -> None:
     """sealdesk: the back office for enterprise e-seal applications.
 
     Intake staff take applications and their scans in; reviewers work through what the
@@ -81,7 +105,8 @@ def cli(ctx: click.Context, home: Path | None, actor: str, verbose: bool) -> Non
     """
     settings = load_settings(home)
     configure_logging(settings, verbose)
-    ctx.obj = Context(settings, actor)
+    given = ctx.get_parameter_source("actor") != click.core.ParameterSource.DEFAULT
+    ctx.obj = Context(settings, actor, session_token or None, given)
 
 
 @cli.command()
@@ -362,6 +387,8 @@ def demo(demo_dir: Path) -> None:
     run_demo(demo_dir)
 
 
+cli.add_command(cli_review.login)
+cli.add_command(cli_review.logout)
 cli.add_command(cli_review.user)
 cli.add_command(cli_review.review)
 cli.add_command(cli_review.web)

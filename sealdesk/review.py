@@ -20,6 +20,7 @@ from pipeline.records.models import Application, User
 from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users, has_users
 from pipeline.review import queue as review_queue
 from sealdesk.context import current as _ctx
+from sealdesk.context import proven
 
 if TYPE_CHECKING:
     pass
@@ -65,7 +66,7 @@ def user_add(
     ctx = _ctx()
     with ctx.workspace().session() as session:
         if has_users(session):
-            acting_user(session, ctx.actor, Role.ADMIN)
+            proven(session, Role.ADMIN)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -74,6 +75,51 @@ def user_add(
         add_user(session, username, password, list(roles), ctx.actor, display_name)
     labels = "、".join(ROLE_LABELS[Role(r)] for r in roles)
     click.echo(f"added {username} ({', '.join(roles)}: {labels})")
+
+
+@click.command()
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def login(password_stdin: bool) -> None:
+    """Sign in as the user --as names. Prints `export SEALDESK_SESSION=…` for your shell:
+    run it as eval "$(sealdesk --as NAME login)". Decisions, issuance, revocation and user
+    changes need it; it lasts an hour, or until 'sealdesk logout'."""
+    from pipeline.records.audit import record_event
+    from pipeline.records.users import CLI_SESSION, authenticate, login_name, open_cli_session
+
+    ctx = _ctx()
+    name = login_name(ctx.actor)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(f"password for {name}", hide_input=True, err=True)
+    with ctx.workspace().session() as session:
+        user = authenticate(session, name, password)
+        if user is None:
+            record_event(session, "anonymous", "user.cli_sign_in_failed", ("user", name[:64]), {})
+        else:
+            token = open_cli_session(session, user)
+    if user is None:
+        raise PermissionDenied(f"{name}: wrong user name or password, or the user is disabled")
+    click.echo(f"export SEALDESK_SESSION={token}")
+    click.echo(f"signed in as {user.username} for {CLI_SESSION}", err=True)
+
+
+@click.command()
+def logout() -> None:
+    """End the sign-in in SEALDESK_SESSION now (it is refused from then on). Prints
+    `unset SEALDESK_SESSION` for your shell: eval "$(sealdesk logout)"."""
+    from pipeline.records.users import close_cli_session
+
+    ctx = _ctx()
+    if ctx.session_token:
+        with ctx.workspace().session() as session:
+            ended = close_cli_session(session, ctx.session_token)
+        click.echo(f"signed out {ended}" if ended else "that sign-in had already ended", err=True)
+    else:
+        click.echo("not signed in", err=True)
+    click.echo("unset SEALDESK_SESSION")
 
 
 @user.command("list")
@@ -217,7 +263,7 @@ def _decide(
 
     ctx = _ctx()
     with ctx.workspace().session() as session:
-        actor = acting_user(session, ctx.actor)
+        actor = proven(session)
         made = service.decide(session, actor, application_id, approve, remarks, overrides)
         stage, decision = made.stage, made.decision
     click.echo(f"{application_id}: {stage} {decision} by {ctx.actor}")

@@ -26,9 +26,10 @@ BAD = {"truncated.pdf": "truncated", "notes.docx.pdf": "unsupported_type"}
 
 
 def run(
-    home: Path, *args: str, user: str = "clerk", timeout: float = 120
+    home: Path, *args: str, user: str = "clerk", timeout: float = 120, session: str = ""
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": user}
+    env["SEALDESK_SESSION"] = session
     return subprocess.run(
         [str(SEALDESK), *args],
         capture_output=True,
@@ -224,13 +225,24 @@ def test_the_exception_queue_from_the_command_line(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     refused = run(home, "mail", "assign", *ids, "--to", app_id, "--no-intake", user="nobody")
     assert refused.returncode != 0 and "nobody" in refused.stderr
-    assigned = run(home, "mail", "assign", *ids, "--to", app_id, "--no-intake")
+    unproven = run(home, "mail", "assign", *ids, "--to", app_id, "--no-intake")
+    assert unproven.returncode != 0 and "login" in unproven.stderr  # the name alone
+    signed = subprocess.run(
+        [str(SEALDESK), "login", "--password-stdin"],
+        input="a-long-password\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": "clerk"},
+        check=False,
+    )
+    token = signed.stdout.strip().removeprefix("export SEALDESK_SESSION=")
+    assigned = run(home, "mail", "assign", *ids, "--to", app_id, "--no-intake", session=token)
     assert assigned.returncode == 0, assigned.stderr
     assert f"mail/{batch.batch_id}/{app_id}/scan-envelope.pdf" in assigned.stdout  # all of it
     assert run(home, "mail", "unrouted").stdout.strip() == "the exception queue is empty"
     batches = run(home, "mail", "batches").stdout
     assert batch.batch_id in batches and "0 unrouted, 3 assigned" in batches
-    again = run(home, "mail", "assign", ids[0], "--to", app_id, "--no-intake")
+    again = run(home, "mail", "assign", ids[0], "--to", app_id, "--no-intake", session=token)
     assert again.returncode != 0 and "only pages in the exception queue" in again.stderr
     with workspace.session() as db:
         assert db.get_one(Application, app_id).status == "received"  # not taken in yet

@@ -391,8 +391,11 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     settings = issuing_settings(home)
     sealdesk = Path(sys.executable).parent / "sealdesk"
 
+    signed: dict[str, str] = {}
+
     def run(*args: str, user: str = "boss", stdin: str | None = None) -> Any:
         env = {**os.environ, "SEALDESK_HOME": str(home), "SEALDESK_USER": user}
+        env["SEALDESK_SESSION"] = signed.get(user, "")
         return subprocess.run(
             [str(sealdesk), *args],
             input=stdin,
@@ -415,6 +418,8 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
         ).returncode
         == 0
     )
+    done = run("login", "--password-stdin", user="boss", stdin="correct horse battery\n")
+    signed["boss"] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
     assert (
         run(
             "user",
@@ -427,6 +432,8 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
         ).returncode
         == 0
     )
+    done = run("login", "--password-stdin", user="iss", stdin="correct horse battery\n")
+    signed["iss"] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
     refused = run("ca", "init", user="iss")
     assert refused.returncode != 0 and "lacks the admin role" in refused.stderr
     made = run("ca", "init")

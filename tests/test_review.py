@@ -212,6 +212,57 @@ def test_an_application_with_errors_is_approved_only_over_a_remark_on_each(
         assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
 
 
+def test_a_name_after_as_proves_nobody(
+    settings: Settings, workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    # the attack: one OS account ran --as rev1 review approve, then --as rev2, and the trail
+    # recorded two people
+    from pipeline.records.models import CliSession
+    from pipeline.records.users import open_cli_session
+
+    _users(workspace)
+    app_id = _checked(workspace, _record(record_data, "CQC-2026-000241", "甲公司"), False)
+    home = ["--home", str(settings.home)]
+    runner = CliRunner()
+
+    def approve(user: str, token: str) -> Any:
+        argv = [*home, "--as", user, "review", "approve", app_id]
+        return runner.invoke(cli, argv, env={"SEALDESK_SESSION": token})
+
+    assert isinstance(approve("li", "").exception, PermissionDenied)  # a name alone
+    assert isinstance(approve("li", "made-up").exception, PermissionDenied)
+    wrong = runner.invoke(
+        cli, [*home, "--as", "li", "login", "--password-stdin"], input="not the password\n"
+    )
+    assert isinstance(wrong.exception, PermissionDenied)
+    done = runner.invoke(
+        cli, [*home, "--as", "li", "login", "--password-stdin"], input=PASSWORD + "\n"
+    )
+    li = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
+    assert done.exit_code == 0 and li
+    assert isinstance(approve("wen", li).exception, PermissionDenied)  # li's sign-in, wen's name
+    assert approve("li", li).exit_code == 0
+    # li cannot do the 复核 as well, and a sign-in that ended or expired proves nobody
+    assert approve("li", li).exit_code != 0
+    with workspace.session() as session:
+        wen = open_cli_session(session, session.get_one(User, "wen"))
+        old = open_cli_session(
+            session, session.get_one(User, "wen"), now=datetime.now(UTC) - timedelta(hours=2)
+        )
+    assert isinstance(approve("wen", old).exception, PermissionDenied)
+    out = runner.invoke(cli, [*home, "logout"], env={"SEALDESK_SESSION": wen})
+    assert out.exit_code == 0 and "unset SEALDESK_SESSION" in out.stdout
+    assert isinstance(approve("wen", wen).exception, PermissionDenied)
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.PREREVIEW_PASSED
+        assert session.query(CliSession).count() == 3
+        actions = [e.action for e in session.query(AuditEntry).filter_by(subject_id="li")]
+        assert "user.cli_signed_in" in actions
+        failed = session.query(AuditEntry).filter_by(action="user.cli_sign_in_failed").all()
+        assert [e.subject_id for e in failed] == ["li"]
+    assert li.encode() not in (settings.home / "sealdesk.db").read_bytes()  # only its hash
+
+
 def test_each_check_keeps_its_whole_report(
     workspace: Workspace, record_data: dict[str, Any]
 ) -> None:
@@ -229,11 +280,20 @@ def test_cli_user_and_review_commands(
     home = ["--home", str(settings.home)]
     runner = CliRunner()
 
+    signed: dict[str, str] = {}
+
     def run(*args: str, user: str = "admin", stdin: str | None = None) -> Any:
-        return runner.invoke(cli, [*home, "--as", user, *args], input=stdin)
+        env = {"SEALDESK_SESSION": signed.get(user, "")}
+        return runner.invoke(cli, [*home, "--as", user, *args], input=stdin, env=env)
+
+    def sign_in(user: str) -> None:
+        done = run("login", "--password-stdin", user=user, stdin=PASSWORD + "\n")
+        assert done.exit_code == 0, done.output
+        signed[user] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
 
     first = run("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")
     assert first.exit_code == 0, first.output
+    sign_in("boss")
     # once there is a user, only an admin adds more
     refused = run(
         "user",
@@ -246,6 +306,16 @@ def test_cli_user_and_review_commands(
         stdin=PASSWORD + "\n",
     )
     assert refused.exit_code != 0 and isinstance(refused.exception, PermissionDenied)
+    # and a name typed after --as is no admin: the admin's own sign-in is
+    unproven = runner.invoke(
+        cli,
+        [*home, "--as", "boss", "user", "add", "eve", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env={"SEALDESK_SESSION": ""},
+    )
+    assert isinstance(unproven.exception, PermissionDenied) and "signed in" in str(
+        unproven.exception
+    )
     for name, role in (("rui", "reviewer"), ("wen", "re-reviewer")):
         added = run(
             "user",
@@ -265,8 +335,11 @@ def test_cli_user_and_review_commands(
     shown = run("review", "show", app_id, user="rui")
     assert "seal_name_mismatch" in shown.output and "may decide" in shown.output
     assert isinstance(run("review", "list", user="stranger").exception, PermissionDenied)
+    sign_in("rui")
     no_remarks = run("review", "reject", app_id, user="rui")
     assert no_remarks.exit_code != 0 and "--remarks" in no_remarks.output
+    assert run("review", "approve", app_id, user="wen").exit_code != 0  # not signed in
+    sign_in("wen")
     assert run("review", "approve", app_id, user="wen").exit_code != 0  # wrong stage role
     bare = run("review", "approve", app_id, user="rui")
     assert bare.exit_code != 0 and "1 seal_name_mismatch" in str(bare.exception)

@@ -284,6 +284,19 @@ class CheckRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CliSession(Base):
+    """A person's sign-in on the command line (``sealdesk login``): only the token's sha256
+    is kept; the token itself is in that person's shell, for an hour at most."""
+
+    __tablename__ = "cli_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class User(Base):
     """A person who uses sealdesk: roles (comma-separated, see ``users.Role``) and a
     salted scrypt hash of the password (never the password)."""

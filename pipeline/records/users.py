@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.errors import ConfigError, PermissionDenied
 from pipeline.records.audit import record_event
-from pipeline.records.models import User
+from pipeline.records.models import CliSession, User
 
 
 class Role(StrEnum):
@@ -107,6 +109,12 @@ def add_user(
     return user
 
 
+def login_name(typed: str) -> str:
+    """The user name as sign-in looks it up and limits it: NFKC, no surrounding white space,
+    lower case (user names are lower case), so " rui" or "ＲＵＩ" count against rui."""
+    return unicodedata.normalize("NFKC", typed).strip().lower()
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user, when the name and password are right and the user is active."""
     user = session.get(User, username)
@@ -117,6 +125,55 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if not check_password(password, user.password_hash) or not user.active:
         return None
     return user
+
+
+CLI_SESSION = timedelta(hours=1)
+"""How long a command-line sign-in lasts."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_cli_session(session: Session, user: User, now: datetime | None = None) -> str:
+    """A new command-line sign-in for ``user`` (whose password was just checked): the token
+    to hand to them; only its sha256 is kept. In the audit trail."""
+    now = now or datetime.now(UTC)
+    token = secrets.token_urlsafe(32)
+    expires = now + CLI_SESSION
+    session.add(
+        CliSession(
+            token_sha256=_digest(token), username=user.username, created_at=now, expires_at=expires
+        )
+    )
+    record_event(
+        session,
+        user.username,
+        "user.cli_signed_in",
+        ("user", user.username),
+        {"until": expires.isoformat(timespec="seconds")},
+    )
+    return token
+
+
+def cli_session_user(session: Session, token: str, now: datetime | None = None) -> User | None:
+    """The active user whose unexpired, not signed-out sign-in ``token`` is, else None."""
+    found = session.get(CliSession, _digest(token))
+    now = now or datetime.now(UTC)
+    if found is None or found.ended_at is not None or found.expires_at <= now:
+        return None
+    user = session.get(User, found.username)
+    return user if user is not None and user.active else None
+
+
+def close_cli_session(session: Session, token: str) -> str | None:
+    """Sign out: the sign-in ends now (in the audit trail); its user's name, if it was one."""
+    found = session.get(CliSession, _digest(token))
+    if found is None or found.ended_at is not None:
+        return None
+    found.ended_at = datetime.now(UTC)
+    record_event(session, found.username, "user.cli_signed_out", ("user", found.username), {})
+    return found.username
 
 
 def acting_user(session: Session, username: str, role: Role | None = None) -> User:

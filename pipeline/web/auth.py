@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import time
-import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,12 +86,6 @@ def pre_login_valid(secret: bytes, cookie: str | None, form: str | None) -> bool
         return False
     nonce, signature = cookie.rsplit(".", 1)
     return hmac.compare_digest(_sign(secret, nonce.encode()), signature)
-
-
-def login_name(typed: str) -> str:
-    """The user name as sign-in looks it up and limits it: NFKC, no surrounding white space,
-    lower case (user names are lower case), so " rui" or "ＲＵＩ" count against rui."""
-    return unicodedata.normalize("NFKC", typed).strip().lower()
 
 
 class LoginLimiter:

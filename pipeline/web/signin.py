@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.records.audit import record_event
 from pipeline.records.database import Session
-from pipeline.records.users import authenticate
+from pipeline.records.users import authenticate, login_name
 from pipeline.web import auth
 from pipeline.web.site import check_csrf, current, safe_next, site
 
@@ -40,7 +40,7 @@ def login(
     if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
         raise HTTPException(403, "登录表单已失效，请刷新页面后重试")
     address = request.client.host if request.client else "?"
-    name = auth.login_name(username)
+    name = login_name(username)
     keys = (f"user:{name}", f"addr:{address}")
     if here.limiter.blocked(*keys):
         with here.db() as session:

@@ -42,6 +42,9 @@ TEST_GROUPS = {
         "tests/test_issue.py::test_the_pin_is_only_in_the_pin_letter",
     ],
     "ID numbers sealed at rest": ["tests/test_protect.py"],
+    "dual control by a name after --as, without a password": [
+        "tests/test_review.py::test_a_name_after_as_proves_nobody",
+    ],
     "approval over an error without a remark on it": [
         "tests/test_review.py::test_an_application_with_errors_is_approved_only_over_a_remark_on_each",
         "tests/test_web.py::test_approving_over_an_error_needs_a_remark_on_it_and_shows_it",

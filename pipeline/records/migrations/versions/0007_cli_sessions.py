@@ -1,0 +1,31 @@
+"""Sign-ins on the command line: who acts is proven by a password, not claimed by a name.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from pipeline.records.models import UTCDateTime
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "cli_sessions",
+        sa.Column("token_sha256", sa.String(64), primary_key=True),
+        sa.Column("username", sa.String(32), sa.ForeignKey("users.username"), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("ended_at", UTCDateTime()),
+    )
+    op.create_index("ix_cli_sessions_username", "cli_sessions", ["username"])
+
+
+def downgrade() -> None:
+    op.drop_table("cli_sessions")
