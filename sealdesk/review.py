@@ -17,7 +17,15 @@ import click
 
 from pipeline.errors import NotFound, PermissionDenied
 from pipeline.records.models import Application, User
-from pipeline.records.users import ROLE_LABELS, Role, acting_user, add_user, all_users, has_users
+from pipeline.records.users import (
+    ROLE_LABELS,
+    Role,
+    acting_user,
+    add_user,
+    all_users,
+    has_users,
+    totp_uri,
+)
 from pipeline.review import queue as review_queue
 from sealdesk.context import current as _ctx
 from sealdesk.context import proven
@@ -72,21 +80,65 @@ def user_add(
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with ctx.workspace().session() as session:
-        add_user(session, username, password, list(roles), ctx.actor, display_name)
+        made = add_user(session, username, password, list(roles), ctx.actor, display_name)
+        uri = totp_uri(made) if made.totp_secret else None
     labels = "、".join(ROLE_LABELS[Role(r)] for r in roles)
     click.echo(f"added {username} ({', '.join(roles)}: {labels})")
+    if uri:
+        click.echo(
+            f"second factor: {username} signs in with a code from an authenticator app; "
+            f"give them this address (once, in person):\n  {uri}"
+        )
+
+
+@user.command("second-factor")
+@click.argument("username")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read USERNAME's password from standard input."
+)
+def user_second_factor(username: str, password_stdin: bool) -> None:
+    """A new second-factor secret for USERNAME (an admin or issuer); the old one stops
+    working. An admin signed in does it for anyone; a user without one yet (a workspace
+    from before second factors) does it for themselves with their password."""
+    from pipeline.records.users import enrol_second_factor, needs_second_factor, password_fits
+
+    ctx = _ctx()
+    with ctx.workspace().session() as session:
+        target = acting_user(session, username)
+        if not needs_second_factor(target):
+            raise PermissionDenied(f"{username}'s roles need no second factor")
+        if target.totp_secret is not None:
+            actor = proven(session, Role.ADMIN).username
+        else:
+            if password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = click.prompt(f"password for {username}", hide_input=True, err=True)
+            if password_fits(session, username, password) is None:
+                raise PermissionDenied(f"{username}: wrong password")
+            actor = username
+        uri = enrol_second_factor(session, target, actor)
+    click.echo(f"second factor of {username} (give it once, in person):\n  {uri}")
 
 
 @click.command()
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
-def login(password_stdin: bool) -> None:
+@click.option("--code", default=None, help="The one-time code (admins, issuers); else asked.")
+def login(password_stdin: bool, code: str | None) -> None:
     """Sign in as the user --as names. Prints `export SEALDESK_SESSION=…` for your shell:
     run it as eval "$(sealdesk --as NAME login)". Decisions, issuance, revocation and user
     changes need it; it lasts an hour, or until 'sealdesk logout'."""
     from pipeline.records.audit import record_event
-    from pipeline.records.users import CLI_SESSION, authenticate, login_name, open_cli_session
+    from pipeline.records.models import User as UserRow
+    from pipeline.records.users import (
+        CLI_SESSION,
+        authenticate,
+        login_name,
+        needs_second_factor,
+        open_cli_session,
+    )
 
     ctx = _ctx()
     name = login_name(ctx.actor)
@@ -95,7 +147,10 @@ def login(password_stdin: bool) -> None:
     else:
         password = click.prompt(f"password for {name}", hide_input=True, err=True)
     with ctx.workspace().session() as session:
-        user = authenticate(session, name, password)
+        known = session.get(UserRow, name)
+        if code is None and known is not None and needs_second_factor(known):
+            code = click.prompt("one-time code from your authenticator", err=True)
+        user = authenticate(session, name, password, code)
         if user is None:
             record_event(session, "anonymous", "user.cli_sign_in_failed", ("user", name[:64]), {})
         else:

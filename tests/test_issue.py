@@ -418,8 +418,20 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
         ).returncode
         == 0
     )
-    done = run("login", "--password-stdin", user="boss", stdin="correct horse battery\n")
-    signed["boss"] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
+
+    def sign_in(user: str) -> None:
+        import pyotp
+
+        from pipeline.records.models import User
+
+        with open_workspace(load_settings(home, environ={})).session() as session:
+            secret = session.get_one(User, user).totp_secret
+        code = ["--code", pyotp.TOTP(secret).now()] if secret else []
+        done = run("login", "--password-stdin", *code, user=user, stdin="correct horse battery\n")
+        assert done.returncode == 0, done.stderr
+        signed[user] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
+
+    sign_in("boss")
     assert (
         run(
             "user",
@@ -432,8 +444,7 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
         ).returncode
         == 0
     )
-    done = run("login", "--password-stdin", user="iss", stdin="correct horse battery\n")
-    signed["iss"] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
+    sign_in("iss")
     refused = run("ca", "init", user="iss")
     assert refused.returncode != 0 and "lacks the admin role" in refused.stderr
     made = run("ca", "init")

@@ -17,7 +17,13 @@ from pipeline.model.application import parse_record
 from pipeline.model.report import CheckReport, Code, Finding, Severity
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, AuditEntry, CheckRun, User
-from pipeline.records.users import add_user, authenticate, check_password, hash_password
+from pipeline.records.users import (
+    add_user,
+    authenticate,
+    check_password,
+    hash_password,
+    open_cli_session,
+)
 from pipeline.review import service
 from pipeline.review.calendar import add_working_days, working_days_between
 from pipeline.review.queue import review_queue
@@ -212,13 +218,53 @@ def test_an_application_with_errors_is_approved_only_over_a_remark_on_each(
         assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
 
 
+def _code(workspace: Workspace, username: str) -> list[str]:
+    """--code and the user's current one-time code, for a user who has a second factor."""
+    import pyotp
+
+    with workspace.session() as session:
+        secret = session.get_one(User, username).totp_secret
+    return ["--code", pyotp.TOTP(secret).now()] if secret else []
+
+
+def test_an_admin_signs_in_with_a_one_time_code_as_well(
+    settings: Settings, workspace: Workspace
+) -> None:
+    home = ["--home", str(settings.home)]
+    runner = CliRunner()
+    added = runner.invoke(
+        cli,
+        [*home, "--as", "boss", "user", "add", "boss", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert "otpauth://totp/sealdesk:boss?secret=" in added.stdout
+
+    def login(*code: str) -> Any:
+        argv = [*home, "--as", "boss", "login", "--password-stdin", *code]
+        return runner.invoke(cli, argv, input=PASSWORD + "\n")
+
+    assert isinstance(login("--code", "000000").exception, PermissionDenied)
+    assert login().exit_code != 0  # asked for the code, none given
+    assert login(*_code(workspace, "boss")).exit_code == 0
+    # a second factor enrolled anew: the old codes stop working
+    with workspace.session() as session:
+        token = open_cli_session(session, session.get_one(User, "boss"))
+        before = session.get_one(User, "boss").totp_secret
+    renewed = runner.invoke(
+        cli, [*home, "user", "second-factor", "boss"], env={"SEALDESK_SESSION": token}
+    )
+    assert renewed.exit_code == 0 and "otpauth://" in renewed.stdout
+    with workspace.session() as session:
+        assert session.get_one(User, "boss").totp_secret not in (None, before)
+        assert session.query(AuditEntry).filter_by(action="user.second_factor_enrolled").count()
+
+
 def test_a_name_after_as_proves_nobody(
     settings: Settings, workspace: Workspace, record_data: dict[str, Any]
 ) -> None:
     # the attack: one OS account ran --as rev1 review approve, then --as rev2, and the trail
     # recorded two people
     from pipeline.records.models import CliSession
-    from pipeline.records.users import open_cli_session
 
     _users(workspace)
     app_id = _checked(workspace, _record(record_data, "CQC-2026-000241", "甲公司"), False)
@@ -287,7 +333,8 @@ def test_cli_user_and_review_commands(
         return runner.invoke(cli, [*home, "--as", user, *args], input=stdin, env=env)
 
     def sign_in(user: str) -> None:
-        done = run("login", "--password-stdin", user=user, stdin=PASSWORD + "\n")
+        code = _code(workspace, user)
+        done = run("login", "--password-stdin", *code, user=user, stdin=PASSWORD + "\n")
         assert done.exit_code == 0, done.output
         signed[user] = done.stdout.strip().removeprefix("export SEALDESK_SESSION=")
 

@@ -42,15 +42,24 @@ def client(settings: Settings, workspace: Workspace, record_data: dict[str, Any]
     return TestClient(create_app(limited, workspace), base_url="http://127.0.0.1")
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+def sign_in(client: TestClient, username: str, password: str = PASSWORD, code: str = "") -> Any:
     form = client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert token is not None
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf": token.group(1)},
-        follow_redirects=False,
-    )
+    data = {"username": username, "password": password, "csrf": token.group(1), "code": code}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
+def code_of(workspace: Workspace, username: str) -> str:
+    """The user's current one-time code, as their authenticator app shows it."""
+    import pyotp
+
+    from pipeline.records.models import User
+
+    with workspace.session() as session:
+        secret = session.get_one(User, username).totp_secret
+    assert secret is not None
+    return str(pyotp.TOTP(secret).now())
 
 
 def csrf_of(client: TestClient, path: str) -> str:
@@ -109,8 +118,23 @@ def test_sign_in_sets_a_strict_httponly_cookie(client: TestClient) -> None:
     assert client.get("/").status_code == 200
 
 
-def test_a_role_that_may_not_see_the_queue_is_refused(client: TestClient) -> None:
-    sign_in(client, "ivy")
+def test_an_issuer_signs_in_with_a_one_time_code_too(
+    client: TestClient, workspace: Workspace, settings: Settings
+) -> None:
+    assert sign_in(client, "ivy").headers["location"].startswith("/login?error=1")
+    assert sign_in(client, "ivy", code="000000").headers["location"].startswith("/login?error")
+    assert sign_in(client, "ivy", code=code_of(workspace, "ivy")).headers["location"] == "/"
+    from pipeline.records.models import User
+
+    with workspace.session() as session:
+        plain = session.get_one(User, "ivy").totp_secret
+    assert plain is not None and plain.encode() not in (settings.home / "sealdesk.db").read_bytes()
+
+
+def test_a_role_that_may_not_see_the_queue_is_refused(
+    client: TestClient, workspace: Workspace
+) -> None:
+    sign_in(client, "ivy", code=code_of(workspace, "ivy"))
     assert client.get("/").status_code == 403
     assert client.get(f"/applications/{APP_ID}").status_code == 403
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from pipeline.records.protect import ProtectedJSON, ProtectedText
+from pipeline.records.protect import ProtectedJSON, ProtectedText, SealedText
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -307,6 +307,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(Text)
     roles: Mapped[str] = mapped_column(String(128))
     password_hash: Mapped[str] = mapped_column(String(256))
+    totp_secret: Mapped[str | None] = mapped_column(SealedText, default=None)
+    """The second factor's secret (RFC 6238), sealed with the field key: admins and
+    issuers sign in with a code from it as well as their password."""
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -75,18 +75,22 @@ def seal_text(text: str, cipher: AESGCM) -> str:
     return ID_NUMBER.sub(one, text)
 
 
+def _open(cipher: AESGCM, data: str, what: str) -> str:
+    """What ``data`` (base64: nonce, then ciphertext) seals; a clear error if another key
+    sealed it."""
+    raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    try:
+        return cipher.decrypt(raw[:12], raw[12:], None).decode()
+    except InvalidTag:
+        raise WorkspaceError(
+            f"{what} in the database was sealed with another field key: this workspace's "
+            "field-key file (or SEALDESK_FIELD_KEY) is not the one it was written with"
+        ) from None
+
+
 def unseal_text(text: str, cipher: AESGCM) -> str:
     def one(match: re.Match[str]) -> str:
-        data = match.group(1)
-        raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-        try:
-            return cipher.decrypt(raw[:12], raw[12:], None).decode()
-        except InvalidTag:
-            raise WorkspaceError(
-                "an ID number in the database was sealed with another field key: this "
-                "workspace's field-key file (or SEALDESK_FIELD_KEY) is not the one it was "
-                "written with"
-            ) from None
+        return _open(cipher, match.group(1), "an ID number")
 
     return SEALED.sub(one, text) if "⟦id1:" in text else text
 
@@ -129,3 +133,25 @@ class ProtectedText(TypeDecorator[str]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         cipher = _cipher(dialect)
         return value if cipher is None or value is None else unseal_text(value, cipher)
+
+
+class SealedText(TypeDecorator[str]):
+    """Text sealed whole with the field key (a second factor's secret): the database alone
+    does not give it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        cipher = _cipher(dialect)
+        if cipher is None or value is None:
+            return value
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + cipher.encrypt(nonce, value.encode(), None)
+        return "⟦s1:" + base64.urlsafe_b64encode(sealed).decode() + "⟧"
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        cipher = _cipher(dialect)
+        if cipher is None or value is None or not value.startswith("⟦s1:"):
+            return value
+        return _open(cipher, value[4:-1], "a secret")

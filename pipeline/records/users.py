@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
+import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -102,11 +103,47 @@ def add_user(
         password_hash=hash_password(password),
         active=True,
     )
+    if any(r in SECOND_FACTOR for r in parsed):
+        user.totp_secret = pyotp.random_base32()
     session.add(user)
     record_event(
         session, actor, "user.added", ("user", username), {"roles": [r.value for r in parsed]}
     )
     return user
+
+
+SECOND_FACTOR = frozenset({Role.ADMIN, Role.ISSUER})
+"""Roles that sign in with a one-time code (RFC 6238, pyotp) besides the password: they
+add users and issue and revoke certificates."""
+
+
+def needs_second_factor(user: User) -> bool:
+    return any(user.has(r) for r in SECOND_FACTOR)
+
+
+def totp_uri(user: User) -> str:
+    """The otpauth:// address an authenticator app takes (typed in or as a QR code)."""
+    if user.totp_secret is None:
+        raise ConfigError(f"{user.username} has no second factor")
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name="sealdesk")
+
+
+def enrol_second_factor(session: Session, user: User, actor: str) -> str:
+    """A new second-factor secret for ``user`` (the old one stops working); its otpauth://
+    address, to be shown once to that person. In the audit trail (not the secret)."""
+    user.totp_secret = pyotp.random_base32()
+    record_event(session, actor, "user.second_factor_enrolled", ("user", user.username), {})
+    return totp_uri(user)
+
+
+def code_fits(user: User, code: str | None) -> bool:
+    """Whether ``code`` is the user's current one-time code (a step either side allowed for
+    clocks apart); True for users whose roles need none."""
+    if not needs_second_factor(user):
+        return True
+    if user.totp_secret is None or not code:
+        return False
+    return bool(pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1))
 
 
 def login_name(typed: str) -> str:
@@ -115,8 +152,18 @@ def login_name(typed: str) -> str:
     return unicodedata.normalize("NFKC", typed).strip().lower()
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user, when the name and password are right and the user is active."""
+def authenticate(
+    session: Session, username: str, password: str, code: str | None = None
+) -> User | None:
+    """The user, when the name and password are right, the user is active and, for roles
+    that need one, ``code`` is their current one-time code."""
+    user = password_fits(session, username, password)
+    return user if user is not None and code_fits(user, code) else None
+
+
+def password_fits(session: Session, username: str, password: str) -> User | None:
+    """The active user whose name and password these are (the password alone: a first
+    factor)."""
     user = session.get(User, username)
     if user is None:
         # spend the same time as a real check, so timing does not tell who exists

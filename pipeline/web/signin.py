@@ -35,6 +35,7 @@ def login(
     password: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
+    code: Annotated[str, Form()] = "",
 ) -> Response:
     here = site(request)
     if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
@@ -47,7 +48,7 @@ def login(
             _refused(session, name, address, "user.sign_in_refused")
         return Response("登录失败次数过多，请 15 分钟后再试。", status_code=429)
     with here.db() as session:
-        user = authenticate(session, name, password)
+        user = authenticate(session, name, password, code or None)
         if user is not None:
             record_event(
                 session, user.username, "user.signed_in", ("user", user.username), {"from": "web"}

@@ -44,6 +44,8 @@ TEST_GROUPS = {
     "ID numbers sealed at rest": ["tests/test_protect.py"],
     "dual control by a name after --as, without a password": [
         "tests/test_review.py::test_a_name_after_as_proves_nobody",
+        "tests/test_review.py::test_an_admin_signs_in_with_a_one_time_code_as_well",
+        "tests/test_web.py::test_an_issuer_signs_in_with_a_one_time_code_too",
     ],
     "approval over an error without a remark on it": [
         "tests/test_review.py::test_an_application_with_errors_is_approved_only_over_a_remark_on_each",

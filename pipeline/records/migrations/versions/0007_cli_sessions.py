@@ -1,4 +1,5 @@
-"""Sign-ins on the command line: who acts is proven by a password, not claimed by a name.
+"""Sign-ins on the command line: who acts is proven by a password (and, for admins and
+issuers, a one-time code), not claimed by a name.
 
 Revision ID: 0007
 Revises: 0006
@@ -25,7 +26,11 @@ def upgrade() -> None:
         sa.Column("ended_at", UTCDateTime()),
     )
     op.create_index("ix_cli_sessions_username", "cli_sessions", ["username"])
+    with op.batch_alter_table("users") as table:
+        table.add_column(sa.Column("totp_secret", sa.Text))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as table:
+        table.drop_column("totp_secret")
     op.drop_table("cli_sessions")
