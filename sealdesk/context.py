@@ -10,7 +10,7 @@ import click
 from pipeline.errors import PermissionDenied
 from pipeline.records.database import Session
 from pipeline.records.models import User
-from pipeline.records.users import Role, cli_session_user
+from pipeline.records.users import Role, signed_in_user
 
 if TYPE_CHECKING:
     from pipeline.workspace import Workspace
@@ -32,7 +32,7 @@ def proven(session: Session, *roles: Role) -> User:
         raise PermissionDenied(
             f"{ctx.actor}: this needs you signed in (a name alone proves nobody): {login}"
         )
-    user = cli_session_user(session, ctx.session_token)
+    user = signed_in_user(session, ctx.session_token)
     if user is None:
         raise PermissionDenied(f"the sign-in has expired or was ended; sign in again: {login}")
     if ctx.actor_given and ctx.actor != user.username:

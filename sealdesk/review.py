@@ -133,11 +133,11 @@ def login(password_stdin: bool, code: str | None) -> None:
     from pipeline.records.audit import record_event
     from pipeline.records.models import User as UserRow
     from pipeline.records.users import (
-        CLI_SESSION,
+        CLI_SIGN_IN,
         authenticate,
         login_name,
         needs_second_factor,
-        open_cli_session,
+        open_sign_in,
     )
 
     ctx = _ctx()
@@ -154,23 +154,23 @@ def login(password_stdin: bool, code: str | None) -> None:
         if user is None:
             record_event(session, "anonymous", "user.cli_sign_in_failed", ("user", name[:64]), {})
         else:
-            token = open_cli_session(session, user)
+            token = open_sign_in(session, user)
     if user is None:
         raise PermissionDenied(f"{name}: wrong user name or password, or the user is disabled")
     click.echo(f"export SEALDESK_SESSION={token}")
-    click.echo(f"signed in as {user.username} for {CLI_SESSION}", err=True)
+    click.echo(f"signed in as {user.username} for {CLI_SIGN_IN}", err=True)
 
 
 @click.command()
 def logout() -> None:
     """End the sign-in in SEALDESK_SESSION now (it is refused from then on). Prints
     `unset SEALDESK_SESSION` for your shell: eval "$(sealdesk logout)"."""
-    from pipeline.records.users import close_cli_session
+    from pipeline.records.users import end_sign_in
 
     ctx = _ctx()
     if ctx.session_token:
         with ctx.workspace().session() as session:
-            ended = close_cli_session(session, ctx.session_token)
+            ended = end_sign_in(session, ctx.session_token)
         click.echo(f"signed out {ended}" if ended else "that sign-in had already ended", err=True)
     else:
         click.echo("not signed in", err=True)

@@ -22,7 +22,7 @@ from pipeline.records.users import (
     authenticate,
     check_password,
     hash_password,
-    open_cli_session,
+    open_sign_in,
 )
 from pipeline.review import service
 from pipeline.review.calendar import add_working_days, working_days_between
@@ -248,7 +248,7 @@ def test_an_admin_signs_in_with_a_one_time_code_as_well(
     assert login(*_code(workspace, "boss")).exit_code == 0
     # a second factor enrolled anew: the old codes stop working
     with workspace.session() as session:
-        token = open_cli_session(session, session.get_one(User, "boss"))
+        token = open_sign_in(session, session.get_one(User, "boss"))
         before = session.get_one(User, "boss").totp_secret
     renewed = runner.invoke(
         cli, [*home, "user", "second-factor", "boss"], env={"SEALDESK_SESSION": token}
@@ -264,7 +264,7 @@ def test_a_name_after_as_proves_nobody(
 ) -> None:
     # the attack: one OS account ran --as rev1 review approve, then --as rev2, and the trail
     # recorded two people
-    from pipeline.records.models import CliSession
+    from pipeline.records.models import SignIn
 
     _users(workspace)
     app_id = _checked(workspace, _record(record_data, "CQC-2026-000241", "甲公司"), False)
@@ -291,8 +291,8 @@ def test_a_name_after_as_proves_nobody(
     # li cannot do the 复核 as well, and a sign-in that ended or expired proves nobody
     assert approve("li", li).exit_code != 0
     with workspace.session() as session:
-        wen = open_cli_session(session, session.get_one(User, "wen"))
-        old = open_cli_session(
+        wen = open_sign_in(session, session.get_one(User, "wen"))
+        old = open_sign_in(
             session, session.get_one(User, "wen"), now=datetime.now(UTC) - timedelta(hours=2)
         )
     assert isinstance(approve("wen", old).exception, PermissionDenied)
@@ -301,9 +301,9 @@ def test_a_name_after_as_proves_nobody(
     assert isinstance(approve("wen", wen).exception, PermissionDenied)
     with workspace.session() as session:
         assert session.get_one(Application, app_id).status == Status.PREREVIEW_PASSED
-        assert session.query(CliSession).count() == 3
+        assert session.query(SignIn).count() == 3
         actions = [e.action for e in session.query(AuditEntry).filter_by(subject_id="li")]
-        assert "user.cli_signed_in" in actions
+        assert "user.signed_in" in actions
         failed = session.query(AuditEntry).filter_by(action="user.cli_sign_in_failed").all()
         assert [e.subject_id for e in failed] == ["li"]
     assert li.encode() not in (settings.home / "sealdesk.db").read_bytes()  # only its hash

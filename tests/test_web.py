@@ -182,6 +182,16 @@ def test_approving_over_an_error_needs_a_remark_on_it_and_shows_it(client: TestC
     assert f"确认第 1 项 <code>name_mismatch</code> 不影响通过：{WHY}" in done.text
 
 
+def test_a_cookie_copied_before_logout_is_worthless_after_it(client: TestClient) -> None:
+    sign_in(client, "rui")
+    copied = client.cookies.get("sealdesk_session")
+    assert copied and client.get("/", follow_redirects=False).status_code == 200
+    token = csrf_of(client, "/")
+    assert client.post("/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    client.cookies.set("sealdesk_session", copied)  # the attack: the old cookie, replayed
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
 def test_the_login_form_itself_needs_its_token(client: TestClient) -> None:
     response = client.post(
         "/login", data={"username": "rui", "password": PASSWORD}, follow_redirects=False

@@ -284,17 +284,19 @@ class CheckRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CliSession(Base):
-    """A person's sign-in on the command line (``sealdesk login``): only the token's sha256
-    is kept; the token itself is in that person's shell, for an hour at most."""
+class SignIn(Base):
+    """A person's sign-in, on the command line (``sealdesk login``: the token in that
+    person's shell) or in the web app (in the session cookie): only the token's sha256 is
+    kept. Signing out ends it on the server, so a copied token or cookie is worthless."""
 
-    __tablename__ = "cli_sessions"
+    __tablename__ = "sign_ins"
 
     token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    via: Mapped[str] = mapped_column(String(8), default="cli")
 
 
 class User(Base):

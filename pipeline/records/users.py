@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.errors import ConfigError, PermissionDenied
 from pipeline.records.audit import record_event
-from pipeline.records.models import CliSession, User
+from pipeline.records.models import SignIn, User
 
 
 class Role(StrEnum):
@@ -174,7 +174,7 @@ def password_fits(session: Session, username: str, password: str) -> User | None
     return user
 
 
-CLI_SESSION = timedelta(hours=1)
+CLI_SIGN_IN = timedelta(hours=1)
 """How long a command-line sign-in lasts."""
 
 
@@ -182,30 +182,40 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def open_cli_session(session: Session, user: User, now: datetime | None = None) -> str:
-    """A new command-line sign-in for ``user`` (whose password was just checked): the token
-    to hand to them; only its sha256 is kept. In the audit trail."""
+def open_sign_in(
+    session: Session,
+    user: User,
+    now: datetime | None = None,
+    via: str = "cli",
+    lasting: timedelta = CLI_SIGN_IN,
+) -> str:
+    """A new sign-in for ``user`` (whose password was just checked) ``via`` the command line
+    or the web app: the token to hand to them; only its sha256 is kept. In the audit trail."""
     now = now or datetime.now(UTC)
     token = secrets.token_urlsafe(32)
-    expires = now + CLI_SESSION
+    expires = now + lasting
     session.add(
-        CliSession(
-            token_sha256=_digest(token), username=user.username, created_at=now, expires_at=expires
+        SignIn(
+            token_sha256=_digest(token),
+            username=user.username,
+            created_at=now,
+            expires_at=expires,
+            via=via,
         )
     )
     record_event(
         session,
         user.username,
-        "user.cli_signed_in",
+        "user.signed_in",
         ("user", user.username),
-        {"until": expires.isoformat(timespec="seconds")},
+        {"from": via, "until": expires.isoformat(timespec="seconds")},
     )
     return token
 
 
-def cli_session_user(session: Session, token: str, now: datetime | None = None) -> User | None:
+def signed_in_user(session: Session, token: str, now: datetime | None = None) -> User | None:
     """The active user whose unexpired, not signed-out sign-in ``token`` is, else None."""
-    found = session.get(CliSession, _digest(token))
+    found = session.get(SignIn, _digest(token))
     now = now or datetime.now(UTC)
     if found is None or found.ended_at is not None or found.expires_at <= now:
         return None
@@ -213,13 +223,15 @@ def cli_session_user(session: Session, token: str, now: datetime | None = None) 
     return user if user is not None and user.active else None
 
 
-def close_cli_session(session: Session, token: str) -> str | None:
+def end_sign_in(session: Session, token: str) -> str | None:
     """Sign out: the sign-in ends now (in the audit trail); its user's name, if it was one."""
-    found = session.get(CliSession, _digest(token))
+    found = session.get(SignIn, _digest(token))
     if found is None or found.ended_at is not None:
         return None
     found.ended_at = datetime.now(UTC)
-    record_event(session, found.username, "user.cli_signed_out", ("user", found.username), {})
+    record_event(
+        session, found.username, "user.signed_out", ("user", found.username), {"from": found.via}
+    )
     return found.username
 
 

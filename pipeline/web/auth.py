@@ -1,10 +1,10 @@
 """Sign-in for the web app: a signed session cookie, CSRF tokens, a login rate limit.
 
-The cookie holds the user name, the session's CSRF token and its expiry, signed with
-HMAC-SHA256 under a secret kept in the workspace (``web-secret``, made on first start,
-readable by its owner only). Nothing else about the session is stored on the server; the
-user's roles are read from the database on every request, so a disabled user is out at
-once.
+The cookie holds the user name, the session's CSRF token, its expiry and its sign-in token,
+signed with HMAC-SHA256 under a secret kept in the workspace (``web-secret``, made on first
+start, readable by its owner only). The sign-in is kept on the server too (its token's
+sha256, see ``records.users.open_sign_in``) and checked on every request with the user's
+roles: signing out, or a disabled user, ends it at once, whoever holds a copy of the cookie.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class Session:
     username: str
     csrf: str
     expires: float
+    token: str = ""
+    """The sign-in's token (its sha256 is on the server)."""
 
 
 def _sign(secret: bytes, payload: bytes) -> str:
@@ -50,7 +52,9 @@ def _sign(secret: bytes, payload: bytes) -> str:
 
 def encode(secret: bytes, session: Session) -> str:
     payload = base64.urlsafe_b64encode(
-        json.dumps({"u": session.username, "c": session.csrf, "e": session.expires}).encode()
+        json.dumps(
+            {"u": session.username, "c": session.csrf, "e": session.expires, "t": session.token}
+        ).encode()
     )
     return f"{payload.decode()}.{_sign(secret, payload)}"
 
@@ -64,14 +68,14 @@ def decode(secret: bytes, cookie: str | None) -> Session | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-        session = Session(str(data["u"]), str(data["c"]), float(data["e"]))
+        session = Session(str(data["u"]), str(data["c"]), float(data["e"]), str(data["t"]))
     except (ValueError, KeyError, TypeError):
         return None
     return session if session.expires > time.time() else None
 
 
-def new_session(username: str) -> Session:
-    return Session(username, secrets.token_urlsafe(24), time.time() + SESSION_SECONDS)
+def new_session(username: str, token: str) -> Session:
+    return Session(username, secrets.token_urlsafe(24), time.time() + SESSION_SECONDS, token)
 
 
 def pre_login_token(secret: bytes) -> str:

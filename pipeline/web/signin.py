@@ -4,6 +4,7 @@ session yet to hold one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.records.audit import record_event
 from pipeline.records.database import Session
-from pipeline.records.users import authenticate, login_name
+from pipeline.records.users import authenticate, end_sign_in, login_name, open_sign_in
 from pipeline.web import auth
 from pipeline.web.site import check_csrf, current, safe_next, site
 
@@ -50,16 +51,15 @@ def login(
     with here.db() as session:
         user = authenticate(session, name, password, code or None)
         if user is not None:
-            record_event(
-                session, user.username, "user.signed_in", ("user", user.username), {"from": "web"}
-            )
+            lasting = timedelta(seconds=auth.SESSION_SECONDS)
+            token = open_sign_in(session, user, via="web", lasting=lasting)
         else:
             _refused(session, name, address, "user.sign_in_failed")
     if user is None:
         here.limiter.failed(*keys)
         return RedirectResponse(f"/login?error=1&next={safe_next(next)}", status_code=303)
     here.limiter.succeeded(*keys)
-    signed = auth.new_session(user.username)
+    signed = auth.new_session(user.username, token)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         auth.COOKIE,
@@ -83,6 +83,8 @@ def _refused(session: Session, name: str, address: str, action: str) -> None:
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     _, signed = current(request)
     check_csrf(signed, csrf)
+    with site(request).db() as session:
+        end_sign_in(session, signed.token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.COOKIE)
     return response

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from pipeline.config import Settings
 from pipeline.records.lifecycle import STATUS_LABELS
 from pipeline.records.models import User
-from pipeline.records.users import ROLE_LABELS, Role
+from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
 from pipeline.review.evidence import mask_id
 from pipeline.validate.rules import KIND_NAMES
 from pipeline.web import auth
@@ -104,8 +104,8 @@ def current(request: Request) -> Who:
     if signed is None:
         raise LoginRequired
     with here.db() as session:
-        user = session.get(User, signed.username)
-        if user is None or not user.active:
+        user = signed_in_user(session, signed.token)
+        if user is None or user.username != signed.username:
             raise LoginRequired
         session.expunge(user)
     return user, signed

@@ -51,7 +51,7 @@ TEST_GROUPS = {
         "tests/test_review.py::test_an_application_with_errors_is_approved_only_over_a_remark_on_each",
         "tests/test_web.py::test_approving_over_an_error_needs_a_remark_on_it_and_shows_it",
     ],
-    "web: login, roles, CSRF, rate limit, cookies": ["tests/test_web.py"],
+    "web: login, roles, CSRF, rate limit, cookies, logout, proxies": ["tests/test_web.py"],
     "verify rejects tampered, re-signed, wrapped, foreign, revoked": [
         "tests/test_issue.py::test_tampered_moved_and_foreign_pdfs_are_rejected",
         "tests/test_issue.py::test_re_signed_and_wrapped_copies_are_rejected",

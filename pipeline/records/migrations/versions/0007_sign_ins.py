@@ -18,14 +18,15 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "cli_sessions",
+        "sign_ins",
         sa.Column("token_sha256", sa.String(64), primary_key=True),
         sa.Column("username", sa.String(32), sa.ForeignKey("users.username"), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.Column("ended_at", UTCDateTime()),
+        sa.Column("via", sa.String(8), nullable=False),
     )
-    op.create_index("ix_cli_sessions_username", "cli_sessions", ["username"])
+    op.create_index("ix_sign_ins_username", "sign_ins", ["username"])
     with op.batch_alter_table("users") as table:
         table.add_column(sa.Column("totp_secret", sa.Text))
 
@@ -33,4 +34,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("users") as table:
         table.drop_column("totp_secret")
-    op.drop_table("cli_sessions")
+    op.drop_table("sign_ins")
