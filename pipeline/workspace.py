@@ -13,9 +13,11 @@ SEALDESK_HOME/
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import WorkspaceError
@@ -62,6 +64,7 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
     home = settings.home
     if not home.exists() and not create:
         raise WorkspaceError(f"no workspace at {home}; run `sealdesk init` first")
+    os.umask(0o077)  # whatever sealdesk writes from now on is its owner's alone
     try:
         for directory in (
             home,
@@ -71,13 +74,24 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
             settings.logs_dir,
         ):
             directory.mkdir(parents=True, exist_ok=True)
+            directory.chmod(0o700)
     except OSError as exc:
         raise WorkspaceError(f"cannot create the workspace at {home}: {exc.strerror}") from exc
     db = open_database(settings.database_url, busy_seconds=settings.database_busy_seconds)
+    _private_files(home)
     refuse_lost_database(db, settings.audit_head_path)
     protect.attach(db.engine, protect.load_field_key(home, settings.field_key))
     keep_head_on_disk(db, settings.audit_head_path)
     return Workspace(settings=settings, db=db, store=FileStore(settings.store_dir))
+
+
+def _private_files(home: Path) -> None:
+    """The workspace's own files readable by their owner alone (a workspace made before
+    sealdesk set its umask had the database, with password hashes and personal data, and
+    the log readable by everyone)."""
+    for path in (*home.glob("sealdesk.db*"), *home.joinpath("logs").glob("*.log")):
+        if path.is_file():
+            path.chmod(0o600)
 
 
 def configure_logging(settings: Settings, verbose: bool = False) -> None:
@@ -94,6 +108,7 @@ def configure_logging(settings: Settings, verbose: bool = False) -> None:
     try:
         settings.logs_dir.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(settings.logs_dir / "sealdesk.log", encoding="utf-8")
+        (settings.logs_dir / "sealdesk.log").chmod(0o600)
         file_handler.setFormatter(fmt)
         root.addHandler(file_handler)
     except OSError as exc:

@@ -84,3 +84,37 @@ def test_the_key_can_come_from_the_environment(tmp_path: Path) -> None:
     assert len(key) == 32 and not (tmp_path / "field-key").exists()
     with pytest.raises(WorkspaceError, match="not 32 bytes"):
         protect.load_field_key(tmp_path, "short")
+
+
+def test_the_workspace_is_its_owners_alone(tmp_path: Path) -> None:
+    # the attack: sealdesk.db (password hashes, personal data) and logs/ were world-readable
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    sealdesk = Path(sys.executable).with_name("sealdesk")
+    env = {**os.environ, "SEALDESK_HOME": str(home)}
+
+    def run_with_open_umask() -> None:
+        done = subprocess.run(
+            [str(sealdesk), "init"],
+            env=env,
+            capture_output=True,
+            check=False,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        assert done.returncode == 0, done.stderr
+
+    def others_may_read(path: Path) -> bool:
+        return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+    run_with_open_umask()
+    made = [home, home / "sealdesk.db", home / "logs", home / "logs" / "sealdesk.log"]
+    made += [home / "store", home / "field-key", home / "audit-head"]
+    assert [p for p in made if p.exists() and others_may_read(p)] == []
+    (home / "sealdesk.db").chmod(0o644)  # a workspace from before: opened, made private
+    home.chmod(0o755)
+    run_with_open_umask()
+    assert not others_may_read(home / "sealdesk.db") and not others_may_read(home)

@@ -41,7 +41,7 @@ TEST_GROUPS = {
         "tests/test_issue.py::test_ca_keys_stay_on_their_tokens",
         "tests/test_issue.py::test_the_pin_is_only_in_the_pin_letter",
     ],
-    "ID numbers sealed at rest": ["tests/test_protect.py"],
+    "ID numbers sealed at rest, the workspace its owner's alone": ["tests/test_protect.py"],
     "dual control by a name after --as, without a password": [
         "tests/test_review.py::test_a_name_after_as_proves_nobody",
         "tests/test_review.py::test_an_admin_signs_in_with_a_one_time_code_as_well",
