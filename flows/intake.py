@@ -37,7 +37,7 @@ from pipeline.mail.mailroom import application_record
 from pipeline.model.application import ApplicationRecord, load_record
 from pipeline.model.report import CheckReport
 from pipeline.review.service import write_packet
-from pipeline.usecases.checking import expected_names, save_report
+from pipeline.usecases.checking import expected_names, held_by_other_names, save_report
 from pipeline.usecases.intake import (
     IntakeResult,
     application_files,
@@ -65,7 +65,9 @@ def validate(
     actor: str,
 ) -> CheckReport:
     documents, failures = documents_of(refs, workspace.settings.extract.engine)
-    report = build_report(intake, documents, record, today, failures)
+    with workspace.session() as session:
+        register = held_by_other_names(session, record)
+    report = build_report(intake, documents, record, today, failures, register)
     with workspace.session() as session:
         save_report(session, report, actor)
     return report

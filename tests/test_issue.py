@@ -277,6 +277,29 @@ def test_a_change_makes_version_two_and_supersedes_version_one(
     assert env.verify(Path(v2.outputs["certificate_pdf"])).valid
 
 
+def test_a_credit_code_held_under_another_name_is_an_error_a_person_must_settle(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    # the attack: another company's name with the same credit code silently became version 2
+    # and revoked the first company's certificate
+    from pipeline.model.report import Code, Severity
+    from pipeline.usecases.checking import check_and_save
+
+    env.approve(_record(record_data, "CQC-2026-000221"))
+    (v1,) = run_batch(env.workspace, env.ca).issued
+
+    def checked(app_id: str, **company: Any) -> list[Any]:
+        record = parse_record(_record(record_data, app_id, **company))
+        taken = intake_application(env.workspace, record, [], "clerk")
+        report = check_and_save(env.workspace, taken, "clerk", extract=False)
+        return [f for f in report.findings if f.code == Code.USCC_HELD_BY_OTHER_NAME]
+
+    (held,) = checked("CQC-2026-000222", name="北京另一家科技有限公司")
+    assert held.severity == Severity.ERROR and v1.serial in held.message
+    assert held.evidence["expected"] == record_data["company"]["name"]
+    assert checked("CQC-2026-000223") == []  # the same company again: a renewal, no finding
+
+
 def test_a_replacement_revokes_the_lost_keys_certificate_first(
     env: Env, record_data: dict[str, Any]
 ) -> None:

@@ -48,6 +48,9 @@ class Code(StrEnum):
     """Added: no signature where the form must be signed."""
     ID_REGION_UNKNOWN = "id_region_unknown"
     """Added: an ID number's region code is not one GB/T 2260 has ever had (a warning)."""
+    USCC_HELD_BY_OTHER_NAME = "uscc_held_by_other_name"
+    """Added: a valid certificate of this credit code names another company; issuing would
+    revoke it as superseded (an error: a person confirms a renamed company, or rejects)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,13 @@ from dataclasses import replace
 from datetime import date
 
 from pipeline.model.application import ApplicationRecord
-from pipeline.model.report import CheckReport, DocumentEntry
+from pipeline.model.names import fold
+from pipeline.model.report import CheckReport, Code, DocumentEntry, Severity
+from pipeline.model.report import Finding as ReportFinding
 from pipeline.records import lifecycle
 from pipeline.records.applications import forget_findings
 from pipeline.records.database import Session
+from pipeline.records.issuances import valid_credentials
 from pipeline.records.models import Application, CheckRun, Finding
 from pipeline.usecases.intake import (
     FileOutcome,
@@ -46,6 +49,34 @@ def extract_stored(
     return documents_of(refs, settings.extract.engine)
 
 
+def held_by_other_names(session: Session, record: ApplicationRecord) -> list[ReportFinding]:
+    """An error for each valid certificate of the record's credit code issued to a company
+    of another name: issuing this application would revoke it as superseded, so a person
+    must confirm the company was renamed (名称变更) or reject, never the batch alone."""
+    out = []
+    for cred in valid_credentials(session, record.company_uscc):
+        holder = session.get_one(Application, cred.application_id)
+        if fold(holder.company_name) == fold(record.company_name):
+            continue
+        out.append(
+            ReportFinding(
+                Code.USCC_HELD_BY_OTHER_NAME,
+                Severity.ERROR,
+                f"统一社会信用代码 {record.company_uscc} 已有有效证书（序列号 {cred.serial}，"
+                f"申请 {holder.id}），单位名称为“{holder.company_name}”，与本申请的"
+                f"“{record.company_name}”不同；签发本申请将吊销该证书（被替代）。请核实单位"
+                "名称变更（名称变更通知书）后说明，或退回。",
+                evidence={
+                    "expected": holder.company_name,
+                    "found": record.company_name,
+                    "serial": cred.serial,
+                    "application": holder.id,
+                },
+            )
+        )
+    return out
+
+
 def expected_names(record: ApplicationRecord) -> tuple[str, ...]:
     return (record.company_name,)
 
@@ -76,11 +107,12 @@ def check_and_save(
     with workspace.session() as session:
         everything = replace(intake, files=application_files(session, intake.application_id))
         record = ApplicationRecord(dict(session.get_one(Application, intake.application_id).record))
+        register = held_by_other_names(session, record)
     if extract:
         documents, failures = extract_stored(workspace, everything.files, expected_names(record))
-        report = build_report(everything, documents, record, today, failures)
+        report = build_report(everything, documents, record, today, failures, register)
     else:
-        report = build_report(everything)
+        report = build_report(everything, register=register)
     with workspace.session() as session:
         save_report(session, report, actor)
     return report

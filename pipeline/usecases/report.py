@@ -23,6 +23,7 @@ def build_report(
     record: ApplicationRecord | None = None,
     today: date | None = None,
     page_failures: Sequence[tuple[str, int, str]] = (),
+    register: Sequence[Finding] = (),
 ) -> CheckReport:
     """The report for the application's current round.
 
@@ -36,6 +37,9 @@ def build_report(
 
     ``page_failures``: (file name, 1-based page, why) for pages extraction could not read;
     each is an ``unreadable_page`` warning, so a person reads that page.
+
+    ``register``: findings from what the CA has issued before (see
+    ``pipeline.usecases.checking.held_by_other_names``), added whether or not validation ran.
     """
     readable = [o for o in intake.files if o.outcome != REJECTED_FILE and o.pages]
     documents = (
@@ -54,6 +58,7 @@ def build_report(
         earlier = outcome.round < intake.round
         findings.extend(_file_findings(outcome, first_document.get(outcome.name), earlier))
     findings.extend(_failed_pages(documents, page_failures))
+    findings.extend(register)
     if extracted is not None and record is not None:
         findings.extend(validate(record, documents, today or date.today()))
         return CheckReport(intake.application_id, tuple(findings), tuple(documents))
