@@ -50,7 +50,7 @@ def nightly_issuance(
     settings = load_settings(Path(home) if home else None)
     workspace = open_workspace(settings)
     ca = load_ca(settings)
-    batch = open_batch(workspace, ca)
+    batch = open_batch(workspace, ca, actor=actor)
     for orphan in batch.summary.orphans:
         logger.warning(
             "orphan token %s (%s): %s", orphan.token_label, orphan.token_serial, orphan.why

@@ -137,6 +137,29 @@ def issue_orphans() -> None:
     click.echo(f"{len(orphans)} orphan token(s)")
 
 
+@issue.command("recover")
+def issue_recover() -> None:
+    """Finish what a crash left half done: the CRL of every revoked certificate, every
+    batch that never closed closed with its courier manifest (each nightly run does this
+    first as well)."""
+    from pipeline.issue.batch import recover
+    from pipeline.issue.ca import load_ca
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.ISSUER, Role.ADMIN)
+    done = recover(workspace, load_ca(workspace.settings), actor)
+    if done.crl_number:
+        click.echo(f"published CRL number {done.crl_number}")
+    if done.crl_file_restored:
+        click.echo("restored the published CRL file from the database")
+    for batch_id in done.batches_closed:
+        click.echo(f"closed batch {batch_id}")
+    if done.shipped:
+        click.echo(f"put on a courier manifest: {', '.join(done.shipped)}")
+    if not (done.crl_number or done.crl_file_restored or done.batches_closed):
+        click.echo("nothing was left half done")
+
+
 @issue.command("list")
 @click.option("--company", help="Only this credit code.")
 def issue_list(company: str | None) -> None:

@@ -300,6 +300,43 @@ def test_a_credit_code_held_under_another_name_is_an_error_a_person_must_settle(
     assert checked("CQC-2026-000223") == []  # the same company again: a renewal, no finding
 
 
+def test_a_batch_killed_after_a_renewal_is_finished_by_the_next_run(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    # the attack of a crash: killed right after a renewal revoked the old certificate, the
+    # rerun published no CRL (verify against it accepted the old certificate) and the
+    # renewal's key was on no courier manifest
+    import json
+
+    from pipeline.issue.batch import issue_in_batch, open_batch, recover
+
+    env.approve(_record(record_data, "CQC-2026-000231"))
+    (v1,) = run_batch(env.workspace, env.ca).issued
+    env.approve(_record(record_data, "CQC-2026-000232"))  # the same company again: a renewal
+    killed = open_batch(env.workspace, env.ca)
+    assert issue_in_batch(killed, "CQC-2026-000232", "nightly") == "issued"  # then killed
+
+    def on_crl(serial: str) -> bool:
+        crl = x509.load_der_x509_crl(env.ca.files.crl.read_bytes())
+        return crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
+
+    assert not on_crl(v1.serial)  # revoked in the database only
+    run_batch(env.workspace, env.ca)  # the next night
+    assert on_crl(v1.serial)
+    manifests = sorted(env.settings.batches_dir.glob("*/manifest.json"))
+    shipments = [
+        row["application"]
+        for path in manifests
+        for row in json.loads(path.read_text(encoding="utf-8"))["shipments"]
+    ]
+    assert shipments.count("CQC-2026-000232") == 1 and shipments.count("CQC-2026-000231") == 1
+    assert env.settings.batches_dir.joinpath(killed.summary.batch_id, "manifest.json").is_file()
+    again = recover(env.workspace, env.ca, "nightly")  # nothing left half done
+    assert (again.crl_number, again.batches_closed, again.crl_file_restored) == (None, [], False)
+    env.ca.files.crl.write_bytes(b"")  # a published CRL lost: restored from the database
+    assert recover(env.workspace, env.ca, "nightly").crl_file_restored and on_crl(v1.serial)
+
+
 def test_a_replacement_revokes_the_lost_keys_certificate_first(
     env: Env, record_data: dict[str, Any]
 ) -> None:
@@ -499,6 +536,7 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     shown = run("ca", "show", user="iss").stdout
     assert "root" in shown and "1 revoked" in shown
     assert "0 orphan token(s)" in run("issue", "orphans", user="iss").stdout
+    assert "nothing was left half done" in run("issue", "recover", user="iss").stdout
     workspace.db.engine.dispose()
 
 

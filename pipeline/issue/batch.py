@@ -22,7 +22,15 @@ from pipeline.issue.hsm import key_without_certificate, token_serial
 from pipeline.issue.issuance import Crash, Issued, Issuer, no_crash
 from pipeline.records.audit import record_event
 from pipeline.records.database import database_locked
-from pipeline.records.issuances import approved_not_issued, issuance_states, latest_issuance
+from pipeline.records.issuances import (
+    approved_not_issued,
+    issuance_states,
+    latest_issuance,
+    newest_crl,
+    open_batches,
+    revoked_credentials,
+    unshipped,
+)
 from pipeline.records.models import Application, IssueBatch, utcnow
 from pipeline.store import write_atomic
 from pipeline.workspace import Workspace
@@ -130,10 +138,82 @@ class Batch:
     started: float
 
 
-def open_batch(workspace: Workspace, ca: CertificateAuthority, *, crash: Crash = no_crash) -> Batch:
-    """Start a batch: its id and record, and the orphan tokens found before it begins."""
+@dataclass
+class Recovery:
+    """What :func:`recover` finished."""
+
+    crl_number: int | None = None
+    crl_file_restored: bool = False
+    batches_closed: list[str] = field(default_factory=list)
+    shipped: list[str] = field(default_factory=list)
+
+
+def recover(workspace: Workspace, ca: CertificateAuthority, actor: str) -> Recovery:
+    """Finish what a crash left half done, before anything new: a CRL listing every
+    certificate the database says is revoked (a renewal killed after revoking its old
+    certificate left it off the published CRL, and verify against the CRL accepted it), the
+    published file equal to the newest CRL record, and every batch that never closed closed,
+    the keys issued but on no courier manifest put on its manifest (else they never ship)."""
+    done = Recovery()
+    with workspace.session() as db:
+        newest = newest_crl(db)
+        revoked = len(revoked_credentials(db))
+        if revoked and (newest is None or newest.revoked_count != revoked):
+            done.crl_number = publish_crl(db, ca, actor).number
+        elif newest is not None and (
+            not ca.files.crl.is_file() or ca.files.crl.read_bytes() != newest.der
+        ):
+            write_atomic(ca.files.crl, newest.der)
+            done.crl_file_restored = True
+        left = [b.id for b in open_batches(db)]
+        lost = [
+            Issued(
+                i.application_id,
+                i.serial,
+                i.version,
+                i.token_serial or "",
+                i.token_label,
+                {k: str(v) for k, v in i.outputs.items() if k != "public_key"},
+                "recovered",
+            )
+            for i in unshipped(db)
+        ]
+    if lost and not left:  # keys on no manifest, yet no batch left open: one of their own
+        left = [_batch_id()]
+        with workspace.session() as db:
+            db.add(IssueBatch(id=left[0], summary={}))
+    for position, batch_id in enumerate(left):
+        summary = BatchSummary(batch_id, issued=lost if position == 0 else [])
+        summary.manifest = write_manifest(workspace, summary)
+        with workspace.session() as db:
+            record = db.get_one(IssueBatch, batch_id)
+            record.finished_at = utcnow()
+            record.summary = {**summary.to_json(), "recovered": True}
+            shipped = {"shipped": len(summary.issued)}
+            record_event(db, actor, "issuance.batch_recovered", ("batch", batch_id), shipped)
+        done.batches_closed.append(batch_id)
+        done.shipped += [i.application_id for i in summary.issued]
+    if done.crl_number or done.crl_file_restored or done.batches_closed:
+        log.warning("recovered: %s", done)
+    return done
+
+
+def _batch_id() -> str:
     now = datetime.now(UTC)
-    batch_id = now.strftime("B%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+    return now.strftime("B%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+
+
+def open_batch(
+    workspace: Workspace,
+    ca: CertificateAuthority,
+    *,
+    crash: Crash = no_crash,
+    actor: str = "nightly",
+) -> Batch:
+    """Start a batch: what an earlier one left half done finished first (:func:`recover`),
+    then its id and record, and the orphan tokens found before it begins."""
+    recover(workspace, ca, actor)
+    batch_id = _batch_id()
     summary = BatchSummary(batch_id)
     summary.orphans = find_orphans(workspace, ca)
     for orphan in summary.orphans:
@@ -204,7 +284,7 @@ def run_batch(
 ) -> BatchSummary:
     """Issue every pending approval; one application's failure is recorded and the rest go
     on. Transient faults (a busy token, a locked database) are retried a few times."""
-    batch = open_batch(workspace, ca, crash=crash)
+    batch = open_batch(workspace, ca, crash=crash, actor=actor)
     todo = only if only is not None else pending(workspace)
     for app_id in todo[:limit] if limit else todo:
         issue_in_batch(batch, app_id, actor)

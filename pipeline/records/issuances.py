@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.records.lifecycle import Status
-from pipeline.records.models import Application, Credential, CrlRecord, Issuance
+from pipeline.records.models import Application, Credential, CrlRecord, Issuance, IssueBatch
 
 
 def issuance_states(db: Session) -> dict[str, str]:
@@ -101,3 +101,31 @@ def credentials(db: Session, uscc: str | None = None) -> list[Credential]:
     if uscc:
         query = query.where(Credential.company_uscc == uscc)
     return list(db.scalars(query))
+
+
+def newest_crl(db: Session) -> CrlRecord | None:
+    found: CrlRecord | None = db.scalars(
+        select(CrlRecord).order_by(CrlRecord.number.desc())
+    ).first()
+    return found
+
+
+def open_batches(db: Session, besides: str | None = None) -> list[IssueBatch]:
+    """Batches that began and never finished (a crash), oldest first."""
+    query = select(IssueBatch).where(IssueBatch.finished_at.is_(None))
+    if besides is not None:
+        query = query.where(IssueBatch.id != besides)
+    return list(db.scalars(query.order_by(IssueBatch.started_at)))
+
+
+def unshipped(db: Session) -> list[Issuance]:
+    """Issuances done whose key is on no finished batch's courier manifest, oldest first."""
+    shipped = {
+        (item.get("application"), item.get("serial"))
+        for summary in db.scalars(
+            select(IssueBatch.summary).where(IssueBatch.finished_at.is_not(None))
+        )
+        for item in (summary or {}).get("issued", [])
+    }
+    done = db.scalars(select(Issuance).where(Issuance.state == "done").order_by(Issuance.id))
+    return [i for i in done if (i.application_id, i.serial) not in shipped]

@@ -35,6 +35,7 @@ TEST_GROUPS = {
         "tests/test_issue.py::test_a_token_wiped_after_its_certificate_says_so",
         "tests/test_issue.py::test_one_failure_does_not_stop_the_batch",
         "tests/test_flows.py::test_the_nightly_flow_killed_mid_issue_then_rerun_issues_nothing_twice",
+        "tests/test_issue.py::test_a_batch_killed_after_a_renewal_is_finished_by_the_next_run",
     ],
     "audit: edited, deleted, reordered, inserted": ["tests/test_audit.py"],
     "CA keys cannot leave their token": [
