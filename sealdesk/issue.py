@@ -137,6 +137,20 @@ def issue_orphans() -> None:
     click.echo(f"{len(orphans)} orphan token(s)")
 
 
+@issue.command("ship")
+@click.argument("application_id")
+@click.option("--tracking", default="", help="The courier's tracking number (EMS).")
+def issue_ship(application_id: str, tracking: str) -> None:
+    """APPLICATION_ID's key handed to the courier: shipped, and its PIN letter destroyed
+    (the printed copy with the key is then the only one)."""
+    from pipeline.issue.batch import ship
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.ISSUER, Role.ADMIN)
+    gone = ship(workspace, application_id, actor, tracking)
+    click.echo(f"{application_id}: shipped; {len(gone)} PIN letter(s) destroyed")
+
+
 @issue.command("recover")
 def issue_recover() -> None:
     """Finish what a crash left half done: the CRL of every revoked certificate, every

@@ -337,6 +337,25 @@ def test_a_batch_killed_after_a_renewal_is_finished_by_the_next_run(
     assert recover(env.workspace, env.ca, "nightly").crl_file_restored and on_crl(v1.serial)
 
 
+def test_shipping_a_key_destroys_its_pin_letter(env: Env, record_data: dict[str, Any]) -> None:
+    # the attack: customer PINs stayed in clear in pin-letter.pdf for ever
+    from pipeline.errors import LifecycleError
+    from pipeline.issue.batch import ship
+    from pipeline.records.models import AuditEntry
+
+    env.approve(_record(record_data, "CQC-2026-000241"))
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    letter = Path(issued.outputs["pin_letter"])
+    assert letter.is_file()
+    assert ship(env.workspace, "CQC-2026-000241", "iss", "EA123456789CN") == [str(letter)]
+    assert not letter.exists()
+    with env.workspace.session() as db:
+        assert db.get_one(Application, "CQC-2026-000241").status == "shipped"
+        assert db.query(AuditEntry).filter_by(action="issuance.pin_letter_destroyed").count() == 1
+    with pytest.raises(LifecycleError):
+        ship(env.workspace, "CQC-2026-000241", "iss")  # shipped once
+
+
 def test_a_replacement_revokes_the_lost_keys_certificate_first(
     env: Env, record_data: dict[str, Any]
 ) -> None:
@@ -537,6 +556,8 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     assert "root" in shown and "1 revoked" in shown
     assert "0 orphan token(s)" in run("issue", "orphans", user="iss").stdout
     assert "nothing was left half done" in run("issue", "recover", user="iss").stdout
+    shipped = run("issue", "ship", app_id, "--tracking", "EA1CN", user="iss")
+    assert shipped.returncode == 0 and "1 PIN letter(s) destroyed" in shipped.stdout
     workspace.db.engine.dispose()
 
 

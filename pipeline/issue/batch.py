@@ -10,12 +10,13 @@ import csv
 import io
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.errors import HsmError, SealdeskError
+from pipeline.errors import HsmError, NotFound, SealdeskError
 from pipeline.issue.authorities import issuing_authority
 from pipeline.issue.ca import CertificateAuthority, publish_crl
 from pipeline.issue.hsm import key_without_certificate, token_serial
@@ -31,6 +32,7 @@ from pipeline.records.issuances import (
     revoked_credentials,
     unshipped,
 )
+from pipeline.records.lifecycle import mark_shipped
 from pipeline.records.models import Application, IssueBatch, utcnow
 from pipeline.store import write_atomic
 from pipeline.workspace import Workspace
@@ -370,3 +372,32 @@ def write_manifest(workspace: Workspace, summary: BatchSummary) -> str:
         ).encode(),
     )
     return str(path)
+
+
+def ship(workspace: Workspace, app_id: str, actor: str, tracking: str = "") -> list[str]:
+    """The key handed to the courier (or, MOFCOM, to the issuing authority): the application
+    becomes shipped and its PIN letters are destroyed, the printed copy travelling with the
+    key being the only one left (a PIN kept in clear on the server for ever is a PIN anyone
+    with the disk has). Returns the letters destroyed."""
+    gone = []
+    with workspace.session() as db:
+        app = db.get(Application, app_id)
+        if app is None:
+            raise NotFound(f"no application {app_id}")
+        mark_shipped(db, app, actor, tracking)
+        for letter in sorted((workspace.settings.issued_dir / app_id).glob("v*/pin-letter.pdf")):
+            size = letter.stat().st_size
+            with letter.open("r+b") as out:  # overwritten before unlinking: not on the disk
+                out.write(b"\0" * size)
+                out.flush()
+                os.fsync(out.fileno())
+            letter.unlink()
+            gone.append(str(letter))
+        record_event(
+            db,
+            actor,
+            "issuance.pin_letter_destroyed",
+            ("application", app_id),
+            {"letters": len(gone)},
+        )
+    return gone

@@ -41,6 +41,7 @@ TEST_GROUPS = {
     "CA keys cannot leave their token": [
         "tests/test_issue.py::test_ca_keys_stay_on_their_tokens",
         "tests/test_issue.py::test_the_pin_is_only_in_the_pin_letter",
+        "tests/test_issue.py::test_shipping_a_key_destroys_its_pin_letter",
     ],
     "ID numbers sealed at rest, the workspace its owner's alone": ["tests/test_protect.py"],
     "dual control by a name after --as, without a password": [
