@@ -130,6 +130,9 @@ class Settings:
     hsm: HsmSettings = field(default_factory=HsmSettings)
     profile: CertificateProfile = field(default_factory=CertificateProfile)
     web: WebSettings = field(default_factory=WebSettings)
+    audit_key_file: Path | None = None
+    """Where the audit key is (``[audit] key_file``): best on a mount the database's backups
+    and administrators do not share; ``audit-key`` in the workspace by default."""
 
     @property
     def ca_dir(self) -> Path:
@@ -169,6 +172,10 @@ class Settings:
     @property
     def inbox_dir(self) -> Path:
         return self.home / "inbox"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.home / "audit-key"
 
     @property
     def audit_head_path(self) -> Path:
@@ -236,8 +243,14 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
-    _refuse_unknown(path, "", data, {"database", "limits", "extract", "hsm", "profile", "web"})
+    known = {"database", "limits", "extract", "hsm", "profile", "web", "audit"}
+    _refuse_unknown(path, "", data, known)
     settings = replace(settings, web=_web(path, data.get("web", {})))
+    audit = data.get("audit", {})
+    _refuse_unknown(path, "audit.", audit, {"key_file"})
+    _all_strings(path, "audit.", audit)
+    if "key_file" in audit:
+        settings = replace(settings, audit_key_file=Path(audit["key_file"]).expanduser())
     database = data.get("database", {})
     _refuse_unknown(path, "database.", database, {"url", "busy_seconds"})
     if "url" in database:

@@ -25,6 +25,8 @@ from pipeline.records import protect
 from pipeline.records.audit import (
     ChainHead,
     ChainReport,
+    Checkpoint,
+    attach_audit_key,
     keep_head_on_disk,
     refuse_lost_database,
     verify_chain,
@@ -54,9 +56,9 @@ class Workspace:
         except ValueError as exc:
             raise WorkspaceError(f"{self.settings.audit_head_path} is damaged: {exc}") from exc
 
-    def verify_audit(self) -> ChainReport:
+    def verify_audit(self, checkpoints: tuple[Checkpoint, ...] = ()) -> ChainReport:
         with self.session() as session:
-            return verify_chain(session, self.read_audit_head())
+            return verify_chain(session, self.read_audit_head(), checkpoints)
 
 
 def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
@@ -81,6 +83,7 @@ def open_workspace(settings: Settings, *, create: bool = True) -> Workspace:
     _private_files(home)
     refuse_lost_database(db, settings.audit_head_path)
     protect.attach(db.engine, protect.load_field_key(home, settings.field_key))
+    attach_audit_key(db, settings.audit_key_path)
     keep_head_on_disk(db, settings.audit_head_path)
     return Workspace(settings=settings, db=db, store=FileStore(settings.store_dir))
 

@@ -342,10 +342,30 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--checkpoints",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    multiple=True,
+    help="A file of checkpoints ('sealdesk audit checkpoint') kept apart from the workspace.",
+)
 @pass_context
-def audit_verify(ctx: Context) -> None:
-    """Check that no audit entry was edited, deleted, reordered or inserted."""
-    report = ctx.workspace().verify_audit()
+def audit_verify(ctx: Context, checkpoints: tuple[Path, ...]) -> None:
+    """Check that no audit entry was edited, deleted, reordered, inserted or forged, and
+    that the trail still holds every checkpoint given."""
+    from pipeline.records.audit import Checkpoint
+
+    points = []
+    for path in checkpoints:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    points.append(Checkpoint.loads(line))
+                except (ValueError, KeyError) as exc:
+                    raise click.BadParameter(
+                        f"{path}, line {number}: not a checkpoint ({exc})",
+                        param_hint="--checkpoints",
+                    ) from None
+    report = ctx.workspace().verify_audit(tuple(points))
     if report.intact:
         head = f", newest {report.head.hash[:16]}…" if report.head else ""
         click.echo(f"audit trail intact: {report.entries} entries{head}")
@@ -354,6 +374,31 @@ def audit_verify(ctx: Context) -> None:
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)
     sys.exit(3)
+
+
+@audit.command("checkpoint")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Append the checkpoint to this file (keep it where the workspace's owner cannot "
+    "write: another machine, write-once media); else print it.",
+)
+@pass_context
+def audit_checkpoint(ctx: Context, out: Path | None) -> None:
+    """The trail's length and newest hash now, sealed with the audit key: 'audit verify
+    --checkpoints FILE' later shows entries deleted or rewritten since, even with audit-head
+    gone too."""
+    from pipeline.records.audit import checkpoint
+
+    with ctx.workspace().session() as session:
+        point = checkpoint(session)
+    if out is None:
+        click.echo(point.dumps())
+        return
+    with out.open("a", encoding="utf-8") as kept:
+        kept.write(point.dumps() + "\n")
+    click.echo(f"checkpoint of entry {point.entries} appended to {out}")
 
 
 @audit.command("log")

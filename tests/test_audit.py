@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -80,7 +81,8 @@ def test_reordered_entries(trail: Workspace) -> None:
 
 
 def _rewrite(workspace: Workspace, rows: list[dict[str, object]]) -> None:
-    """Put ``rows`` back with hashes recomputed, as a forger who knows the scheme would."""
+    """Put ``rows`` back with hashes recomputed, as a forger who knows the scheme would (the
+    seals copied as they were: the forger has no audit key to make new ones)."""
     prev = GENESIS
     with workspace.db.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_entries"))
@@ -100,8 +102,8 @@ def _rewrite(workspace: Workspace, rows: list[dict[str, object]]) -> None:
             connection.execute(
                 text(
                     "INSERT INTO audit_entries (seq, at, actor, action, subject_type, subject_id,"
-                    " detail, prev_hash, hash) VALUES (:seq, :at, :actor, :action, :subject_type,"
-                    " :subject_id, :detail, :prev_hash, :hash)"
+                    " detail, prev_hash, hash, mac) VALUES (:seq, :at, :actor, :action,"
+                    " :subject_type, :subject_id, :detail, :prev_hash, :hash, :mac)"
                 ),
                 {**row, "prev_hash": prev, "hash": digest},
             )
@@ -159,6 +161,66 @@ def test_rewritten_chain_is_caught_by_the_head(trail: Workspace) -> None:
     rows[2]["actor"] = "mallory"
     _rewrite(trail, rows)
     assert "entry 5 differs from the one recorded as the newest" in problems(trail)
+
+
+def test_a_rewritten_chain_and_head_are_caught_by_the_seals(trail: Workspace) -> None:
+    # the attack: an entry edited, the chain re-hashed and audit-head rewritten to match
+    rows = _rows(trail)
+    rows[2]["actor"] = "mallory"
+    _rewrite(trail, rows)
+    newest = _rows(trail)[-1]
+    trail.settings.audit_head_path.write_text(f"{newest['seq']} {newest['hash']}\n")
+    found = problems(trail)
+    assert "entry 3's seal does not fit its hash" in found
+    assert "differs from the one recorded" not in found  # the head alone was fooled
+
+
+def test_a_forged_entry_appended_with_a_correct_hash_is_caught(trail: Workspace) -> None:
+    # the attack: a review.rereview.approve appended with a correct hash
+    last = _rows(trail)[-1]
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    detail = {"remarks": ""}
+    digest = entry_hash(
+        6, at, "rev2", "review.rereview.approve", "application", "APP-1", detail, str(last["hash"])
+    )
+    sql(
+        trail,
+        "INSERT INTO audit_entries (seq, at, actor, action, subject_type, subject_id, detail,"
+        " prev_hash, hash) VALUES (6, :at, 'rev2', 'review.rereview.approve', 'application',"
+        " 'APP-1', :detail, :prev, :hash)",
+        at=at.replace(tzinfo=None).isoformat(sep=" "),
+        detail=json.dumps(detail),
+        prev=last["hash"],
+        hash=digest,
+    )
+    trail.settings.audit_head_path.write_text(f"6 {digest}\n")
+    assert "entry 6 carries no seal of the audit key" in problems(trail)
+
+
+def test_blanked_seals_do_not_make_the_trail_look_older_than_its_key(trail: Workspace) -> None:
+    sql(trail, "UPDATE audit_entries SET mac = NULL")
+    assert "entry 1 carries no seal" in problems(trail)
+
+
+def test_the_newest_entries_and_the_head_deleted_are_caught_by_a_checkpoint(
+    trail: Workspace, tmp_path: Path
+) -> None:
+    # the attack: the newest entries deleted and audit-head with them (it printed "intact")
+    home = str(trail.settings.home)
+    kept = tmp_path / "elsewhere" / "checkpoints"
+    kept.parent.mkdir()
+    base = [sys.executable, "-m", "sealdesk", "--home", home, "audit"]
+    made = subprocess.run([*base, "checkpoint", "--out", str(kept)], capture_output=True)
+    assert made.returncode == 0 and kept.read_text().count("\n") == 1
+    sql(trail, "DELETE FROM audit_entries WHERE seq >= 4")
+    trail.settings.audit_head_path.unlink()
+    assert trail.verify_audit().intact  # without the checkpoint nothing shows it
+    verify = [*base, "verify", "--checkpoints", str(kept)]
+    caught = subprocess.run(verify, capture_output=True, text=True, check=False)
+    assert caught.returncode == 3
+    assert (
+        "a checkpoint records entry 5" in caught.stderr and "entries were deleted" in caught.stderr
+    )
 
 
 def test_rewrite_without_change_is_intact(trail: Workspace) -> None:

@@ -1,16 +1,22 @@
 """The append-only audit trail: who did what, when, to what, hash-chained.
 
 Each entry's hash covers its content and the previous entry's hash, so editing, deleting,
-reordering or inserting an entry breaks the chain at that point. Deleting the newest
-entries leaves a shorter chain that is still consistent, so the newest hash is also kept
-outside the database (``audit-head`` in the workspace) and compared by :func:`verify_chain`.
+reordering or inserting an entry breaks the chain at that point. A forger who knows the
+scheme could recompute every hash after an edit, or append an entry with a correct hash:
+each entry also carries an HMAC of its hash under the audit key (``audit-key``, or
+``[audit] key_file`` kept apart from the database), which the database does not give.
+Deleting the newest entries leaves a shorter chain that is still consistent, so the newest
+hash is also kept outside the database (``audit-head``) and, for an operator to keep where
+the workspace's owner cannot reach, in signed checkpoints (:func:`checkpoint`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +32,49 @@ from pipeline.records.models import AuditEntry, utcnow
 
 GENESIS = "0" * 64
 HEAD_KEY = "sealdesk.audit_head"
+_KEY_ATTRIBUTE = "sealdesk_audit_key"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditKey:
+    key: bytes
+    sealed_from: int
+    """The first entry written under the key: every entry from it on must carry a seal
+    (a forger who blanks the seals does not make the trail look older than the key)."""
+
+
+def attach_audit_key(db: Database, path: Path) -> None:
+    """Load the audit key in ``path`` into ``db``'s sessions, making it (32 random bytes,
+    mode 0600, with the number of the next entry) if missing."""
+    if not path.exists():
+        with db.sessions() as session:
+            newest = session.scalar(select(func.max(AuditEntry.seq))) or 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{secrets.token_hex(32)} from {newest + 1}\n")
+    try:
+        text, _, first = path.read_text().strip().partition(" from ")
+        key = AuditKey(bytes.fromhex(text), int(first))
+    except (OSError, ValueError) as exc:
+        raise WorkspaceError(
+            f"{path}: not an audit key (64 hexadecimal digits, 'from', an entry number): {exc}"
+        ) from exc
+    setattr(db.engine, _KEY_ATTRIBUTE, key)
+
+
+def _audit_key(session: Session) -> AuditKey | None:
+    found: AuditKey | None = getattr(session.get_bind(), _KEY_ATTRIBUTE, None)
+    return found
+
+
+def _key(session: Session) -> bytes | None:
+    found = _audit_key(session)
+    return found.key if found else None
+
+
+def seal(key: bytes, digest: str) -> str:
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +151,7 @@ def record_event(
         detail=detail,
         prev_hash=prev,
         hash=digest,
+        mac=seal(key, digest) if (key := _key(session)) else None,
     )
     session.add(entry)
     session.flush()
@@ -109,9 +159,17 @@ def record_event(
     return entry
 
 
-def verify_chain(session: Session, head: ChainHead | None) -> ChainReport:
-    """Walk the whole trail; every break is named by the entry where it shows."""
+def verify_chain(
+    session: Session, head: ChainHead | None, checkpoints: tuple[Checkpoint, ...] = ()
+) -> ChainReport:
+    """Walk the whole trail; every break is named by the entry where it shows. Entries
+    written before the trail was keyed carry no seal; from the first sealed one on, every
+    entry must carry a seal that fits. Each checkpoint must name an entry the trail still
+    has, with the same hash."""
     problems: list[str] = []
+    audit_key = _audit_key(session)
+    key = audit_key.key if audit_key else None
+    sealed_from = audit_key.sealed_from if audit_key else None
     expected_seq, prev = 1, GENESIS
     hashes: dict[int, str] = {}
     count = 0
@@ -140,6 +198,17 @@ def verify_chain(session: Session, head: ChainHead | None) -> ChainReport:
                 f"entry {entry.seq} does not follow the entry before it "
                 "(an entry was deleted, inserted or moved here)"
             )
+        if key is not None and sealed_from is not None and entry.seq >= sealed_from:
+            if entry.mac is None:
+                problems.append(
+                    f"entry {entry.seq} carries no seal of the audit key: written by "
+                    "something other than sealdesk (a forged entry)"
+                )
+            elif not hmac.compare_digest(entry.mac, seal(key, entry.hash)):
+                problems.append(
+                    f"entry {entry.seq}'s seal does not fit its hash: the trail was rewritten "
+                    "from here (or the audit key is not the one it was written with)"
+                )
         hashes[entry.seq] = entry.hash
         expected_seq, prev = entry.seq + 1, entry.hash
     if head is not None:
@@ -150,9 +219,64 @@ def verify_chain(session: Session, head: ChainHead | None) -> ChainReport:
             )
         elif hashes[head.seq] != head.hash:
             problems.append(f"entry {head.seq} differs from the one recorded as the newest")
+    for point in checkpoints:
+        if key is not None and not point.fits(key):
+            problems.append(f"checkpoint of entry {point.entries} is not sealed with the audit key")
+        elif point.entries and point.entries not in hashes:
+            problems.append(
+                f"the trail ends at entry {expected_seq - 1} but a checkpoint records entry "
+                f"{point.entries} ({point.at}): entries were deleted"
+            )
+        elif point.entries and hashes[point.entries] != point.hash:
+            problems.append(
+                f"entry {point.entries} differs from the checkpoint of {point.at}: the trail "
+                "was rewritten"
+            )
     last = session.scalar(select(func.max(AuditEntry.seq)))
     newest = ChainHead(last, hashes[last]) if last is not None and last in hashes else None
     return ChainReport(entries=count, head=newest, problems=tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The trail's length and newest hash at a moment, sealed with the audit key: written
+    where the workspace's owner cannot reach (another machine, write-once media), it shows
+    truncation and rewriting even when ``audit-head`` went with them."""
+
+    entries: int
+    hash: str
+    at: str
+    mac: str
+
+    def _body(self) -> bytes:
+        return f"{self.entries} {self.hash} {self.at}".encode()
+
+    def fits(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.mac, hmac.new(key, self._body(), "sha256").hexdigest())
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {"entries": self.entries, "hash": self.hash, "at": self.at, "mac": self.mac}
+        )
+
+    @classmethod
+    def loads(cls, text: str) -> Checkpoint:
+        data = json.loads(text)
+        return cls(int(data["entries"]), str(data["hash"]), str(data["at"]), str(data["mac"]))
+
+
+def checkpoint(session: Session) -> Checkpoint:
+    """A checkpoint of the trail as it stands (sealed with the audit key)."""
+    key = _key(session)
+    if key is None:
+        raise WorkspaceError("the audit key is not loaded: open the workspace first")
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    entries, digest = (last[0], last[1]) if last else (0, GENESIS)
+    at = utcnow().isoformat(timespec="seconds")
+    body = f"{entries} {digest} {at}".encode()
+    return Checkpoint(entries, digest, at, hmac.new(key, body, "sha256").hexdigest())
 
 
 def keep_head_on_disk(db: Database, head_path: Path) -> None:

@@ -267,6 +267,9 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(64))
+    """HMAC-SHA256 of ``hash`` under the audit key, which the database does not hold: a
+    forger who rewrites or appends with correct hashes cannot make these."""
 
 
 class CheckRun(Base):

@@ -37,7 +37,9 @@ TEST_GROUPS = {
         "tests/test_flows.py::test_the_nightly_flow_killed_mid_issue_then_rerun_issues_nothing_twice",
         "tests/test_issue.py::test_a_batch_killed_after_a_renewal_is_finished_by_the_next_run",
     ],
-    "audit: edited, deleted, reordered, inserted": ["tests/test_audit.py"],
+    "audit: edited, deleted, reordered, inserted, forged, re-hashed, truncated": [
+        "tests/test_audit.py"
+    ],
     "CA keys cannot leave their token": [
         "tests/test_issue.py::test_ca_keys_stay_on_their_tokens",
         "tests/test_issue.py::test_the_pin_is_only_in_the_pin_letter",
