@@ -133,11 +133,22 @@ def intake(ctx: Context, application: Path, files: tuple[Path, ...]) -> None:
     refused with its reason and the others go on; a file sent twice is kept once.
     """
     record = load_record(application)
+    _all_there(files)
     workspace = ctx.workspace()
     result = intake_application(workspace, record, list(files), ctx.actor)
     _print_intake(result)
     if any(f.outcome == "rejected" for f in result.files):
         click.echo("\nRefused files are listed above with what to ask the sender for.")
+
+
+def _all_there(files: tuple[Path, ...]) -> None:
+    """Every path names a file: a mistyped path is the operator's mistake, said as such
+    (exit 66), not a broken file of the application's (a finding in a flagged report)."""
+    for path in files:
+        if not path.exists():
+            raise NotFound(f"{path}: no such file; nothing was checked or recorded")
+        if path.is_dir():
+            raise NotFound(f"{path} is a folder: name the files in it ({path}/*)")
 
 
 def _print_intake(result: IntakeResult) -> None:
@@ -181,6 +192,7 @@ def check(
     Without --save this is a dry run in a throwaway workspace: nothing is recorded.
     """
     record = load_record(application)
+    _all_there(files)
     day = today.date() if today is not None else None
     with _check_workspace(ctx.settings, save) as workspace:
         result = intake_application(workspace, record, list(files), ctx.actor)

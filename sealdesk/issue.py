@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pipeline.issue.verify import Verification
 
 INVALID_EXIT = 3
+VERIFY_EXITS = {"unsigned": 4, "not_pdf": 65, "no_such_file": 66, "unreadable": 66}
+"""verify's exit status by what was wrong, apart from a signature that is not valid (3)."""
 
 
 @click.group()
@@ -244,7 +246,8 @@ def crl() -> None:
 )
 def verify(file: Path, as_json: bool, trust: tuple[Path, ...], crl_path: Path | None) -> None:
     """Is this signed PDF intact, covering the whole file, chained to our root, not revoked,
-    and the newest version? Exit status 0 if so, 3 if not."""
+    and the newest version? Exit status 0 if so, 3 if a signature is not valid, 4 if the
+    PDF carries no signature, 65 if the file is not a PDF, 66 if there is no such file."""
     from pipeline.issue.verify import registry_for, verify_pdf
 
     registry = registry_for(_ctx().settings, [_load_cert(p) for p in trust], crl_path)
@@ -254,7 +257,7 @@ def verify(file: Path, as_json: bool, trust: tuple[Path, ...], crl_path: Path | 
     else:
         _print_verification(result)
     if not result.valid:
-        sys.exit(INVALID_EXIT)
+        sys.exit(VERIFY_EXITS.get(result.kind, INVALID_EXIT))
 
 
 def _load_cert(path: Path) -> x509.Certificate:
@@ -268,6 +271,12 @@ def _load_cert(path: Path) -> x509.Certificate:
 
 
 def _print_verification(result: Verification) -> None:
+    if result.kind in ("no_such_file", "unreadable", "not_pdf"):
+        click.secho(f"{result.file}: cannot verify: {result.problem}", fg="yellow", err=True)
+        return
+    if result.kind == "unsigned":
+        click.secho(f"{result.file}: NOT SIGNED: {result.problem}", fg="red", bold=True)
+        return
     if result.problem:
         click.secho(f"{result.file}: NOT VALID: {result.problem}", fg="red", bold=True)
         return

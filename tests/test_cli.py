@@ -44,6 +44,19 @@ def samples(*names: str) -> list[str]:
     return [str(SAMPLES / n) for n in names]
 
 
+def test_a_mistyped_path_is_an_input_error_not_a_flagged_application(tmp_path: Path) -> None:
+    for command in ("check", "intake"):
+        missing = tmp_path / "scan-typo.pdf"
+        done = run(tmp_path / "home", command, str(SAMPLE_RECORD), *samples(GOOD[0]), str(missing))
+        assert done.returncode == 66 and f"{missing}: no such file" in done.stderr
+        folder = run(tmp_path / "home", command, str(SAMPLE_RECORD), str(SAMPLES))
+        assert folder.returncode == 66 and "is a folder" in folder.stderr
+    assert (
+        not (tmp_path / "home" / "sealdesk.db").exists()
+        or "CQC" not in run(tmp_path / "home", "list").stdout
+    )  # nothing recorded
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run(tmp_path, "--help")
     assert result.returncode == 0

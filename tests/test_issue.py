@@ -545,7 +545,24 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     revoked = run("revoke", serial, "--reason", "keyCompromise", user="iss")
     assert revoked.returncode == 0 and "CRL number 2" in revoked.stdout, revoked.stderr
     bad = run("verify", "--json", str(pdf), user="nobody")
-    assert bad.returncode == 3
+    assert bad.returncode == 3 and json.loads(bad.stdout)["outcome"] == "invalid"
+    # what is wrong with the input is not a forged signature: its own words and status
+    unsigned = settings.issued_dir / app_id / "v1" / "unsigned.pdf"
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    with unsigned.open("wb") as out:
+        writer.write(out)
+    text = tmp_path / "notes.pdf"
+    text.write_text("not a PDF at all")
+    for path, status, says in (
+        (tmp_path / "missing.pdf", 66, "no such file"),
+        (text, 65, "is not a PDF"),
+        (unsigned, 4, "NOT SIGNED"),
+    ):
+        done = run("verify", str(path), user="nobody")
+        assert done.returncode == status and says in done.stdout + done.stderr, done
     checks = json.loads(bad.stdout)["signatures"][0]["checks"]
     assert (
         checks["not_revoked"]["ok"] is False and "keyCompromise" in checks["not_revoked"]["detail"]

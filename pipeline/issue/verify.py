@@ -73,14 +73,24 @@ class Verification:
     certificate: dict[str, Any] = field(default_factory=dict)
     """What an electronic certificate PDF says it is about (serial, version, uscc)."""
 
+    kind: str = ""
+    """Why not valid, when not for its signatures: no_such_file, unreadable, not_pdf,
+    unsigned (a caller tells these from a signature that failed)."""
+
     @property
     def valid(self) -> bool:
         return not self.problem and bool(self.signatures) and all(s.valid for s in self.signatures)
+
+    @property
+    def outcome(self) -> str:
+        """valid, invalid (a signature failed a check), or the ``kind`` of problem."""
+        return "valid" if self.valid else (self.kind or "invalid")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "valid": self.valid,
+            "outcome": self.outcome,
             "problem": self.problem or None,
             "certificate": self.certificate or None,
             "signatures": [s.to_json() for s in self.signatures],
@@ -182,17 +192,24 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
     result = Verification(str(path))
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        result.problem, result.kind = f"no such file: {path}", "no_such_file"
+        return result
     except OSError as exc:
-        result.problem = f"cannot read {path}: {exc.strerror}"
+        result.problem, result.kind = f"cannot read {path}: {exc.strerror}", "unreadable"
+        return result
+    if not data.lstrip()[:5].startswith(b"%PDF-"):
+        result.problem, result.kind = f"{path} is not a PDF", "not_pdf"
         return result
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
     except Exception as exc:  # a hostile or broken file: say so, never crash the caller
         result.problem = f"not a readable PDF: {type(exc).__name__}: {exc}"
+        result.kind = "not_pdf"
         return result
     if not signatures:
-        result.problem = "the PDF carries no signature"
+        result.problem, result.kind = "the PDF carries no signature", "unsigned"
         return result
     try:
         info = reader.trailer_view.get("/Info")
