@@ -235,7 +235,7 @@ def test_the_nightly_flow_killed_mid_issue_then_rerun_issues_nothing_twice(
         "    if point == 'key_made':\n"
         "        os._exit(137)  # as SIGKILL: no cleanup, no exception handler\n"
         "real = batch.open_batch\n"
-        "nightly.open_batch = lambda w, ca: real(w, ca, crash=die)\n"
+        "nightly.open_batch = lambda w, ca, **kw: real(w, ca, crash=die, **kw)\n"
         "nightly.nightly_issuance(sys.argv[1])\n"
     )
     run = subprocess.run(
