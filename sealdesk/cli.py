@@ -6,6 +6,7 @@ import getpass
 import importlib.util
 import json
 import logging
+import re
 import shutil
 import sys
 import tempfile
@@ -125,9 +126,11 @@ def init(ctx: Context) -> None:
 @cli.command()
 @click.argument("application", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--no-check", is_flag=True, help="Only record; check later with 'sealdesk check ID'.")
 @pass_context
-def intake(ctx: Context, application: Path, files: tuple[Path, ...]) -> None:
-    """Record APPLICATION (a JSON record) and the FILES that arrived for it.
+def intake(ctx: Context, application: Path, files: tuple[Path, ...], no_check: bool) -> None:
+    """Record APPLICATION (a JSON record) and the FILES that arrived for it, then check it,
+    so that it waits in the review queue with its findings.
 
     Files may be PDF, JPEG, PNG or TIFF in any mix, recognised by content. A broken file is
     refused with its reason and the others go on; a file sent twice is kept once.
@@ -139,6 +142,9 @@ def intake(ctx: Context, application: Path, files: tuple[Path, ...]) -> None:
     _print_intake(result)
     if any(f.outcome == "rejected" for f in result.files):
         click.echo("\nRefused files are listed above with what to ask the sender for.")
+    if not no_check:
+        click.echo("")
+        _print_report(check_and_save(workspace, result, ctx.actor))
 
 
 def _all_there(files: tuple[Path, ...]) -> None:
@@ -189,8 +195,22 @@ def check(
 ) -> None:
     """Check APPLICATION and its FILES and print the check report.
 
-    Without --save this is a dry run in a throwaway workspace: nothing is recorded.
+    Without --save this is a dry run in a throwaway workspace: nothing is recorded. Given
+    an application id instead (sealdesk check CQC-2026-000123), the recorded application is
+    checked again with every file it has.
     """
+    if not application.exists() and APPLICATION_ID.fullmatch(str(application)):
+        if files:
+            raise click.UsageError(
+                "a recorded application is checked with the files it has; take new ones in "
+                "with 'sealdesk intake'"
+            )
+        report = _recheck(ctx, str(application), today.date() if today else None)
+        if as_json:
+            click.echo(report.dumps())
+        else:
+            _print_report(report)
+        return
     record = load_record(application)
     _all_there(files)
     day = today.date() if today is not None else None
@@ -204,6 +224,21 @@ def check(
         click.echo(report.dumps())
     else:
         _print_report(report)
+
+
+APPLICATION_ID = re.compile(r"[A-Z0-9]{2,4}-\d{4}-\d{6}")
+
+
+def _recheck(ctx: Context, app_id: str, day: Any) -> Any:
+    """The recorded application ``app_id`` checked again (received or checked only: once
+    review has begun its files are fixed), its report saved."""
+    workspace = ctx.workspace()
+    with workspace.session() as session:
+        app = session.get(Application, app_id)
+        if app is None:
+            raise NotFound(f"no application {app_id} (sealdesk list shows them)")
+        taken = IntakeResult(app.id, app.status, app.round, False)
+    return check_and_save(workspace, taken, ctx.actor, day)
 
 
 @contextmanager

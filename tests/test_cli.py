@@ -57,6 +57,25 @@ def test_a_mistyped_path_is_an_input_error_not_a_flagged_application(tmp_path: P
     )  # nothing recorded
 
 
+def test_intake_then_checks_and_check_takes_a_recorded_application_by_its_id(
+    tmp_path: Path,
+) -> None:
+    # intake and check were two worlds: after intake nothing waited for review
+    home = tmp_path / "home"
+    taken = run(home, "intake", str(SAMPLE_RECORD), *samples(*GOOD))
+    assert taken.returncode == 0, taken.stderr
+    assert "\nFindings (" in taken.stdout  # checked at once
+    assert "checked" in run(home, "list").stdout
+    again = run(home, "check", "CQC-2026-000101", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["application_id"] == "CQC-2026-000101"
+    unknown = run(home, "check", "CQC-2026-999999")
+    assert unknown.returncode == 66 and "no application CQC-2026-999999" in unknown.stderr
+    with_files = run(home, "check", "CQC-2026-000101", *samples(GOOD[0]))
+    assert with_files.returncode == 2 and "sealdesk intake" in with_files.stderr
+    quiet = run(home, "intake", "--no-check", str(SAMPLE_RECORD))
+    assert quiet.returncode == 0 and "Findings (" not in quiet.stdout
+
+
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run(tmp_path, "--help")
     assert result.returncode == 0
@@ -73,7 +92,7 @@ def test_intake_prints_what_was_kept(tmp_path: Path) -> None:
         assert any(line.split()[0] == "new" and line.endswith(name) for line in lines), name
     assert "the PDF is cut short" in result.stdout
     listing = run(tmp_path, "list")
-    assert "CQC-2026-000101" in listing.stdout and "received" in listing.stdout
+    assert "CQC-2026-000101" in listing.stdout and "checked" in listing.stdout  # and checked
     shown = run(tmp_path, "show", "CQC-2026-000101")
     assert "2 p." in shown.stdout and "application.received" in shown.stdout
     assert run(tmp_path, "audit", "verify").returncode == 0
