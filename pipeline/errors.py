@@ -9,10 +9,16 @@ from __future__ import annotations
 
 
 class SealdeskError(Exception):
-    """Root of sealdesk's errors. ``str(err)`` is a sentence a person can act on."""
+    """Root of sealdesk's errors. ``str(err)`` is a sentence a person can act on; ``zh``,
+    where given, the same in Chinese for the web app's screens (one language a screen)."""
 
     code = "error"
     exit_status = 1
+    zh = ""
+
+    def __init__(self, *args: object, zh: str = "") -> None:
+        super().__init__(*args)
+        self.zh = zh
 
 
 class ConfigError(SealdeskError):

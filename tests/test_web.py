@@ -192,6 +192,15 @@ def test_a_cookie_copied_before_logout_is_worthless_after_it(client: TestClient)
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_a_refusal_is_said_in_chinese_and_looks_like_an_error(client: TestClient) -> None:
+    # seen: 未能记录：a rejection needs remarks …, in blue like a notice
+    sign_in(client, "rui")
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    page = client.post(f"/applications/{APP_ID}/decision", data={"action": "reject", "csrf": token})
+    assert "未能记录：退回须填写备注" in page.text and 'class="notice refused"' in page.text
+    assert "rejection" not in page.text and 'role="alert"' in page.text
+
+
 def test_the_login_form_itself_needs_its_token(client: TestClient) -> None:
     response = client.post(
         "/login", data={"username": "rui", "password": PASSWORD}, follow_redirects=False

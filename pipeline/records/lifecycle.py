@@ -144,9 +144,15 @@ def decide(
         raise ValueError(f"stage must be prereview or rereview, not {stage!r}")
     remarks = remarks.strip()
     if not approve and not remarks:
-        raise LifecycleError("a rejection needs remarks (备注) telling the applicant what to fix")
+        raise LifecycleError(
+            "a rejection needs remarks (备注) telling the applicant what to fix",
+            zh="退回须填写备注，告诉申请人要改正什么。",
+        )
     if actor == app.received_by:
-        raise LifecycleError(f"{actor} took {app.id} in and so cannot review it")
+        raise LifecycleError(
+            f"{actor} took {app.id} in and so cannot review it",
+            zh=f"{actor} 是本申请的收件人，不能审核（双人控制）。",
+        )
     earlier = session.scalars(
         select(ReviewDecision).where(
             ReviewDecision.application_id == app.id, ReviewDecision.round == app.round
@@ -155,7 +161,8 @@ def decide(
     if any(d.actor == actor for d in earlier):
         raise LifecycleError(
             f"{actor} already decided a stage of {app.id} in this round; "
-            "the other stage needs a second person"
+            "the other stage needs a second person",
+            zh=f"{actor} 已完成本轮另一审核环节，须由另一人审核（双人控制）。",
         )
     source, passed, failed = _STAGES[stage]
     decision = ReviewDecision(

@@ -75,7 +75,8 @@ def acknowledged(
     if strays:
         raise LifecycleError(
             f"{app.id}: finding(s) {', '.join(map(str, strays))} are not errors of the newest "
-            "check report; only errors are overridden (sealdesk review show lists them)"
+            "check report; only errors are overridden (sealdesk review show lists them)",
+            zh=f"第 {'、'.join(map(str, strays))} 项不是最新检查结果中的错误：请刷新页面后重试。",
         )
     missing = [n for n in errors if not remarks.get(n)]
     if missing:
@@ -112,20 +113,25 @@ def decide(
     if app is None:
         raise NotFound(f"no application {app_id}")
     if not user.active:
-        raise PermissionDenied(f"{user.username} is disabled")
+        raise PermissionDenied(f"{user.username} is disabled", zh=f"{user.username} 已停用。")
     stage = stage_waiting(app)
     if stage is not None and not user.has(STAGE_ROLES[stage]):
         raise PermissionDenied(
             f"{user.username} lacks the {STAGE_ROLES[stage].value} role needed for "
-            f"{'核验' if stage == 'prereview' else '复核'}"
+            f"{'核验' if stage == 'prereview' else '复核'}",
+            zh=f"{user.username} 没有{'核验' if stage == 'prereview' else '复核'}权限。",
         )
     if stage is None:
         raise LifecycleError(
             f"{app.id} is {app.status} ({STATUS_LABELS[Status(app.status)]}): "
-            "it waits for no review"
+            "it waits for no review",
+            zh=f"{app.id} 当前{STATUS_LABELS[Status(app.status)]}，无待办审核。",
         )
     if not approve and overrides:
-        raise LifecycleError("a rejection overrides nothing: its remarks say what to fix")
+        raise LifecycleError(
+            "a rejection overrides nothing: its remarks say what to fix",
+            zh="退回时无须逐条说明错误：请在备注中写明申请人要改正什么。",
+        )
     over = acknowledged(session, app, overrides or {}) if approve else []
     return lifecycle.decide(session, app, stage, approve, user.username, remarks, over)
 

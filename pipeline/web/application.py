@@ -43,12 +43,18 @@ def _report(session: Session, app_id: str) -> dict[str, Any]:
     return dict(run.report)
 
 
-def _back(app_id: str, message: str) -> Response:
-    return RedirectResponse(f"/applications/{app_id}?message=" + quoted(message), status_code=303)
+def _back(app_id: str, message: str, refused: bool = False) -> Response:
+    """Back to the application's page with ``message`` shown (as an error if ``refused``)."""
+    kind = "&refused=1" if refused else ""
+    return RedirectResponse(
+        f"/applications/{app_id}?message=" + quoted(message) + kind, status_code=303
+    )
 
 
 @router.get("", response_class=HTMLResponse)
-def application_page(request: Request, app_id: str, who: Viewer, message: str = "") -> Response:
+def application_page(
+    request: Request, app_id: str, who: Viewer, message: str = "", refused: int = 0
+) -> Response:
     here = site(request)
     user, signed = who
     with here.db() as session:
@@ -70,6 +76,7 @@ def application_page(request: Request, app_id: str, who: Viewer, message: str = 
             "can_upload": user.has(Role.INTAKE)
             and Status(row.status) in (Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED),
             "message": message,
+            "refused": bool(refused),
         }
     return here.page(request, "application.html", user, signed, **ctx)
 
@@ -104,11 +111,11 @@ async def decision(
             said = stage + ("通过" if made.decision == "approve" else "退回")
     except OverrideNeeded as exc:
         listed = "、".join(f"第 {n} 项（{code}）" for n, code in exc.missing)
-        return _back(
-            app_id, f"未能记录：{listed}为错误，通过前须逐条写明为何不影响通过；否则请退回。"
-        )
+        said = f"未能记录：{listed}为错误，通过前须逐条写明为何不影响通过；否则请退回。"
+        return _back(app_id, said, refused=True)
     except SealdeskError as exc:
-        return _back(app_id, f"未能记录：{exc}")
+        why = exc.zh or "操作未被接受。请刷新页面后重试；如仍不行，请联系管理员。"
+        return _back(app_id, f"未能记录：{why}", refused=True)
     return _back(app_id, f"已记录：{said}")
 
 
