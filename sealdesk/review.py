@@ -27,6 +27,7 @@ from pipeline.records.users import (
     totp_uri,
 )
 from pipeline.review import queue as review_queue
+from pipeline.review.calendar import beijing
 from sealdesk.context import current as _ctx
 from sealdesk.context import proven
 
@@ -214,7 +215,7 @@ def review_list(stage: str | None, flagged: bool, overdue: bool, search: str) ->
     click.echo(f"{'application':<18} {'stage':<6} {'verdict':<8} {'E/W':<6} {'due':<17} company")
     for item in items:
         verdict = click.style(f"{item.verdict or '':<8}", fg="red" if item.flagged else "green")
-        due = f"{item.due:%Y-%m-%d %H:%M}"
+        due = beijing(item.due)
         due = click.style(f"{due} !", fg="red", bold=True) if item.overdue(now) else f"{due}  "
         click.echo(
             f"{item.id:<18} {item.stage_label:<4}  {verdict} {item.errors}/{item.warnings:<4} "
@@ -243,7 +244,7 @@ def review_show(application_id: str) -> None:
     click.echo(f"status   {info['status_label']} ({info['status']}), verdict {info['verdict']}")
     if info["due"] is not None:
         late = click.style(" overdue", fg="red", bold=True) if info["overdue"] else ""
-        click.echo(f"waiting  {info['stage_label']} until {info['due']:%Y-%m-%d %H:%M}{late}")
+        click.echo(f"waiting  {info['stage_label']} until {beijing(info['due'])}{late}")
     click.echo(f"\nfindings ({len(findings)})")
     for number, finding in enumerate(findings, 1):
         colour = SEVERITY_COLOURS.get(finding["severity"], "white")
@@ -263,7 +264,7 @@ def review_show(application_id: str) -> None:
     click.echo("\ndecisions")
     for d in made:
         click.echo(
-            f"  {d['at']:%Y-%m-%d %H:%M}  round {d['round']}  {d['stage']:<9} "
+            f"  {beijing(d['at'])}  round {d['round']}  {d['stage']:<9} "
             f"{d['decision']:<7} {d['actor']}  {d['remarks']}"
         )
         for o in d["overrides"]:

@@ -398,3 +398,12 @@ def test_cli_user_and_review_commands(
     assert run("review", "approve", app_id, "--override", f"1={why}", user="wen").exit_code == 0
     with workspace.session() as session:
         assert session.get_one(Application, app_id).status == Status.REREVIEW_PASSED
+
+
+def test_times_are_shown_in_beijing_time_from_utc() -> None:
+    # seen: UTC on the serial page and the queue, Beijing time in the certificate PDF
+    from pipeline.review.calendar import beijing
+
+    assert beijing(datetime(2026, 12, 7, 16, 30, tzinfo=UTC)) == "2026-12-08 00:30"
+    assert beijing(datetime(2026, 12, 7, 16, 30)) == "2026-12-08 00:30"  # stored without zone
+    assert beijing(None) == ""

@@ -201,6 +201,21 @@ def test_a_refusal_is_said_in_chinese_and_looks_like_an_error(client: TestClient
     assert "rejection" not in page.text and 'role="alert"' in page.text
 
 
+def test_the_due_date_is_shown_in_beijing_time(client: TestClient, workspace: Workspace) -> None:
+    from pipeline.records.models import Application
+    from pipeline.review.calendar import beijing
+    from pipeline.review.queue import item_for
+
+    sign_in(client, "rui")
+    with workspace.session() as session:
+        item = item_for(session, session.get_one(Application, APP_ID))
+        assert item is not None
+        due = item.due
+    page = client.get(f"/applications/{APP_ID}").text
+    assert f'应于 <span class="">{beijing(due)}</span>' in page
+    assert due.strftime("%Y-%m-%d %H:%M") not in page  # the UTC wall clock, 8 h off, is not
+
+
 def test_the_login_form_itself_needs_its_token(client: TestClient) -> None:
     response = client.post(
         "/login", data={"username": "rui", "password": PASSWORD}, follow_redirects=False

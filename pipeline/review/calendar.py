@@ -8,7 +8,20 @@ due date over a holiday comes out early, never late.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def beijing(moment: datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment as a person here reads it: Beijing time (stored times are UTC; one without
+    a zone is taken as UTC)."""
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(SHANGHAI).strftime(form)
+
 
 PREREVIEW_DAYS = 2
 REREVIEW_DAYS = 5

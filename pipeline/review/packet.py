@@ -26,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.errors import WorkspaceError
 from pipeline.fonts import PDF_FONT, register_pdf_font
+from pipeline.review.calendar import beijing
 from pipeline.review.evidence import crop
 from pipeline.validate.rules import KIND_NAMES
 
@@ -241,7 +242,7 @@ def _cover(w: _Writer, data: PacketData) -> None:
         ("状态", app.get("status_label") or "—"),
         (
             "待办",
-            f"{app['stage_label']}，应于 {due:%Y-%m-%d %H:%M} 前完成"
+            f"{app['stage_label']}，应于 {beijing(due)} 前完成"
             + ("（已逾期）" if app.get("overdue") else "")
             if due is not None
             else "无",
@@ -256,7 +257,7 @@ def _cover(w: _Writer, data: PacketData) -> None:
         stage = "核验" if decision["stage"] == "prereview" else "复核"
         verdict = "通过" if decision["decision"] == "approve" else "退回"
         w.paragraph(
-            f"{decision['at']:%Y-%m-%d %H:%M}  {stage}{verdict}（{decision['actor']}）"
+            f"{beijing(decision['at'])}  {stage}{verdict}（{decision['actor']}）"
             + (f"：{decision['remarks']}" if decision.get("remarks") else ""),
             9,
             colour=MUTED,
@@ -273,7 +274,7 @@ def _cover(w: _Writer, data: PacketData) -> None:
     _findings_table(w, data.findings)
     w.y -= 8
     w.paragraph(
-        f"生成于 {data.generated:%Y-%m-%d %H:%M}。身份证号码仅显示后四位。"
+        f"生成于 {beijing(data.generated)}（北京时间）。身份证号码仅显示后四位。"
         "红框：发现问题所指之处；蓝框：识别的字段；绿框：识别的印章。",
         8,
         colour=MUTED,

@@ -21,6 +21,7 @@ from pipeline.config import Settings
 from pipeline.records.lifecycle import STATUS_LABELS
 from pipeline.records.models import User
 from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
+from pipeline.review.calendar import beijing
 from pipeline.review.evidence import mask_id
 from pipeline.validate.rules import KIND_NAMES
 from pipeline.web import auth
@@ -53,6 +54,7 @@ class Site:
         self.secure_cookie = settings.web.secure_cookies
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["mask_id"] = mask_id
+        self.templates.env.filters["beijing"] = beijing
         self.templates.env.globals.update(
             KIND_NAMES=KIND_NAMES,
             STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},

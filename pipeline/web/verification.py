@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pipeline.records.issuances import credential, newest_credential
 from pipeline.records.models import Application
+from pipeline.review.calendar import beijing
 from pipeline.web import auth
 from pipeline.web.site import site
 from pipeline.workspace import Workspace
@@ -110,8 +111,8 @@ def _credential(workspace: Workspace, serial: str) -> dict[str, Any] | None:
             "newest_version": newest.version if newest is not None else None,
             "status": cred.status,
             "reason_label": REASON_LABELS.get(cred.revocation_reason or "", cred.revocation_reason),
-            "revoked_at": f"{cred.revoked_at:%Y-%m-%d}" if cred.revoked_at else "",
+            "revoked_at": beijing(cred.revoked_at, "%Y-%m-%d %H:%M") if cred.revoked_at else "",
             "superseded_by": cred.superseded_by,
-            "not_before": f"{cred.not_before:%Y-%m-%d %H:%M}",
-            "not_after": f"{cred.not_after:%Y-%m-%d %H:%M}",
+            "not_before": beijing(cred.not_before),
+            "not_after": beijing(cred.not_after),
         }
