@@ -26,6 +26,7 @@ from pipeline.model.report import CheckReport, Severity
 from pipeline.records.applications import audit_entries, history_of, listed
 from pipeline.records.database import DatabaseUnavailable
 from pipeline.records.files import page_count, received_files
+from pipeline.records.issuances import revoked_of
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application
 from pipeline.usecases.checking import check_and_save, check_intake
@@ -342,13 +343,16 @@ def extract(
 @click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
 @pass_context
 def list_applications(ctx: Context, status: str | None) -> None:
-    """List applications, oldest first."""
+    """List applications, oldest first; one whose certificate was revoked says so."""
     with ctx.workspace().session() as session:
         rows = listed(session, status)
+        revoked = revoked_of(session, [app.id for app in rows])
         for app in rows:
-            label = STATUS_LABELS[Status(app.status)]
+            state, label = app.status, STATUS_LABELS[Status(app.status)]
+            if app.id in revoked:
+                state, label = f"revoked ({revoked[app.id].revocation_reason})", "已吊销"
             click.echo(
-                f"{app.id:<18} {app.kind:<11} {app.status:<17} {label:<6} "
+                f"{app.id:<18} {app.kind:<11} {state:<17} {label:<6} "
                 f"{app.verdict or '':<8} {app.company_name}"
             )
         if not rows:

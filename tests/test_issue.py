@@ -569,6 +569,8 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     )
     assert "CRL number 3" in run("crl", user="iss").stdout
     assert "revoked (keyCompromise)" in run("issue", "list", user="iss").stdout
+    listing = run("list", user="iss").stdout  # 已制证 no more once revoked
+    assert "revoked (keyCompromise)" in listing and "已吊销" in listing
     shown = run("ca", "show", user="iss").stdout
     assert "root" in shown and "1 revoked" in shown
     assert "0 orphan token(s)" in run("issue", "orphans", user="iss").stdout

@@ -129,3 +129,15 @@ def unshipped(db: Session) -> list[Issuance]:
     }
     done = db.scalars(select(Issuance).where(Issuance.state == "done").order_by(Issuance.id))
     return [i for i in done if (i.application_id, i.serial) not in shipped]
+
+
+def revoked_of(db: Session, app_ids: list[str]) -> dict[str, Credential]:
+    """Of these applications, those whose certificate is revoked: its credential."""
+    if not app_ids:
+        return {}
+    found = db.scalars(
+        select(Credential).where(
+            Credential.application_id.in_(app_ids), Credential.status == "revoked"
+        )
+    )
+    return {c.application_id: c for c in found}

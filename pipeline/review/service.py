@@ -15,6 +15,7 @@ from pipeline.errors import LifecycleError, NotFound, OverrideNeeded, Permission
 from pipeline.records import lifecycle
 from pipeline.records.applications import decisions_of, latest_check
 from pipeline.records.database import Session
+from pipeline.records.issuances import revoked_of
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application, CheckRun, ReviewDecision, User
 from pipeline.records.users import Role
@@ -154,7 +155,9 @@ def summary(session: Session, app: Application, now: datetime | None = None) -> 
         "scheme": app.scheme,
         "kind": app.kind,
         "status": app.status,
-        "status_label": STATUS_LABELS[Status(app.status)],
+        "status_label": (
+            "已吊销" if revoked_of(session, [app.id]) else STATUS_LABELS[Status(app.status)]
+        ),
         "verdict": app.verdict,
         "round": app.round,
         "received_by": app.received_by,
