@@ -356,6 +356,22 @@ def test_shipping_a_key_destroys_its_pin_letter(env: Env, record_data: dict[str,
         ship(env.workspace, "CQC-2026-000241", "iss")  # shipped once
 
 
+def test_a_revoked_application_reads_revoked_on_the_review_screens(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    from pipeline.review import service
+
+    env.approve(_record(record_data, "CQC-2026-000251"))
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    with env.workspace.session() as db:
+        app = db.get_one(Application, "CQC-2026-000251")
+        assert service.summary(db, app)["status_label"] == "已制证"
+        revoke(db, issued.serial, "keyCompromise", "iss")
+    with env.workspace.session() as db:
+        app = db.get_one(Application, "CQC-2026-000251")
+        assert service.summary(db, app)["status_label"] == "已吊销"
+
+
 def test_a_replacement_revokes_the_lost_keys_certificate_first(
     env: Env, record_data: dict[str, Any]
 ) -> None:
