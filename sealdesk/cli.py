@@ -6,13 +6,13 @@ import getpass
 import importlib.util
 import json
 import logging
-import re
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import click
 from pipeline import __version__
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
-from pipeline.model.application import load_record
+from pipeline.model.application import APPLICATION_ID, load_record
 from pipeline.model.report import CheckReport, Severity
 from pipeline.records.applications import audit_entries, history_of, listed
 from pipeline.records.database import DatabaseUnavailable
@@ -227,10 +227,7 @@ def check(
         _print_report(report)
 
 
-APPLICATION_ID = re.compile(r"[A-Z0-9]{2,4}-\d{4}-\d{6}")
-
-
-def _recheck(ctx: Context, app_id: str, day: Any) -> Any:
+def _recheck(ctx: Context, app_id: str, day: date | None) -> CheckReport:
     """The recorded application ``app_id`` checked again (received or checked only: once
     review has begun its files are fixed), its report saved."""
     workspace = ctx.workspace()

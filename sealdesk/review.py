@@ -131,7 +131,6 @@ def login(password_stdin: bool, code: str | None) -> None:
     """Sign in as the user --as names. Prints `export SEALDESK_SESSION=…` for your shell:
     run it as eval "$(sealdesk --as NAME login)". Decisions, issuance, revocation and user
     changes need it; it lasts an hour, or until 'sealdesk logout'."""
-    from pipeline.records.audit import record_event
     from pipeline.records.models import User as UserRow
     from pipeline.records.users import (
         CLI_SIGN_IN,
@@ -139,6 +138,7 @@ def login(password_stdin: bool, code: str | None) -> None:
         login_name,
         needs_second_factor,
         open_sign_in,
+        refuse_sign_in,
     )
 
     ctx = _ctx()
@@ -153,7 +153,7 @@ def login(password_stdin: bool, code: str | None) -> None:
             code = click.prompt("one-time code from your authenticator", err=True)
         user = authenticate(session, name, password, code)
         if user is None:
-            record_event(session, "anonymous", "user.cli_sign_in_failed", ("user", name[:64]), {})
+            refuse_sign_in(session, name, "cli", "failed")
         else:
             token = open_sign_in(session, user)
     if user is None:

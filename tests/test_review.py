@@ -304,7 +304,7 @@ def test_a_name_after_as_proves_nobody(
         assert session.query(SignIn).count() == 3
         actions = [e.action for e in session.query(AuditEntry).filter_by(subject_id="li")]
         assert "user.signed_in" in actions
-        failed = session.query(AuditEntry).filter_by(action="user.cli_sign_in_failed").all()
+        failed = session.query(AuditEntry).filter_by(action="user.sign_in_failed").all()
         assert [e.subject_id for e in failed] == ["li"]
     assert li.encode() not in (settings.home / "sealdesk.db").read_bytes()  # only its hash
 

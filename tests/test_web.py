@@ -255,7 +255,7 @@ def test_failed_and_refused_sign_ins_are_in_the_audit_trail(
         ]
         actions = [e.action for e in tried]
     assert actions.count("user.sign_in_failed") == 5 and "user.sign_in_refused" in actions
-    assert all(e.detail["from"] == "testclient" for e in tried)
+    assert all(e.detail == {"from": "web", "address": "testclient"} for e in tried)
 
 
 def test_secure_cookies_and_proxies_come_from_the_configuration(

@@ -12,8 +12,8 @@ from pipeline.extract.codes import CodeRead, read_id_number, read_uscc
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.layout import pairs, rows, value
 from pipeline.extract.ocr import TextLine
+from pipeline.model.application import APPLICATION_ID
 
-APPLICATION_ID = re.compile(r"[A-Z0-9]{2,4}-\d{4}-\d{6}")
 SCHEME_PREFIXES = ("CQC", "MOF")
 """The application systems' id prefixes (shared/spec: CQC CMS2.0, the MOFCOM platform)."""
 LOOK_ALIKE = {"O": "Q0DC", "Q": "O0", "0": "OQ", "D": "O0", "C": "GO", "G": "C", "E": "F"}

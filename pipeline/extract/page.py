@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 
 from pipeline.extract.classify import classify
-from pipeline.extract.fields import APPLICATION_ID, Fields, read_fields
+from pipeline.extract.fields import Fields, read_fields
 from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, rgb, shrink
 from pipeline.extract.seals import Seal, detect_and_read
 from pipeline.extract.seals.grey import page_has_colour, seal_traces
+from pipeline.model.application import APPLICATION_ID
 
 DETECT_SIDE = 1024
 """Text is found on the page shrunk to this long side, then read at full resolution."""

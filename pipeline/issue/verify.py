@@ -198,7 +198,7 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
     except OSError as exc:
         result.problem, result.kind = f"cannot read {path}: {exc.strerror}", "unreadable"
         return result
-    if not data.lstrip()[:5].startswith(b"%PDF-"):
+    if b"%PDF-" not in data[:1024]:  # the header, within the first 1024 bytes (ISO 32000)
         result.problem, result.kind = f"{path} is not a PDF", "not_pdf"
         return result
     try:

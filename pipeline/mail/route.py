@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.extract.fields import APPLICATION_ID
+from pipeline.model.application import APPLICATION_ID
 
 ROUTED, UNROUTED, ASSIGNED, BLANK = "routed", "unrouted", "assigned", "blank"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -21,6 +22,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from pipeline.errors import InvalidRecord
 
 KIND_LABELS = {"new": "申请", "renewal": "更新", "replacement": "补办"}
+APPLICATION_ID = re.compile(r"[A-Z0-9]{2,4}-\d{4}-\d{6}")
+"""An application id as the application systems print it (CQC-2026-000123)."""
 
 
 @dataclass(frozen=True, slots=True)

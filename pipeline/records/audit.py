@@ -248,11 +248,12 @@ class Checkpoint:
     at: str
     mac: str
 
-    def _body(self) -> bytes:
-        return f"{self.entries} {self.hash} {self.at}".encode()
+    @staticmethod
+    def seal(key: bytes, entries: int, digest: str, at: str) -> str:
+        return hmac.new(key, f"{entries} {digest} {at}".encode(), "sha256").hexdigest()
 
     def fits(self, key: bytes) -> bool:
-        return hmac.compare_digest(self.mac, hmac.new(key, self._body(), "sha256").hexdigest())
+        return hmac.compare_digest(self.mac, self.seal(key, self.entries, self.hash, self.at))
 
     def dumps(self) -> str:
         return json.dumps(
@@ -275,8 +276,7 @@ def checkpoint(session: Session) -> Checkpoint:
     ).first()
     entries, digest = (last[0], last[1]) if last else (0, GENESIS)
     at = utcnow().isoformat(timespec="seconds")
-    body = f"{entries} {digest} {at}".encode()
-    return Checkpoint(entries, digest, at, hmac.new(key, body, "sha256").hexdigest())
+    return Checkpoint(entries, digest, at, Checkpoint.seal(key, entries, digest, at))
 
 
 def keep_head_on_disk(db: Database, head_path: Path) -> None:

@@ -110,11 +110,9 @@ def newest_crl(db: Session) -> CrlRecord | None:
     return found
 
 
-def open_batches(db: Session, besides: str | None = None) -> list[IssueBatch]:
+def open_batches(db: Session) -> list[IssueBatch]:
     """Batches that began and never finished (a crash), oldest first."""
     query = select(IssueBatch).where(IssueBatch.finished_at.is_(None))
-    if besides is not None:
-        query = query.where(IssueBatch.id != besides)
     return list(db.scalars(query.order_by(IssueBatch.started_at)))
 
 

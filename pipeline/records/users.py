@@ -174,6 +174,13 @@ def password_fits(session: Session, username: str, password: str) -> User | None
     return user
 
 
+def refuse_sign_in(session: Session, name: str, via: str, why: str, address: str = "") -> None:
+    """A sign-in that failed (``why`` "failed") or was refused unchecked ("refused": too many
+    failures) in the audit trail, under the name tried (cut to the trail's 64 characters)."""
+    detail = {"from": via, **({"address": address} if address else {})}
+    record_event(session, "anonymous", f"user.sign_in_{why}", ("user", name[:64]), detail)
+
+
 CLI_SIGN_IN = timedelta(hours=1)
 """How long a command-line sign-in lasts."""
 

@@ -57,7 +57,10 @@ def app_decisions(session: Session, app: Application) -> list[ReviewDecision]:
 def error_findings(session: Session, app: Application) -> list[tuple[int, dict[str, Any]]]:
     """(1-based place in the newest check report of the round, finding) of each error: what
     an approval must acknowledge one by one."""
-    run = latest_check(session, app)
+    return _errors(latest_check(session, app))
+
+
+def _errors(run: CheckRun | None) -> list[tuple[int, dict[str, Any]]]:
     findings = list((run.report if run else {}).get("findings") or [])
     return [(n, f) for n, f in enumerate(findings, 1) if f.get("severity") == "error"]
 
@@ -70,7 +73,7 @@ def acknowledged(
     leaves one unremarked, or names a finding that is no error, is refused: a defective
     application must not pass 核验 or 复核 as if it were clean."""
     run = latest_check(session, app)
-    errors = dict(error_findings(session, app))
+    errors = dict(_errors(run))
     remarks = {n: r.strip() for n, r in overrides.items()}
     strays = sorted(n for n in remarks if n not in errors)
     if strays:

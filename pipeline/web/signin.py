@@ -10,9 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.records.audit import record_event
-from pipeline.records.database import Session
-from pipeline.records.users import authenticate, end_sign_in, login_name, open_sign_in
+from pipeline.records.users import (
+    authenticate,
+    end_sign_in,
+    login_name,
+    open_sign_in,
+    refuse_sign_in,
+)
 from pipeline.web import auth
 from pipeline.web.site import check_csrf, current, safe_next, site
 
@@ -46,7 +50,7 @@ def login(
     keys = (f"user:{name}", f"addr:{address}")
     if here.limiter.blocked(*keys):
         with here.db() as session:
-            _refused(session, name, address, "user.sign_in_refused")
+            refuse_sign_in(session, name, "web", "refused", address)
         return Response("登录失败次数过多，请 15 分钟后再试。", status_code=429)
     with here.db() as session:
         user = authenticate(session, name, password, code or None)
@@ -54,7 +58,7 @@ def login(
             lasting = timedelta(seconds=auth.SESSION_SECONDS)
             token = open_sign_in(session, user, via="web", lasting=lasting)
         else:
-            _refused(session, name, address, "user.sign_in_failed")
+            refuse_sign_in(session, name, "web", "failed", address)
     if user is None:
         here.limiter.failed(*keys)
         return RedirectResponse(f"/login?error=1&next={safe_next(next)}", status_code=303)
@@ -71,12 +75,6 @@ def login(
     )
     response.delete_cookie(auth.PRE_COOKIE)
     return response
-
-
-def _refused(session: Session, name: str, address: str, action: str) -> None:
-    """A failed or refused sign-in in the audit trail, under the name tried (cut to the
-    trail's 64 characters) and the address it came from."""
-    record_event(session, "anonymous", action, ("user", name[:64]), {"from": address})
 
 
 @router.post("/logout")
