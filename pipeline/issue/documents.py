@@ -230,20 +230,25 @@ def pin_letter_pdf(
 
 
 def images_pdf(pages: list[Path] | list[Image.Image], title: str) -> bytes:
-    """A PDF of page images at their own resolution (300 dpi scans: A4 pages)."""
-    images = [p if isinstance(p, Image.Image) else Image.open(p) for p in pages]
-    rgb = [im.convert("RGB") for im in images]
-    out = io.BytesIO()
+    """A PDF of page images at their own resolution (300 dpi scans: A4 pages), each kept
+    as a JPEG. Written by ReportLab: Pillow's own PDF writer gives object 0 generation
+    65536, which strict readers (pyHanko's) refuse."""
+    from reportlab.lib.utils import ImageReader
+
     dpi = 300.0
-    rgb[0].save(
-        out,
-        format="PDF",
-        save_all=True,
-        append_images=rgb[1:],
-        resolution=dpi,
-        title=title,
-        quality=80,
-    )
+    out = io.BytesIO()
+    c = Canvas(out, pageCompression=1)
+    c.setTitle(title)
+    for page in pages:
+        image = (page if isinstance(page, Image.Image) else Image.open(page)).convert("RGB")
+        jpeg = io.BytesIO()
+        image.save(jpeg, format="JPEG", quality=80)
+        jpeg.seek(0)
+        width, height = (v * 72 / dpi for v in image.size)
+        c.setPageSize((width, height))
+        c.drawImage(ImageReader(jpeg), 0, 0, width, height)
+        c.showPage()
+    c.save()
     return out.getvalue()
 
 
