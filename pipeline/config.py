@@ -99,6 +99,9 @@ class CertificateProfile:
     validity_days: int = 365
     """One year: the annual fee."""
     crl_url: str = "http://ca.sealdesk.example/crl/issuing.crl"
+    root_crl_url: str = "http://ca.sealdesk.example/crl/root.crl"
+    """Where the root's CRL (of CA certificates) is published; named in the issuing CA's
+    certificate."""
     ca_issuers_url: str = "http://ca.sealdesk.example/ca/issuing.crt"
     verify_url: str = "https://ca.sealdesk.example/verify"
     """Printed and put in the QR code of every electronic certificate (``/verify/SERIAL``)."""
@@ -106,7 +109,12 @@ class CertificateProfile:
     """id-kp-documentSigning (RFC 9336), and id-kp-emailProtection, without which NSS (so
     poppler's pdfsig, Firefox, Thunderbird) refuses a certificate for signing documents."""
     tsa_url: str = ""
-    """An RFC 3161 time-stamp service; when set, certificate PDFs carry a time-stamp."""
+    """An outside RFC 3161 time-stamp service; empty (the default): the CA's own, whose
+    key is on the issuing CA's token."""
+    tsa_policy: str = "2.25.238344287617232410843412771398227376411"
+    """The time-stamp policy our own service names in each token (RFC 3161 §2.4.2): an
+    OID from a UUID (ITU-T X.667), unique without a registration; a CA with its own arc
+    sets its policy here."""
     ca_organization: str = "sealdesk CA"
     """O of the CA certificates."""
 

@@ -293,7 +293,10 @@ def _print_verification(result: Verification) -> None:
             f"({c.get('uscc')}, {c.get('application')})"
         )
     for sig in result.signatures:
-        click.echo(f"  signature {sig.field_name}: {sig.signer} (serial {sig.signer_serial})")
+        level = f", PAdES {sig.level}" if sig.level else ""
+        click.echo(
+            f"  signature {sig.field_name}: {sig.signer} (serial {sig.signer_serial}{level})"
+        )
         for name, check in sig.checks.items():
             if check.ok is None:
                 mark = click.style("??  ", fg="yellow")

@@ -13,27 +13,30 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pipeline.errors import HsmError, NotFound, SealdeskError
 from pipeline.issue.authorities import issuing_authority
-from pipeline.issue.ca import CertificateAuthority, publish_crl
+from pipeline.issue.ca import CertificateAuthority, ensure_services, publish_crl
 from pipeline.issue.hsm import key_without_certificate, token_serial
 from pipeline.issue.issuance import Crash, Issued, Issuer, no_crash
+from pipeline.issue.signing import add_long_term
 from pipeline.records.audit import record_event
 from pipeline.records.database import database_locked
 from pipeline.records.issuances import (
     approved_not_issued,
     issuance_states,
     latest_issuance,
+    long_term_pending,
     newest_crl,
     open_batches,
     revoked_credentials,
     unshipped,
 )
 from pipeline.records.lifecycle import mark_shipped
-from pipeline.records.models import Application, IssueBatch, utcnow
+from pipeline.records.models import Application, Issuance, IssueBatch, utcnow
 from pipeline.store import write_atomic
 from pipeline.workspace import Workspace
 
@@ -157,11 +160,12 @@ def recover(workspace: Workspace, ca: CertificateAuthority, actor: str) -> Recov
     published file equal to the newest CRL record, and every batch that never closed closed,
     the keys issued but on no courier manifest put on its manifest (else they never ship)."""
     done = Recovery()
+    done.crl_number = complete_long_term(workspace, ca, actor)
     with workspace.session() as db:
         newest = newest_crl(db)
         revoked = len(revoked_credentials(db))
         if revoked and (newest is None or newest.revoked_count != revoked):
-            done.crl_number = publish_crl(db, ca, actor).number
+            done.crl_number = publish_crl(db, ca, actor).number  # after long_term's: it lists all
         elif newest is not None and (
             not ca.files.crl.is_file() or ca.files.crl.read_bytes() != newest.der
         ):
@@ -215,6 +219,10 @@ def open_batch(
     """Start a batch: what an earlier one left half done finished first (:func:`recover`),
     then its id and record, and the orphan tokens found before it begins."""
     recover(workspace, ca, actor)
+    try:  # a CA made before its service keys gets them here
+        ensure_services(workspace, ca, actor)
+    except HsmError as exc:  # the token is away or its PIN wrong: each issuance says so
+        log.warning("the CA's service keys could not be checked: %s", exc)
     batch_id = _batch_id()
     summary = BatchSummary(batch_id)
     summary.orphans = find_orphans(workspace, ca)
@@ -252,11 +260,50 @@ def issue_in_batch(batch: Batch, app_id: str, actor: str, *, tries: int = TRANSI
     return "failed"  # not reached: the last attempt returns or raises
 
 
+def complete_long_term(workspace: Workspace, ca: CertificateAuthority, actor: str) -> int | None:
+    """Bring every issued PDF still at B-T to B-LT: publish a CRL signed after their
+    signatures' time-stamps (a second later at least: CRL times are whole seconds), then
+    add it with the chain to each one's DSS. Run at every batch's close and by recovery, so
+    a crash in between only delays it. Returns the CRL's number, if one was needed."""
+    with workspace.session() as db:
+        todo = [(i.id, dict(i.outputs), i.updated_at) for i in long_term_pending(db)]
+    if not todo:
+        return None
+    signed = max(_utc(when) for _, _, when in todo)
+    wait = (signed.replace(microsecond=0) + timedelta(seconds=1) - utcnow()).total_seconds()
+    if wait > 0:
+        time.sleep(wait)
+    with workspace.session() as db:
+        crl = publish_crl(db, ca, actor)
+        number, der = crl.number, crl.der
+    context = ca.long_term_context(der)
+    for issuance_id, outputs, _ in todo:
+        try:
+            for key in ("certificate_pdf", "sealed_form"):
+                path = Path(outputs[key])
+                write_atomic(path, add_long_term(path.read_bytes(), context))
+            mark = str(number)
+        except Exception as exc:  # e.g. an outside time-stamp service we hold no chain of
+            log.warning("issuance %s: no long-term data added: %s", issuance_id, exc)
+            mark = f"failed: {type(exc).__name__}: {exc}"  # the PDFs stay at B-T
+        with workspace.session() as db:
+            issuance = db.get_one(Issuance, issuance_id)
+            issuance.outputs = {**issuance.outputs, "long_term": mark}
+    return number
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes: ours are all UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def close_batch(batch: Batch, actor: str) -> BatchSummary:
-    """Finish a batch: the CRL if anything was revoked, the manifest, the batch's record."""
+    """Finish a batch: the CRL (for what was revoked, and to complete the issued PDFs'
+    long-term validation data), the manifest, the batch's record."""
     summary, issuer = batch.summary, batch.issuer
     workspace = issuer.workspace
-    if issuer.revoked_any:
+    summary.crl_number = complete_long_term(workspace, issuer.ca, actor)
+    if issuer.revoked_any and summary.crl_number is None:
         with workspace.session() as db:
             summary.crl_number = publish_crl(db, issuer.ca, actor).number
     summary.manifest = write_manifest(workspace, summary)

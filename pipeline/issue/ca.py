@@ -12,16 +12,29 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.sign.signers import Signer
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko_certvalidator import ValidationContext
 
 from pipeline.config import Settings
 from pipeline.errors import HsmError, IssuanceError, NotFound
 from pipeline.issue import certs
-from pipeline.issue.hsm import Hsm, TokenKey, TokenSession, find_key, generate_key, random_pin
+from pipeline.issue.hsm import (
+    Hsm,
+    TokenKey,
+    TokenSession,
+    destroy_key,
+    find_key,
+    generate_key,
+    key_id,
+    random_pin,
+)
 from pipeline.records.audit import record_event
 from pipeline.records.database import Session
 from pipeline.records.issuances import credential, next_crl_number, revoked_credentials
@@ -34,6 +47,8 @@ log = logging.getLogger(__name__)
 ROOT_KEY_LABEL = "root-ca"
 ISSUING_KEY_LABEL = "issuing-ca"
 CA_KEY_TYPE = "ec-p256"
+SERVICE_RENEWAL = timedelta(days=90)
+"""A service key whose certificate ends sooner than this is replaced by a new one."""
 
 REASONS = {
     flag.value: flag for flag in x509.ReasonFlags if flag not in (x509.ReasonFlags.remove_from_crl,)
@@ -49,6 +64,10 @@ class CaFiles:
     crl: Path
     crl_pem: Path
     root_crl: Path
+
+    def service(self, name: str) -> Path:
+        """The certificate of the CA's service key ``name`` (``certs.SERVICES``)."""
+        return self.root.parent / f"{name}.pem"
 
     @classmethod
     def of(cls, settings: Settings) -> CaFiles:
@@ -79,10 +98,10 @@ class CertificateAuthority:
         return CaFiles.of(self.settings)
 
     @contextmanager
-    def issuing_session(self) -> Iterator[TokenSession]:
+    def issuing_session(self, *, rw: bool = False) -> Iterator[TokenSession]:
         """A logged-in session on the issuing CA's token."""
         token = self.hsm.require(self.settings.hsm.ca_token, "issuing CA")
-        with self.hsm.session(token, self.settings.hsm.ca_pin) as session:
+        with self.hsm.session(token, self.settings.hsm.ca_pin, rw=rw) as session:
             yield session
 
     @contextmanager
@@ -95,6 +114,116 @@ class CertificateAuthority:
                     f"token {self.settings.hsm.ca_token!r} holds no key {ISSUING_KEY_LABEL!r}"
                 )
             yield key
+
+    def service_certificate(self, name: str) -> x509.Certificate:
+        path = self.files.service(name)
+        if not path.exists():
+            raise IssuanceError(f"no {name} certificate in {path.parent}: run `sealdesk ca init`")
+        return x509.load_pem_x509_certificate(path.read_bytes())
+
+    @contextmanager
+    def signing_services(self) -> Iterator[Services]:
+        """The CA's document signer and time-stamping authority, keys on the issuing CA's
+        token."""
+        from pipeline.issue.hsm import pdf_signer
+        from pipeline.issue.signing import TokenTimeStamper
+
+        chain = [self.issuing, self.root]
+        with self.issuing_session() as session:
+            documents = pdf_signer(
+                session,
+                "document-signing",
+                self.service_certificate("document-signing"),
+                chain,
+                CA_KEY_TYPE,
+            )
+            stamps = pdf_signer(
+                session,
+                "time-stamping",
+                self.service_certificate("time-stamping"),
+                chain,
+                CA_KEY_TYPE,
+            )
+            yield Services(
+                documents,
+                TokenTimeStamper(stamps, self.settings.profile.tsa_policy),
+            )
+
+    def long_term_context(self, crl: bytes) -> ValidationContext:
+        """What a signed PDF's DSS receives: the chain to our root, the issuing CA's CRL
+        ``crl`` (signed after the signatures it vouches for) and the root's CRL."""
+        from pipeline.issue.signing import long_term_context
+
+        return long_term_context(
+            [_asn1(self.root)], [_asn1(self.issuing)], [crl, self.files.root_crl.read_bytes()]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the CA signs documents with (``signing_services``)."""
+
+    documents: Signer
+    """pyHanko's signer for the document-signing key."""
+    stamps: TimeStamper
+    """The time-stamping authority."""
+
+
+def _asn1(cert: x509.Certificate) -> Any:
+    from asn1crypto import x509 as asn1_x509
+
+    return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+
+
+def ensure_services(
+    workspace: Workspace, ca: CertificateAuthority, actor: str, now: datetime | None = None
+) -> list[str]:
+    """Make the CA's service keys (``certs.SERVICES``) on the issuing CA's token where one
+    is missing, its certificate is missing or no longer matches it, or it ends within
+    ``SERVICE_RENEWAL``; each new one audited. A crash between the key and its certificate
+    leaves a mismatch that the next call repairs. Returns the services made."""
+    now = (now or utcnow()).replace(microsecond=0)
+    made: list[tuple[str, x509.Certificate]] = []
+    with ca.issuing_session(rw=True) as session:
+        issuer_key: TokenKey | None = None
+        for name in certs.SERVICES:
+            path = ca.files.service(name)
+            current = x509.load_pem_x509_certificate(path.read_bytes()) if path.exists() else None
+            key = find_key(session, name)
+            if (
+                current is not None
+                and key is not None
+                and key_id(key.public_key) == key_id(current.public_key())  # type: ignore[arg-type]
+                and current.not_valid_after_utc - now > SERVICE_RENEWAL
+            ):
+                continue
+            issuer_key = issuer_key or find_key(session, ISSUING_KEY_LABEL)
+            if issuer_key is None:
+                raise HsmError(
+                    f"token {ca.settings.hsm.ca_token!r} holds no key {ISSUING_KEY_LABEL!r}"
+                )
+            destroy_key(session, name)
+            key = generate_key(session, CA_KEY_TYPE, name)
+            cert = certs.service_certificate(
+                ca.settings.profile, name, key.public_key, ca.issuing, issuer_key, now
+            )
+            write_atomic(path, _pem(cert))
+            made.append((name, cert))
+    if made:
+        with workspace.session() as db:
+            for name, cert in made:
+                record_event(
+                    db,
+                    actor,
+                    "ca.service_key",
+                    ("ca", name),
+                    {
+                        "serial": format(cert.serial_number, "x"),
+                        "not_after": cert.not_valid_after_utc.isoformat(),
+                        "token": ca.settings.hsm.ca_token,
+                    },
+                )
+    return [name for name, _ in made]
 
 
 def load_ca(settings: Settings, hsm: Hsm | None = None) -> CertificateAuthority:
@@ -177,6 +306,7 @@ def init_ca(workspace: Workspace, actor: str, now: datetime | None = None) -> Ce
             },
         )
         publish_crl(session, ca, actor, now)
+    ensure_services(workspace, ca, actor, now)
     return ca
 
 

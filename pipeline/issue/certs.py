@@ -103,18 +103,31 @@ def ca_name(profile: CertificateProfile, common_name: str) -> x509.Name:
     )
 
 
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: PublicKey,
+    not_before: datetime,
+    not_after: datetime,
+    serial: int | None = None,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(serial if serial is not None else random_serial())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+
+
 def root_certificate(profile: CertificateProfile, key: TokenKey, now: datetime) -> x509.Certificate:
     name = ca_name(profile, f"{profile.ca_organization} Root CA")
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key)
-        .serial_number(random_serial())
-        .not_valid_before(now)
-        .not_valid_after(now.replace(year=now.year + ROOT_YEARS))
+        _builder(name, name, key.public_key, now, now.replace(year=now.year + ROOT_YEARS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_ca_usage(digital_signature=False), critical=True)
+        .add_extension(_key_usage(documents=False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key), critical=False)
     )
     return sign_certificate(builder, key)
@@ -127,33 +140,105 @@ def issuing_certificate(
     root_key: TokenKey,
     now: datetime,
 ) -> x509.Certificate:
-    """The issuing CA: certificates, CRLs and the electronic certificate PDFs it signs
-    (hence digitalSignature besides keyCertSign and cRLSign)."""
+    """The issuing CA: it signs certificates and CRLs, nothing else (documents and
+    time-stamps have keys of their own, :func:`service_certificate`)."""
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name(profile, f"{profile.ca_organization} Issuing CA"))
-        .issuer_name(root.subject)
-        .public_key(key_public)
-        .serial_number(random_serial())
-        .not_valid_before(now)
-        .not_valid_after(now.replace(year=now.year + ISSUING_YEARS))
+        _builder(
+            ca_name(profile, f"{profile.ca_organization} Issuing CA"),
+            root.subject,
+            key_public,
+            now,
+            now.replace(year=now.year + ISSUING_YEARS),
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_ca_usage(digital_signature=True), critical=True)
+        .add_extension(_key_usage(documents=False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key_public), critical=False)
         .add_extension(_aki(root), critical=False)
+        .add_extension(_crl_points(profile.root_crl_url), critical=False)
     )
     return sign_certificate(builder, root_key)
 
 
-def _ca_usage(*, digital_signature: bool) -> x509.KeyUsage:
+SERVICE_YEARS = 3
+"""A document-signing or time-stamping key's certificate: renewed (a new key) before it
+ends, never beyond the issuing CA's own."""
+DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"
+EMAIL_PROTECTION = "1.3.6.1.5.5.7.3.4"
+TIME_STAMPING = "1.3.6.1.5.5.7.3.8"
+
+SERVICES = {
+    "document-signing": ("Document Signing", (DOCUMENT_SIGNING, EMAIL_PROTECTION), False),
+    "time-stamping": ("Time Stamping", (TIME_STAMPING,), True),
+}
+"""The CA's two service keys: the common name's suffix, the extended key usages and
+whether they are critical (RFC 3161 §2.3 requires a TSA's timeStamping, alone, critical;
+NSS accepts a document signer only with emailProtection, as for the companies' keys)."""
+
+
+def service_certificate(
+    profile: CertificateProfile,
+    service: str,
+    key_public: PublicKey,
+    issuer: x509.Certificate,
+    issuer_key: TokenKey,
+    now: datetime,
+) -> x509.Certificate:
+    """The certificate of one of the CA's own service keys (``SERVICES``): the electronic
+    certificate PDFs are signed by the document-signing key, time-stamps by the
+    time-stamping key, so the issuing CA's key signs only certificates and CRLs. The
+    subject carries no organizationIdentifier: that is how a verifier tells the CA's own
+    document signature from a company's e-seal."""
+    suffix, usages, critical = SERVICES[service]
+    not_after = min(now.replace(year=now.year + SERVICE_YEARS), issuer.not_valid_after_utc)
+    builder = (
+        _builder(
+            ca_name(profile, f"{profile.ca_organization} {suffix}"),
+            issuer.subject,
+            key_public,
+            now,
+            not_after,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(documents=True), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ObjectIdentifier(o) for o in usages]), critical=critical
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key_public), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+        .add_extension(_crl_points(profile.crl_url), critical=False)
+        .add_extension(_ca_issuers(profile), critical=False)
+    )
+    return sign_certificate(builder, issuer_key)
+
+
+def _crl_points(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)]
+    )
+
+
+def _ca_issuers(profile: CertificateProfile) -> x509.AuthorityInformationAccess:
+    return x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(profile.ca_issuers_url),
+            )
+        ]
+    )
+
+
+def _key_usage(*, documents: bool) -> x509.KeyUsage:
+    """A signer of documents (digitalSignature, nonRepudiation) or a CA (keyCertSign,
+    cRLSign): never both."""
     return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=False,
+        digital_signature=documents,
+        content_commitment=documents,
         key_encipherment=False,
         data_encipherment=False,
         key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
+        key_cert_sign=not documents,
+        crl_sign=not documents,
         encipher_only=False,
         decipher_only=False,
     )
@@ -192,55 +277,24 @@ def subscriber_certificate(
         (NameOID.COMMON_NAME, subject.company_name),
     )
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.subject)
-        .public_key(public_key)
-        .serial_number(serial)
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=profile.validity_days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+        _builder(
+            name,
+            issuer.subject,
+            public_key,
+            not_before,
+            not_before + timedelta(days=profile.validity_days),
+            serial,
         )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(documents=True), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ObjectIdentifier(o) for o in profile.extended_key_usages]),
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(_aki(issuer), critical=False)
-        .add_extension(
-            x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        [x509.UniformResourceIdentifier(profile.crl_url)], None, None, None
-                    )
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        x509.oid.AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(profile.ca_issuers_url),
-                    )
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(_crl_points(profile.crl_url), critical=False)
+        .add_extension(_ca_issuers(profile), critical=False)
         .add_extension(
             x509.CertificatePolicies([x509.PolicyInformation(_ANY_POLICY, None)]),
             critical=False,

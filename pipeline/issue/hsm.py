@@ -282,6 +282,13 @@ def find_key(session: pkcs11.Session, label: str) -> TokenKey | None:
     return TokenKey(priv, kind, public)
 
 
+def destroy_key(session: pkcs11.Session, label: str) -> None:
+    """Remove the key pair labelled ``label`` (a service key being replaced)."""
+    for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+        for obj in session.get_objects({Attribute.CLASS: cls, Attribute.LABEL: label}):
+            obj.destroy()
+
+
 def store_certificate(session: pkcs11.Session, label: str, ident: bytes, der: bytes) -> None:
     """Put the certificate on the token beside its key (CKA_ID links them)."""
     from asn1crypto import x509 as asn1_x509

@@ -31,8 +31,6 @@ from cryptography.hazmat.primitives.serialization import (
 from pipeline.errors import IssuanceError
 from pipeline.issue import certs
 from pipeline.issue.ca import (
-    CA_KEY_TYPE,
-    ISSUING_KEY_LABEL,
     CertificateAuthority,
     normalise_serial,
     revoke,
@@ -338,26 +336,27 @@ class Issuer:
         unsigned = certificate_pdf(
             facts, stamp_image(design), self.settings.profile.ca_organization
         )
-        with self.ca.issuing_session() as ca_session:
-            signer = pdf_signer(
-                ca_session, ISSUING_KEY_LABEL, self.ca.issuing, [self.ca.root], CA_KEY_TYPE
-            )
-            signed = sign_pdf(
-                unsigned,
-                signer,
-                field_name="CA",
-                reason=f"电子签章证书 第{s.version}版",
-                location=self.settings.profile.verify_url,
-                tsa_url=self.settings.profile.tsa_url,
-            )
-        paths["certificate_pdf"] = write_atomic(directory / "certificate.pdf", signed)
         form = (
             images_pdf(form_pages, f"申请书 {s.application_id}")
             if form_pages
             else summary_form_pdf(record, facts)
         )
         token = s.token or self.ca.hsm.require(s.token_label, "customer")
-        with self.ca.hsm.session(token, s.pin or self._pin_from_letter(s), rw=True) as cs:
+        tsa_url = self.settings.profile.tsa_url
+        with (
+            self.ca.signing_services() as ca,
+            self.ca.hsm.session(token, s.pin or self._pin_from_letter(s), rw=True) as cs,
+        ):
+            timestamper = None if tsa_url else ca.stamps
+            signed = sign_pdf(
+                unsigned,
+                ca.documents,
+                field_name="CA",
+                reason=f"电子签章证书 第{s.version}版",
+                location=self.settings.profile.verify_url,
+                timestamper=timestamper,
+                tsa_url=tsa_url,
+            )
             self._customer_key(s, cs)  # a clear error, not pyHanko's, if the key is gone
             self._put_certificate(cs, cert)
             signer = pdf_signer(cs, KEY_LABEL, cert, [self.ca.issuing, self.ca.root], s.key_type)
@@ -367,10 +366,14 @@ class Issuer:
                 field_name="ApplicantSeal",
                 reason="申请单位电子签章（认证申请书）",
                 stamp=Stamp(stamp_image(design), stamp_box(paper_seal if form_pages else None)),
+                timestamper=timestamper,
+                tsa_url=tsa_url,
             )
+        paths["certificate_pdf"] = write_atomic(directory / "certificate.pdf", signed)
         paths["sealed_form"] = write_atomic(directory / "application-form.sealed.pdf", sealed)
         self.crash("documents")
         outputs = {k: str(v) for k, v in paths.items()}
+        outputs["long_term"] = "pending"  # its DSS follows a CRL signed after it (batch close)
         with self.workspace.session() as db:
             issuance = db.get_one(Issuance, s.issuance_id)
             app = db.get_one(Application, s.application_id)

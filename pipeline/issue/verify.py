@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -49,6 +50,10 @@ class SignatureReport:
     checks: dict[str, Check] = field(default_factory=dict)
     timestamp: str = ""
     """When a time-stamp authority vouched for the signature's time (PAdES B-T), if any."""
+    level: str = ""
+    """The PAdES baseline level found (ETSI EN 319 142-1): B-B a signature; B-T with a
+    trusted signature time-stamp; B-LT with the CRLs of its chains in the document's DSS,
+    so it can be judged offline for years; B-LTA with a document time-stamp after that."""
 
     @property
     def valid(self) -> bool:
@@ -60,6 +65,7 @@ class SignatureReport:
             "signer": self.signer,
             "signer_serial": self.signer_serial,
             "timestamp": self.timestamp or None,
+            "level": self.level or None,
             "valid": self.valid,
             "checks": {k: v.to_json() for k, v in self.checks.items()},
         }
@@ -257,6 +263,8 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
             report.checks["whole_file"] = (
                 Check(True, "the signature covers the whole file")
                 if coverage == SignatureCoverageLevel.ENTIRE_FILE
+                else Check(True, "the signature covers the file but its validation data (DSS)")
+                if _only_validation_data_after(status) and data.rstrip().endswith(b"%%EOF")
                 else Check(
                     False,
                     "the file was changed after signing (content added after the signed part: "
@@ -274,6 +282,7 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
             else Check(False, f"does not chain to a trusted root ({status.trust_problem_indic})")
         )
         stamped = status.timestamp_validity
+        report.level = _level(reader, embedded, status)
         if stamped is not None:
             report.timestamp = f"{stamped.timestamp:%Y-%m-%d %H:%M:%S %Z}"
             report.checks["timestamp"] = (
@@ -283,9 +292,12 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
             )
         issuer = x509.load_der_x509_certificate(signer.dump()).issuer
         report.checks["not_revoked"] = registry.revoked(signer.serial_number, issuer)
-        subject_serial = claimed.get("serial") if _is_ca(signer) else report.signer_serial
-        if subject_serial and _is_ca(signer):
-            described = registry.revoked(int(subject_serial, 16), signer_subject(signer))
+        for_ca = _speaks_for_ca(signer)
+        subject_serial = claimed.get("serial") if for_ca else report.signer_serial
+        if subject_serial and for_ca:
+            # issued by the signer (an old PDF signed by the issuing CA) or by its issuer
+            described_issuer = signer_subject(signer) if signer.ca else issuer
+            described = registry.revoked(int(subject_serial, 16), described_issuer)
             signer_check = report.checks["not_revoked"]
             if described.ok is False:
                 report.checks["not_revoked"] = Check(
@@ -306,7 +318,7 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
                 )
         version = int(claimed["version"]) if claimed.get("version", "").isdigit() else None
         report.checks["newest_version"] = (
-            registry.newest(subject_serial, version if _is_ca(signer) else None)
+            registry.newest(subject_serial, version if for_ca else None)
             if subject_serial
             else Check(None, "the PDF names no certificate serial")
         )
@@ -317,8 +329,56 @@ def signer_subject(cert: asn1_x509.Certificate) -> x509.Name:
     return x509.load_der_x509_certificate(cert.dump()).subject
 
 
-def _is_ca(cert: asn1_x509.Certificate) -> bool:
-    return bool(cert.ca)
+def _speaks_for_ca(cert: asn1_x509.Certificate) -> bool:
+    """Whether the CA itself signed (an electronic certificate PDF, about the certificate
+    its keywords name): its document-signing certificate, O of the CA that issued it and
+    no organizationIdentifier (a company's always carries its credit code there), or, in
+    PDFs from before the CA had one, the issuing CA's own certificate."""
+    if cert.ca:
+        return True
+    subject, issuer = cert.subject.native, cert.issuer.native
+    return (
+        "organization_identifier" not in subject
+        and subject.get("organization_name") is not None
+        and subject.get("organization_name") == issuer.get("organization_name")
+    )
+
+
+def _only_validation_data_after(status: Any) -> bool:
+    """After the signed revision, only what pyHanko's difference analysis counts as
+    long-term validation updates (DSS, document time-stamps)."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+
+    level = status.modification_level
+    return (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and level is not None
+        and level <= ModificationLevel.LTA_UPDATES
+    )
+
+
+def _level(reader: PdfFileReader, embedded: Any, status: Any) -> str:
+    stamped = status.timestamp_validity
+    if stamped is None or not (stamped.intact and stamped.valid and stamped.trusted):
+        return "B-B"
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+        crls = [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls]
+    except Exception:  # no DSS (NoDSSFoundError), or one that cannot be read
+        return "B-T"
+    covered = {c["tbs_cert_list"]["issuer"].dump() for c in crls}
+    chain = _path(status) + _path(stamped)
+    needed = [c.issuer.dump() for c in chain if c.issuer != c.subject]  # the roots need none
+    if not needed or any(issuer not in covered for issuer in needed):
+        return "B-T"
+    later = [
+        ts
+        for ts in reader.embedded_timestamp_signatures
+        if ts.signed_revision > embedded.signed_revision
+    ]
+    return "B-LTA" if later else "B-LT"
 
 
 def _path(status: Any) -> list[asn1_x509.Certificate]:

@@ -116,6 +116,12 @@ def open_batches(db: Session) -> list[IssueBatch]:
     return list(db.scalars(query.order_by(IssueBatch.started_at)))
 
 
+def long_term_pending(db: Session) -> list[Issuance]:
+    """Issuances done whose PDFs still wait for their long-term validation data."""
+    done = db.scalars(select(Issuance).where(Issuance.state == "done").order_by(Issuance.id))
+    return [i for i in done if i.outputs.get("long_term") == "pending"]
+
+
 def unshipped(db: Session) -> list[Issuance]:
     """Issuances done whose key is on no finished batch's courier manifest, oldest first."""
     shipped = {

@@ -25,6 +25,7 @@ CHECK_LABELS = {
     "intact": "签名完好",
     "whole_file": "签名覆盖全文",
     "chain": "链到根证书",
+    "timestamp": "可信时间戳",
     "not_revoked": "未被吊销",
     "newest_version": "最新版本",
 }

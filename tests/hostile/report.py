@@ -63,6 +63,11 @@ TEST_GROUPS = {
         "tests/test_issue.py::test_a_change_makes_version_two_and_supersedes_version_one",
         "tests/test_issue.py::test_a_credit_code_held_under_another_name_is_an_error_a_person_must_settle",
     ],
+    "peer validator: own document signer, strict PDFs, time-stamp, DSS (B-LT)": [
+        "tests/test_issue.py::test_pyhanko_judges_both_pdfs_valid_trusted_and_long_term",
+        "tests/test_issue.py::test_a_batch_killed_before_its_close_gets_long_term_data_on_the_next_run",
+        "tests/test_issue.py::test_a_ca_without_service_keys_gets_them_at_the_next_batch",
+    ],
     "fuzz findings stay fixed": ["tests/test_fuzz.py"],
 }
 
