@@ -2,8 +2,9 @@
 and its decisions, the reviewer web app.
 
 The CLI acts as the user named by ``--as`` (or ``$SEALDESK_USER``), who must be an active
-sealdesk user holding the role the command needs. It trusts the operating system for who
-runs it, as ``sudo -u`` would; the web app asks for the password.
+sealdesk user holding the role the command needs; what changes anything needs that
+person's sign-in (``sealdesk login``: password, and a one-time code for admins and
+issuers), as the web app does.
 """
 
 from __future__ import annotations
@@ -176,6 +177,56 @@ def logout() -> None:
     else:
         click.echo("not signed in", err=True)
     click.echo("unset SEALDESK_SESSION")
+
+
+def _read_password(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True))
+
+
+@user.command("password")
+@click.argument("username", required=False)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read from standard input: the current password, then the new one (your own), or "
+    "the new one only (an admin setting another's).",
+)
+def user_password(username: str | None, password_stdin: bool) -> None:
+    """Change your password (the current one asked first), or, signed in as an admin,
+    set USERNAME's. Every sign-in of that user ends, on the web and the command line."""
+    from pipeline.records.users import change_password, password_fits
+
+    ctx = _ctx()
+    name = username or ctx.actor
+    with ctx.workspace().session() as session:
+        target = acting_user(session, name)
+        if name != ctx.actor:
+            actor = proven(session, Role.ADMIN).username
+        else:
+            current = _read_password(f"current password for {name}", password_stdin)
+            if password_fits(session, name, current) is None:
+                raise PermissionDenied(f"{name}: wrong password")
+            actor = name
+        new = _read_password(f"new password for {name}", password_stdin, confirm=True)
+        ended = change_password(session, target, new, actor)
+    click.echo(f"password of {name} changed; {ended} sign-in(s) ended")
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable USERNAME (an admin): they can no longer sign in, their sign-ins end now;
+    what they did stays in the audit trail under their name."""
+    from pipeline.records.users import disable_user
+
+    ctx = _ctx()
+    with ctx.workspace().session() as session:
+        actor = proven(session, Role.ADMIN).username
+        target = acting_user(session, username)
+        ended = disable_user(session, target, actor)
+    click.echo(f"disabled {username}; {ended} sign-in(s) ended")
 
 
 @user.command("list")

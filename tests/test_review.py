@@ -407,3 +407,76 @@ def test_times_are_shown_in_beijing_time_from_utc() -> None:
     assert beijing(datetime(2026, 12, 7, 16, 30, tzinfo=UTC)) == "2026-12-08 00:30"
     assert beijing(datetime(2026, 12, 7, 16, 30)) == "2026-12-08 00:30"  # stored without zone
     assert beijing(None) == ""
+
+
+def test_a_one_time_code_signs_in_once(settings: Settings, workspace: Workspace) -> None:
+    """The attack: a code read over a shoulder (or from a proxy's log) used again within
+    its 30 seconds. Refused; the next step's code works."""
+    import pyotp
+
+    with workspace.session() as session:
+        add_user(session, "boss", PASSWORD, ["admin"], "setup")
+    with workspace.session() as session:
+        secret = session.get_one(User, "boss").totp_secret
+        assert secret is not None
+        code = pyotp.TOTP(secret).now()
+        assert authenticate(session, "boss", PASSWORD, code) is not None
+    with workspace.session() as session:
+        assert authenticate(session, "boss", PASSWORD, code) is None  # replayed
+        later = pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=1)
+        assert authenticate(session, "boss", PASSWORD, later) is not None
+
+
+def test_a_password_change_or_disabling_ends_every_sign_in(
+    settings: Settings, workspace: Workspace
+) -> None:
+    """The attack: a session stolen (a cookie, a token in a shell's history) outlives the
+    password it was opened with. A password change ends every sign-in of that person, on
+    the web and the command line; so does disabling them."""
+    from pipeline.records.users import password_fits, signed_in_user
+
+    _users(workspace)
+    home = ["--home", str(settings.home)]
+    runner = CliRunner()
+    with workspace.session() as session:
+        rui = session.get_one(User, "rui")
+        stolen = [open_sign_in(session, rui, via="web"), open_sign_in(session, rui)]
+    wrong = runner.invoke(
+        cli,
+        [*home, "--as", "rui", "user", "password", "--password-stdin"],
+        input="not the password\nanother long secret\n",
+    )
+    assert wrong.exit_code != 0
+    with workspace.session() as session:
+        assert all(signed_in_user(session, t) is not None for t in stolen)
+    changed = runner.invoke(
+        cli,
+        [*home, "--as", "rui", "user", "password", "--password-stdin"],
+        input=f"{PASSWORD}\nanother long secret\n",
+    )
+    assert changed.exit_code == 0 and "2 sign-in(s) ended" in changed.stdout, changed.output
+    with workspace.session() as session:
+        assert all(signed_in_user(session, t) is None for t in stolen)
+        assert password_fits(session, "rui", "another long secret") is not None
+        entry = session.query(AuditEntry).filter_by(action="user.password_changed").one()
+        assert entry.actor == "rui" and "another" not in str(entry.detail)
+        # disabling: an admin, signed in, ends wen's sign-ins
+        wen_token = open_sign_in(session, session.get_one(User, "wen"))
+    with workspace.session() as session:
+        add_user(session, "boss", PASSWORD, ["admin"], "setup")
+        boss = open_sign_in(session, session.get_one(User, "boss"))
+    disabled = runner.invoke(cli, [*home, "user", "disable", "wen"], env={"SEALDESK_SESSION": boss})
+    assert disabled.exit_code == 0 and "1 sign-in(s) ended" in disabled.stdout, disabled.output
+    with workspace.session() as session:
+        assert signed_in_user(session, wen_token) is None
+        assert session.get_one(User, "wen").active is False
+    # a reviewer cannot set another's password
+    with workspace.session() as session:
+        li = open_sign_in(session, session.get_one(User, "li"))
+    refused = runner.invoke(
+        cli,
+        [*home, "user", "password", "rui", "--password-stdin"],
+        input="x" * 20 + "\n",
+        env={"SEALDESK_SESSION": li, "SEALDESK_USER": "li"},
+    )
+    assert isinstance(refused.exception, PermissionDenied)

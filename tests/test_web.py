@@ -78,6 +78,8 @@ ROUTES = [
     ("POST", f"/applications/{APP_ID}/decision"),
     ("POST", f"/applications/{APP_ID}/files"),
     ("POST", "/logout"),
+    ("GET", "/password"),
+    ("POST", "/password"),
 ]
 
 
@@ -331,3 +333,40 @@ def test_the_audit_trail_names_the_signed_in_user(client: TestClient, workspace:
         )
     assert ("ingrid", "application.received") in trail
     assert ("rui", "review.prereview.approve") in trail
+
+
+def test_changing_the_password_ends_every_sign_in(
+    client: TestClient, settings: Settings, workspace: Workspace
+) -> None:
+    """The attack: a session cookie copied from one browser outlives the password change
+    its owner made in another. Every sign-in of that person ends, this one too."""
+    other = TestClient(client.app, base_url="http://127.0.0.1")
+    assert sign_in(client, "rui").status_code == 303
+    assert sign_in(other, "rui").status_code == 303
+    assert other.get("/").status_code == 200
+    page = client.get("/password")
+    assert page.status_code == 200 and "修改密码" in page.text
+    token = csrf_of(client, "/password")
+    form = {"csrf": token, "current": "not my password", "new": "x" * 12, "again": "x" * 12}
+    wrong = client.post("/password", data=form, follow_redirects=False)
+    assert wrong.status_code == 400 and "当前密码不正确" in wrong.text
+    assert other.get("/", follow_redirects=False).status_code == 200  # nothing ended
+    mismatch = {**form, "current": PASSWORD, "again": "y" * 12}
+    assert "不一致" in client.post("/password", data=mismatch).text
+    no_csrf = {**form, "csrf": "", "current": PASSWORD}
+    assert client.post("/password", data=no_csrf).status_code == 403
+    done = client.post(
+        "/password",
+        data={
+            **form,
+            "current": PASSWORD,
+            "new": "a new long secret",
+            "again": "a new long secret",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/login")
+    for browser in (client, other):
+        assert browser.get("/", follow_redirects=False).status_code in (303, 307)
+    assert sign_in(client, "rui").headers["location"].startswith("/login?error")
+    assert sign_in(client, "rui", "a new long secret").headers["location"] == "/"

@@ -315,6 +315,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(SealedText, default=None)
     """The second factor's secret (RFC 6238), sealed with the field key: admins and
     issuers sign in with a code from it as well as their password."""
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    """The 30-second step of the last code accepted: a code, once used, is refused (one
+    seen over a shoulder or in a proxy's log cannot sign in again)."""
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -132,18 +132,65 @@ def enrol_second_factor(session: Session, user: User, actor: str) -> str:
     """A new second-factor secret for ``user`` (the old one stops working); its otpauth://
     address, to be shown once to that person. In the audit trail (not the secret)."""
     user.totp_secret = pyotp.random_base32()
+    user.totp_last_step = None
     record_event(session, actor, "user.second_factor_enrolled", ("user", user.username), {})
     return totp_uri(user)
 
 
-def code_fits(user: User, code: str | None) -> bool:
+def code_fits(user: User, code: str | None, now: datetime | None = None) -> bool:
     """Whether ``code`` is the user's current one-time code (a step either side allowed for
-    clocks apart); True for users whose roles need none."""
+    clocks apart) and no code of its step or a later one was accepted before; accepting it
+    records its step. True for users whose roles need none."""
     if not needs_second_factor(user):
         return True
     if user.totp_secret is None or not code:
         return False
-    return bool(pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1))
+    totp = pyotp.TOTP(user.totp_secret)
+    moment = now or datetime.now(UTC)
+    step = totp.timecode(moment)
+    for offset in (-1, 0, 1):
+        if hmac.compare_digest(totp.at(moment, counter_offset=offset), code.strip()):
+            if user.totp_last_step is not None and step + offset <= user.totp_last_step:
+                return False  # used already (or an older one): a replay
+            user.totp_last_step = step + offset
+            return True
+    return False
+
+
+def end_sign_ins(session: Session, username: str) -> int:
+    """End every open sign-in of ``username`` now (web and command line): after a password
+    change or when the user is disabled. Returns how many were open."""
+    now = datetime.now(UTC)
+    open_ones = session.scalars(
+        select(SignIn).where(SignIn.username == username, SignIn.ended_at.is_(None))
+    ).all()
+    for found in open_ones:
+        found.ended_at = now
+    return len(open_ones)
+
+
+def change_password(session: Session, user: User, password: str, actor: str) -> int:
+    """Set ``user``'s password; every sign-in they have open ends (a session stolen with
+    the old password is worthless). Audited, without the password. Returns the sign-ins
+    ended."""
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"the password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = hash_password(password)
+    ended = end_sign_ins(session, user.username)
+    record_event(
+        session, actor, "user.password_changed", ("user", user.username), {"sign_ins_ended": ended}
+    )
+    return ended
+
+
+def disable_user(session: Session, user: User, actor: str) -> int:
+    """Disable ``user`` (kept for the audit trail, never deleted); their sign-ins end."""
+    user.active = False
+    ended = end_sign_ins(session, user.username)
+    record_event(
+        session, actor, "user.disabled", ("user", user.username), {"sign_ins_ended": ended}
+    )
+    return ended
 
 
 def login_name(typed: str) -> str:

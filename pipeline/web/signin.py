@@ -10,11 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from pipeline.errors import ConfigError
+from pipeline.records.models import User
 from pipeline.records.users import (
+    MIN_PASSWORD,
     authenticate,
+    change_password,
     end_sign_in,
     login_name,
     open_sign_in,
+    password_fits,
     refuse_sign_in,
 )
 from pipeline.web import auth
@@ -24,11 +29,18 @@ router = APIRouter()
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/", error: str = "") -> Response:
+def login_form(request: Request, next: str = "/", error: str = "", changed: str = "") -> Response:
     here = site(request)
     token = auth.pre_login_token(here.secret)
     response = here.page(
-        request, "login.html", None, None, next=safe_next(next), error=error, login_token=token
+        request,
+        "login.html",
+        None,
+        None,
+        next=safe_next(next),
+        error=error,
+        changed=changed,
+        login_token=token,
     )
     return here.with_form_cookie(response, token)
 
@@ -84,5 +96,47 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     with site(request).db() as session:
         end_sign_in(session, signed.token)
     response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.COOKIE)
+    return response
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_form(request: Request, error: str = "") -> Response:
+    user, signed = current(request)
+    return site(request).page(
+        request, "password.html", user, signed, error=error, min_length=MIN_PASSWORD
+    )
+
+
+@router.post("/password")
+def password(
+    request: Request,
+    current_password: Annotated[str, Form(alias="current")] = "",
+    new: Annotated[str, Form()] = "",
+    again: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Change one's own password: every sign-in of that person ends, this one too."""
+    user, signed = current(request)
+    check_csrf(signed, csrf)
+    here = site(request)
+
+    def again_with(error: str) -> Response:
+        page = here.page(
+            request, "password.html", user, signed, error=error, min_length=MIN_PASSWORD
+        )
+        page.status_code = 400
+        return page
+
+    if new != again:
+        return again_with("两次输入的新密码不一致。")
+    with here.db() as session:
+        if password_fits(session, user.username, current_password) is None:
+            return again_with("当前密码不正确。")
+        try:
+            change_password(session, session.get_one(User, user.username), new, user.username)
+        except ConfigError:
+            return again_with(f"新密码至少需要 {MIN_PASSWORD} 个字符。")
+    response = RedirectResponse("/login?changed=1", status_code=303)
     response.delete_cookie(auth.COOKIE)
     return response

@@ -49,6 +49,8 @@ TEST_GROUPS = {
     "dual control by a name after --as, without a password": [
         "tests/test_review.py::test_a_name_after_as_proves_nobody",
         "tests/test_review.py::test_an_admin_signs_in_with_a_one_time_code_as_well",
+        "tests/test_review.py::test_a_one_time_code_signs_in_once",
+        "tests/test_review.py::test_a_password_change_or_disabling_ends_every_sign_in",
         "tests/test_web.py::test_an_issuer_signs_in_with_a_one_time_code_too",
     ],
     "approval over an error without a remark on it": [
