@@ -370,3 +370,20 @@ def test_changing_the_password_ends_every_sign_in(
         assert browser.get("/", follow_redirects=False).status_code in (303, 307)
     assert sign_in(client, "rui").headers["location"].startswith("/login?error")
     assert sign_in(client, "rui", "a new long secret").headers["location"] == "/"
+
+
+def test_one_address_is_limited_apart_from_the_names_behind_it(client: TestClient) -> None:
+    """An office behind one NAT address: a colleague's five wrong passwords lock out that
+    name only, the others still sign in. One address guessing at many names is stopped
+    (the attacker's own good sign-in between guesses does not reset the count)."""
+    from pipeline.web.auth import ADDRESS_ATTEMPTS
+
+    for _ in range(5):
+        assert sign_in(client, "ivy", "wrong password!!").status_code == 303
+    assert sign_in(client, "ivy", "wrong password!!").status_code == 429
+    assert sign_in(client, "rui").headers["location"] == "/"  # same address, other name
+    for k in range(ADDRESS_ATTEMPTS - 5):
+        sign_in(client, f"guess{k}", "wrong password!!")
+        if k % 4 == 0 and 5 + k + 1 < ADDRESS_ATTEMPTS:
+            assert sign_in(client, "ingrid").status_code == 303  # the attacker's own account
+    assert sign_in(client, "ingrid").status_code == 429  # the address now, whatever the name

@@ -25,6 +25,10 @@ PRE_COOKIE = "sealdesk_login"
 SESSION_SECONDS = 8 * 3600
 LOGIN_ATTEMPTS = 5
 LOGIN_WINDOW = 15 * 60
+ADDRESS_ATTEMPTS = 50
+"""Failed sign-ins from one address, any names, in LOGIN_WINDOW: high enough that an
+office behind one NAT address is not locked out by a colleague's typos (each name has
+its own LOGIN_ATTEMPTS), low enough to stop one address trying many names."""
 
 
 def load_secret(home: Path) -> bytes:
@@ -93,11 +97,18 @@ def pre_login_valid(secret: bytes, cookie: str | None, form: str | None) -> bool
 
 
 class LoginLimiter:
-    """At most LOGIN_ATTEMPTS failed sign-ins per user name and per address in
-    LOGIN_WINDOW seconds; further attempts are refused without checking the password."""
+    """At most LOGIN_ATTEMPTS failed sign-ins per user name (keys ``user:…``) and
+    ADDRESS_ATTEMPTS per address (``addr:…``) in LOGIN_WINDOW seconds; further attempts
+    are refused without checking the password."""
 
-    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window: float = LOGIN_WINDOW) -> None:
+    def __init__(
+        self,
+        attempts: int = LOGIN_ATTEMPTS,
+        window: float = LOGIN_WINDOW,
+        address_attempts: int = ADDRESS_ATTEMPTS,
+    ) -> None:
         self.attempts = attempts
+        self.address_attempts = address_attempts
         self.window = window
         self._failures: dict[str, deque[float]] = defaultdict(deque)
 
@@ -107,9 +118,12 @@ class LoginLimiter:
             times.popleft()
         return times
 
+    def _limit(self, key: str) -> int:
+        return self.address_attempts if key.startswith("addr:") else self.attempts
+
     def blocked(self, *keys: str) -> bool:
         now = time.time()
-        return any(len(self._recent(k, now)) >= self.attempts for k in keys)
+        return any(len(self._recent(k, now)) >= self._limit(k) for k in keys)
 
     def failed(self, *keys: str) -> None:
         now = time.time()
@@ -117,5 +131,8 @@ class LoginLimiter:
             self._recent(key, now).append(now)
 
     def succeeded(self, *keys: str) -> None:
+        """A right password clears its name's count, never its address's: else anyone with
+        an account could reset the address between guesses at other names."""
         for key in keys:
-            self._failures.pop(key, None)
+            if not key.startswith("addr:"):
+                self._failures.pop(key, None)
