@@ -49,6 +49,7 @@ class Code(StrEnum):
     ID_REGION_UNKNOWN = "id_region_unknown"
     """Added: an ID number's region code is not one GB/T 2260 has ever had (a warning)."""
     USCC_HELD_BY_OTHER_NAME = "uscc_held_by_other_name"
+    DOCUMENT_REPLACED = "document_replaced"
     """Added: a valid certificate of this credit code names another company; issuing would
     revoke it as superseded (an error: a person confirms a renamed company, or rejects)."""
 
@@ -87,6 +88,9 @@ class DocumentEntry:
     """Added: per field, what OCR read, corrections by check character, confidence, bbox."""
     rotation: list[int] = field(default_factory=list)
     """Added: quarter turns each page needed to read upright."""
+    round: int = 1
+    """Added: the round (first submission 1, each resubmission one more) whose file this
+    document came in."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +103,7 @@ class DocumentEntry:
             "pages": self.pages,
             "field_notes": self.field_notes,
             "rotation": self.rotation,
+            "round": self.round,
         }
 
 

@@ -387,7 +387,8 @@ def _document_pages(
     span = f"第 {first} 页" if count == 1 else f"第 {first}–{first + count - 1} 页"
     w.heading(f"文件 {index + 1}：{kind}", f"document-{index}", level=0, size=14)
     w.paragraph(
-        f"{document['source']}，{span}；识别为{kind}（置信度 {document.get('confidence', 0):.2f}）",
+        f"第 {document.get('round', 1)} 轮 {document['source']}，{span}；"
+        f"识别为{kind}（置信度 {document.get('confidence', 0):.2f}）",
         9,
         colour=MUTED,
     )

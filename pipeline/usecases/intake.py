@@ -81,11 +81,18 @@ class IntakeResult:
 
 
 def application_files(session: Session, app_id: str) -> tuple[FileOutcome, ...]:
-    """Every file the application has received, all rounds, in the order they came."""
+    """Every file the application has received, all rounds, in the order they came. A name
+    sent again in a later round with other content is told apart: the earlier one is
+    called ``NAME（第 N 轮）`` (a report's documents name their file)."""
     rows = received_files(session, app_id)
+    newest = {link.original_name: link.round for link, _ in rows}
+    for link, _ in rows:
+        newest[link.original_name] = max(newest[link.original_name], link.round)
     return tuple(
         FileOutcome(
-            link.original_name,
+            link.original_name
+            if link.round == newest[link.original_name]
+            else f"{link.original_name}（第 {link.round} 轮）",
             REJECTED_FILE if stored.problem_code else NEW,
             stored.size,
             stored.sha256,

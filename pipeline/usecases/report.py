@@ -9,12 +9,64 @@ look at" about checks that did not run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.report import CheckReport, Code, DocumentEntry, Finding, Severity
 from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, IntakeResult
-from pipeline.validate.rules import validate
+from pipeline.validate.rules import KIND_NAMES, validate
+
+NEVER_REPLACED = frozenset({"other"})
+"""Kinds a later round's document never stands in for: nothing is checked on them."""
+
+
+def in_force(documents: Sequence[DocumentEntry]) -> tuple[list[DocumentEntry], list[Finding]]:
+    """The round rule: an application is checked on its newest round's documents plus the
+    earlier ones the applicant did not replace. An earlier document is replaced by a later
+    round's document of the same kind; an ID card copy only by a later card of the same
+    person (the same ID number or name read), since contact and agent each send one, and
+    while the person on a later card cannot be read the earlier card stays. Returns the
+    documents that count and an ``info`` finding naming each replaced one."""
+    kept: list[DocumentEntry] = []
+    notes: list[Finding] = []
+    for doc in documents:
+        later = [
+            d
+            for d in documents
+            if d.round > doc.round and d.kind == doc.kind and doc.kind not in NEVER_REPLACED
+        ]
+        if doc.kind == "id_card_copy":
+            later = [d for d in later if _same_person(doc, d)]
+        if not later:
+            kept.append(doc)
+            continue
+        newest = max(d.round for d in later)
+        what = KIND_NAMES.get(doc.kind, doc.kind)
+        notes.append(
+            Finding(
+                Code.DOCUMENT_REPLACED,
+                Severity.INFO,
+                f"第 {doc.round} 轮的{what}（{doc.source} 第 {doc.page} 页）已由第 {newest} 轮"
+                "补交的同类材料替换，不再核对。",
+                evidence={
+                    "kind": doc.kind,
+                    "file": doc.source,
+                    "page": doc.page,
+                    "round": doc.round,
+                    "replaced_in_round": newest,
+                },
+            )
+        )
+    return kept, notes
+
+
+def _same_person(earlier: DocumentEntry, later: DocumentEntry) -> bool:
+    for key in ("id_number", "name"):
+        a, b = earlier.fields.get(key), later.fields.get(key)
+        if a and b and str(a).strip() == str(b).strip():
+            return True
+    return False
 
 
 def build_report(
@@ -42,14 +94,23 @@ def build_report(
     ``pipeline.usecases.checking.held_by_other_names``), added whether or not validation ran.
     """
     readable = [o for o in intake.files if o.outcome != REJECTED_FILE and o.pages]
+    round_of = {o.name: o.round for o in intake.files}
     documents = (
-        list(extracted)
+        [replace(d, round=round_of.get(d.source, intake.round)) for d in extracted]
         if extracted is not None
         else [
-            DocumentEntry(source=o.name, page=1, kind="other", confidence=0.0, pages=len(o.pages))
+            DocumentEntry(
+                source=o.name,
+                page=1,
+                kind="other",
+                confidence=0.0,
+                pages=len(o.pages),
+                round=o.round,
+            )
             for o in readable
         ]
     )
+    documents, replaced = in_force(documents)
     first_document: dict[str, int] = {}
     for index, document in enumerate(documents):
         first_document.setdefault(document.source, index)
@@ -58,6 +119,7 @@ def build_report(
         earlier = outcome.round < intake.round
         findings.extend(_file_findings(outcome, first_document.get(outcome.name), earlier))
     findings.extend(_failed_pages(documents, page_failures))
+    findings.extend(replaced)
     findings.extend(register)
     if extracted is not None and record is not None:
         findings.extend(validate(record, documents, today or date.today()))
