@@ -22,6 +22,7 @@ from pipeline import __version__
 from pipeline.config import Settings, load_settings, sqlite_url
 from pipeline.errors import NotFound, SealdeskError
 from pipeline.model.application import APPLICATION_ID, load_record
+from pipeline.model.progress import Progress, silent
 from pipeline.model.report import CheckReport, Severity
 from pipeline.records.applications import audit_entries, history_of, listed
 from pipeline.records.database import DatabaseUnavailable
@@ -35,6 +36,7 @@ from pipeline.workspace import Workspace, configure_logging, open_workspace
 from sealdesk import issue as cli_issue
 from sealdesk import review as cli_review
 from sealdesk import run as cli_flows
+from sealdesk.progress import progress_bars
 
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
@@ -139,13 +141,16 @@ def intake(ctx: Context, application: Path, files: tuple[Path, ...], no_check: b
     record = load_record(application)
     _all_there(files)
     workspace = ctx.workspace()
-    result = intake_application(workspace, record, list(files), ctx.actor)
+    with progress_bars() as progress:
+        result = intake_application(workspace, record, list(files), ctx.actor, progress)
     _print_intake(result)
     if any(f.outcome == "rejected" for f in result.files):
         click.echo("\nRefused files are listed above with what to ask the sender for.")
     if not no_check:
         click.echo("")
-        _print_report(check_and_save(workspace, result, ctx.actor))
+        with progress_bars() as progress:
+            report = check_and_save(workspace, result, ctx.actor, progress=progress)
+        _print_report(report)
 
 
 def _all_there(files: tuple[Path, ...]) -> None:
@@ -206,7 +211,8 @@ def check(
                 "a recorded application is checked with the files it has; take new ones in "
                 "with 'sealdesk intake'"
             )
-        report = _recheck(ctx, str(application), today.date() if today else None)
+        with progress_bars(not as_json) as progress:
+            report = _recheck(ctx, str(application), today.date() if today else None, progress)
         if as_json:
             click.echo(report.dumps())
         else:
@@ -215,19 +221,21 @@ def check(
     record = load_record(application)
     _all_there(files)
     day = today.date() if today is not None else None
-    with _check_workspace(ctx.settings, save) as workspace:
-        result = intake_application(workspace, record, list(files), ctx.actor)
+    with _check_workspace(ctx.settings, save) as workspace, progress_bars(not as_json) as progress:
+        result = intake_application(workspace, record, list(files), ctx.actor, progress)
         if save:
-            report = check_and_save(workspace, result, ctx.actor, day)
+            report = check_and_save(workspace, result, ctx.actor, day, progress=progress)
         else:
-            report = check_intake(workspace, result, record, day)
+            report = check_intake(workspace, result, record, day, progress=progress)
     if as_json:
         click.echo(report.dumps())
     else:
         _print_report(report)
 
 
-def _recheck(ctx: Context, app_id: str, day: date | None) -> CheckReport:
+def _recheck(
+    ctx: Context, app_id: str, day: date | None, progress: Progress = silent
+) -> CheckReport:
     """The recorded application ``app_id`` checked again (received or checked only: once
     review has begun its files are fixed), its report saved."""
     workspace = ctx.workspace()
@@ -236,7 +244,7 @@ def _recheck(ctx: Context, app_id: str, day: date | None) -> CheckReport:
         if app is None:
             raise NotFound(f"no application {app_id} (sealdesk list shows them)")
         taken = IntakeResult(app.id, app.status, app.round, False)
-    return check_and_save(workspace, taken, ctx.actor, day)
+    return check_and_save(workspace, taken, ctx.actor, day, progress=progress)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from pipeline.extract.stored import load_page
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import Opened, open_into
 from pipeline.model.names import fits_where_clear
+from pipeline.model.progress import PAGES, Progress, silent
 from pipeline.model.report import DocumentEntry
 
 log = logging.getLogger(__name__)
@@ -343,13 +344,27 @@ def extract_paths(
     return refs, problems
 
 
-def read_pages(jobs: list[Job], engine_name: str = "rapidocr", workers: int = 1) -> list[PageRef]:
-    """Read rendered pages (see ``Job``), in parallel over ``workers`` processes."""
-    if workers <= 1 or len(jobs) <= 1:
+def read_pages(
+    jobs: list[Job], engine_name: str = "rapidocr", workers: int = 1, progress: Progress = silent
+) -> list[PageRef]:
+    """Read rendered pages (see ``Job``), in parallel over ``workers`` processes, in their
+    order; ``progress`` hears of each page as it is done."""
+    total = len(jobs)
+    progress(PAGES, 0, total)
+    if workers <= 1 or total <= 1:
         _init_worker(engine_name, own_process=False)
-        return [_extract_in_worker(job) for job in jobs]
-    with _page_workers(engine_name, min(workers, len(jobs))) as pool:
-        return list(pool.map(_extract_in_worker, jobs))
+        refs = []
+        for job in jobs:
+            refs.append(_extract_in_worker(job))
+            progress(PAGES, len(refs), total)
+        return refs
+    with _page_workers(engine_name, min(workers, total)) as pool:
+        futures = {pool.submit(_extract_in_worker, job): i for i, job in enumerate(jobs)}
+        done: dict[int, PageRef] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            progress(PAGES, len(done), total)
+        return [done[i] for i in range(total)]
 
 
 def _page_workers(engine_name: str, workers: int) -> ProcessPoolExecutor:

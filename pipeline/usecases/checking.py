@@ -7,6 +7,7 @@ from datetime import date
 
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import fold
+from pipeline.model.progress import Progress, silent
 from pipeline.model.report import CheckReport, Code, DocumentEntry, Severity
 from pipeline.model.report import Finding as ReportFinding
 from pipeline.records import lifecycle
@@ -25,11 +26,14 @@ from pipeline.workspace import Workspace
 
 
 def extract_stored(
-    workspace: Workspace, files: tuple[FileOutcome, ...], expect: tuple[str, ...] = ()
+    workspace: Workspace,
+    files: tuple[FileOutcome, ...],
+    expect: tuple[str, ...] = (),
+    progress: Progress = silent,
 ) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
     """Read the documents in the pages intake rendered and stored of the readable files,
     under their names, and the pages that could not be read (file, page, why); ``expect``:
-    names the seals and name lines are weighed against."""
+    names the seals and name lines are weighed against; ``progress`` hears of each page."""
     from pipeline.extract.documents import documents_of, read_pages
 
     with workspace.session() as session:
@@ -45,7 +49,7 @@ def extract_stored(
         for page in pages
     ]
     settings = workspace.settings
-    refs = read_pages(jobs, settings.extract.engine, settings.extract.workers)
+    refs = read_pages(jobs, settings.extract.engine, settings.extract.workers, progress)
     return documents_of(refs, settings.extract.engine)
 
 
@@ -87,11 +91,12 @@ def check_intake(
     record: ApplicationRecord,
     today: date | None = None,
     extract: bool = True,
+    progress: Progress = silent,
 ) -> CheckReport:
     """The report for the files of this intake (a dry run's whole world)."""
     if not extract:
         return build_report(intake)
-    documents, failures = extract_stored(workspace, intake.files, expected_names(record))
+    documents, failures = extract_stored(workspace, intake.files, expected_names(record), progress)
     return build_report(intake, documents, record, today, failures)
 
 
@@ -101,6 +106,7 @@ def check_and_save(
     actor: str,
     today: date | None = None,
     extract: bool = True,
+    progress: Progress = silent,
 ) -> CheckReport:
     """The report over every file the application has (all rounds), validated against the
     stored record and saved with it."""
@@ -109,7 +115,9 @@ def check_and_save(
         record = ApplicationRecord(dict(session.get_one(Application, intake.application_id).record))
         register = held_by_other_names(session, record)
     if extract:
-        documents, failures = extract_stored(workspace, everything.files, expected_names(record))
+        documents, failures = extract_stored(
+            workspace, everything.files, expected_names(record), progress
+        )
         report = build_report(everything, documents, record, today, failures, register)
     else:
         report = build_report(everything, register=register)

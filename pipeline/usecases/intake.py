@@ -20,6 +20,7 @@ from pipeline.ingest.isolate import IsolatedPage, Opened, open_isolated
 from pipeline.ingest.problems import FileProblem
 from pipeline.ingest.read import check_file
 from pipeline.model.application import ApplicationRecord
+from pipeline.model.progress import FILES, Progress, silent
 from pipeline.records import lifecycle
 from pipeline.records.audit import record_event
 from pipeline.records.database import Session
@@ -161,17 +162,24 @@ def _printable(name: str) -> str:
 
 
 def intake_application(
-    workspace: Workspace, record: ApplicationRecord, paths: Sequence[Path], actor: str
+    workspace: Workspace,
+    record: ApplicationRecord,
+    paths: Sequence[Path],
+    actor: str,
+    progress: Progress = silent,
 ) -> IntakeResult:
-    """Take in an application (new, updated before review, or resubmitted) and its files."""
+    """Take in an application (new, updated before review, or resubmitted) and its files;
+    ``progress`` hears of each file taken."""
     digests = {path: _digest_if_acceptable(path, workspace) for path in paths}
     with workspace.session() as session:
         app, created = _admit_application(session, record, set(digests.values()) - {None}, actor)
         app_id, round_ = app.id, app.round
         was_checked = app.status == Status.CHECKED
-    outcomes = [
-        _timed(_take_file, workspace, app_id, round_, path, digests[path], actor) for path in paths
-    ]
+    outcomes = []
+    progress(FILES, 0, len(paths))
+    for done, path in enumerate(paths, 1):
+        outcomes.append(_timed(_take_file, workspace, app_id, round_, path, digests[path], actor))
+        progress(FILES, done, len(paths))
     added = sum(o.outcome in (NEW, KNOWN, REJECTED_FILE) for o in outcomes)
     with workspace.session() as session:
         app = session.get_one(Application, app_id)
