@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import io
 import secrets
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509
@@ -28,6 +31,8 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+
+T = TypeVar("T")
 
 SIGNATURE_BYTES = 32768
 """Room for the CMS signature: a three-level chain, signed attributes and a time-stamp
@@ -78,6 +83,18 @@ class TokenTimeStamper(TimeStamper):
             content, "sha256", detached=False, use_cades=True
         )
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
+
+
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """pyHanko's coroutine run to its end from plain code, also where the calling thread
+    already runs an event loop (a browser driver, an async flow), in which asyncio.run
+    refuses: then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
 
 
 def long_term_context(
@@ -143,7 +160,7 @@ def sign_pdf(
     )
     out = io.BytesIO()
     # a fixed reservation spares pyHanko a dry-run signature to estimate the size
-    asyncio.run(pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES))
+    run_sync(pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES))
     return out.getvalue()
 
 
@@ -157,5 +174,5 @@ def add_long_term(pdf: bytes, context: ValidationContext) -> bytes:
     reader = PdfFileReader(io.BytesIO(pdf), strict=True)
     signature = reader.embedded_regular_signatures[-1]
     out = io.BytesIO()
-    asyncio.run(async_add_validation_info(signature, context, output=out))
+    run_sync(async_add_validation_info(signature, context, output=out))
     return out.getvalue()

@@ -10,7 +10,6 @@ signed keywords). Each check says exactly what failed.
 
 from __future__ import annotations
 
-import asyncio
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from pipeline.issue.documents import parse_keywords
+from pipeline.issue.signing import run_sync
 from pipeline.records.issuances import credential, newest_credential
 from pipeline.workspace import Workspace
 
@@ -237,7 +237,7 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
         report = SignatureReport(embedded.field_name, "", "")
         result.signatures.append(report)
         try:
-            status = asyncio.run(
+            status = run_sync(
                 async_validate_pdf_signature(
                     embedded,
                     context,
