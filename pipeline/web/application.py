@@ -69,6 +69,9 @@ def application_page(
                 [{**f, "number": n} for n, f in enumerate(report.get("findings") or [], 1)]
             ),
             "documents": report.get("documents") or [],
+            # in every image's address: a document's or finding's number means another one
+            # after a new check, and a browser must not show the old image from its cache
+            "check": run.id if run is not None else 0,
             "decisions": service.decisions(session, row),
             "history": review_queue.history(session, app_id),
             "blocked": service.can_decide(session, user, row),

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from pipeline.config import Settings
+from pipeline.model.application import KIND_LABELS as APPLICATION_KINDS
 from pipeline.records.lifecycle import STATUS_LABELS
 from pipeline.records.models import User
 from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
@@ -57,6 +58,7 @@ class Site:
         self.templates.env.filters["beijing"] = beijing
         self.templates.env.globals.update(
             KIND_NAMES=KIND_NAMES,
+            APPLICATION_KINDS=APPLICATION_KINDS,
             STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
             SEVERITY_LABELS=SEVERITY_LABELS,
             ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
