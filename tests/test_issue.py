@@ -955,3 +955,97 @@ def test_a_ca_without_service_keys_gets_them_at_the_next_batch(
         made = db.scalars(select(AuditEntry).where(AuditEntry.action == "ca.service_key")).all()
     # two at ca init, two at the batch
     assert sorted(e.subject_id for e in made) == sorted(["document-signing", "time-stamping"] * 2)
+
+
+def test_the_ra_finds_a_certificate_and_revokes_it_with_a_reason(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    """The RA screens: search by company name, credit code or serial; a certificate with its
+    company's versions; revocation by an issuer only, with an RFC 5280 reason and remarks,
+    audited, the CRL published at once, the public page saying so."""
+    import re
+
+    import pyotp
+    from fastapi.testclient import TestClient
+
+    from pipeline.records.models import AuditEntry, User
+    from pipeline.records.users import add_user
+    from pipeline.web.app import create_app
+
+    env.approve(_record(record_data, "CQC-2026-000601"))
+    (issued,) = run_batch(env.workspace, env.ca).issued
+    password = "a long enough secret"
+    with env.workspace.session() as db:
+        add_user(db, "ivy", password, ["issuer"], "admin")
+        add_user(db, "rui", password, ["reviewer"], "admin")
+        secret = db.get_one(User, "ivy").totp_secret
+    assert secret is not None
+
+    def signed_in(name: str, code: str = "") -> TestClient:
+        client = TestClient(create_app(env.settings, env.workspace), base_url="http://127.0.0.1")
+        form = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert token is not None
+        data = {"username": name, "password": password, "csrf": token.group(1), "code": code}
+        assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+        return client
+
+    ivy = signed_in("ivy", pyotp.TOTP(secret).now())
+    name, uscc = record_data["company"]["name"], record_data["company"]["uscc"]
+    for query in (name[2:6], uscc[:10], issued.serial[:8].upper()):
+        found = ivy.get("/certificates", params={"q": query})
+        assert found.status_code == 200 and issued.serial in found.text, query
+    assert "没有找到" in ivy.get("/certificates", params={"q": "不存在的单位"}).text
+    page = ivy.get(f"/certificates/{issued.serial}")
+    assert "有效" in page.text and "第 1 版" in page.text and 'id="revoke"' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    url = f"/certificates/{issued.serial}/revoke"
+    no_reason = ivy.post(url, data={"csrf": csrf.group(1), "remarks": "x"})
+    assert no_reason.status_code == 400 and "请选择吊销原因" in no_reason.text
+    no_remarks = ivy.post(url, data={"csrf": csrf.group(1), "reason": "keyCompromise"})
+    assert no_remarks.status_code == 400 and "依据" in no_remarks.text
+    superseded = ivy.post(url, data={"csrf": csrf.group(1), "reason": "superseded", "remarks": "x"})
+    assert superseded.status_code == 400  # the renewal's own reason, not an officer's
+    # a reviewer may look, not revoke
+    rui = signed_in("rui")
+    assert 'id="revoke"' not in rui.get(f"/certificates/{issued.serial}").text
+    rui_csrf = re.search(r'name="csrf" value="([^"]+)"', rui.get("/certificates").text)
+    assert rui_csrf is not None
+    tried = {"csrf": rui_csrf.group(1), "reason": "keyCompromise", "remarks": "x"}
+    assert rui.post(url, data=tried).status_code == 403
+    assert ivy.post(url, data={"reason": "keyCompromise", "remarks": "x"}).status_code == 403
+    remarks = "申请人 12 月 5 日来函报告 USB Key 遗失，已电话核实"
+    done = ivy.post(
+        url,
+        data={"csrf": csrf.group(1), "reason": "keyCompromise", "remarks": remarks},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = ivy.get(done.headers["location"])
+    assert "已吊销（密钥遗失或泄露（补办））" in after.text and "证书吊销列表" in after.text
+    assert 'id="revoke"' not in after.text
+    crl = x509.load_der_x509_crl(env.ca.files.crl.read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(int(issued.serial, 16)) is not None
+    with env.workspace.session() as db:
+        entry = db.query(AuditEntry).filter_by(action="certificate.revoke").one()
+        assert entry.actor == "ivy" and entry.detail["remarks"] == remarks
+    public = TestClient(create_app(env.settings, env.workspace), base_url="http://127.0.0.1")
+    assert "已吊销" in public.get(f"/verify/{issued.serial}").text
+
+
+def test_issuance_runs_where_an_event_loop_already_runs(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    """The fault: called from a thread whose event loop runs (Playwright's sync driver, an
+    async flow), pyHanko's asyncio.run refused and every issuance of the batch failed."""
+    import asyncio
+
+    env.approve(record_data)
+
+    async def inside() -> Any:
+        return run_batch(env.workspace, env.ca)
+
+    summary = asyncio.run(inside())
+    assert len(summary.issued) == 1 and not summary.failed, summary.failed
+    assert env.verify(Path(summary.issued[0].outputs["certificate_pdf"])).valid

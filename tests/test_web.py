@@ -80,6 +80,9 @@ ROUTES = [
     ("POST", "/logout"),
     ("GET", "/password"),
     ("POST", "/password"),
+    ("GET", "/certificates"),
+    ("GET", "/certificates/{serial}"),
+    ("POST", "/certificates/{serial}/revoke"),
 ]
 
 
@@ -125,7 +128,8 @@ def test_an_issuer_signs_in_with_a_one_time_code_too(
 ) -> None:
     assert sign_in(client, "ivy").headers["location"].startswith("/login?error=1")
     assert sign_in(client, "ivy", code="000000").headers["location"].startswith("/login?error")
-    assert sign_in(client, "ivy", code=code_of(workspace, "ivy")).headers["location"] == "/"
+    signed_in = sign_in(client, "ivy", code=code_of(workspace, "ivy"))
+    assert signed_in.headers["location"] == "/certificates"  # an issuer's own screens
     from pipeline.records.models import User
 
     with workspace.session() as session:

@@ -20,7 +20,7 @@ from PIL import Image
 from pipeline.config import Settings
 from pipeline.model.application import load_record
 from pipeline.records.lifecycle import Status
-from pipeline.records.models import Application, ReviewDecision
+from pipeline.records.models import Application, ReviewDecision, User
 from pipeline.records.users import add_user
 from pipeline.usecases.checking import check_and_save
 from pipeline.usecases.intake import intake_application
@@ -193,3 +193,115 @@ def test_reject_resubmit_and_two_people_approve(
     # the packet downloads as a PDF
     response = wen.request.get(f"{server}/applications/{app_id}/packet.pdf")
     assert response.ok and response.body()[:5] == b"%PDF-"
+
+
+CLEAN = REPO / "fixtures" / "packets" / "CQC-2026-606079"
+OTHER_LICENCE = REPO / "fixtures" / "packets" / "CQC-2026-606090" / "02-business-licence.pdf"
+
+
+def _serve(settings: Settings, workspace: Workspace) -> tuple[str, Any]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, workspace), port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    threading.Thread(target=running.run, daemon=True).start()
+    for _ in range(100):
+        if running.started:
+            break
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", running
+
+
+@pytest.mark.usefixtures("softhsm_dir")
+def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
+    browser: object, tmp_path: Path
+) -> None:
+    """Round 1 brings another company's licence: flagged, rejected in the browser. The
+    applicant's own licence, uploaded in the browser, makes round 2 clear (the round rule),
+    two people approve it, the nightly batch issues it; then an issuer finds the
+    certificate on the RA screen and revokes it with a reason and remarks."""
+    import pyotp
+
+    from pipeline.config import load_settings
+    from pipeline.issue.batch import run_batch
+    from pipeline.issue.ca import init_ca, load_ca
+    from pipeline.workspace import open_workspace
+    from tests.conftest import issuing_settings
+
+    settings = issuing_settings(tmp_path / "home")
+    workspace = open_workspace(settings)
+    init_ca(workspace, "admin")
+    settings = load_settings(settings.home, environ={})
+    workspace = open_workspace(settings)
+    with workspace.session() as session:
+        add_user(session, "ingrid", PASSWORD, ["intake"], "admin", "收件员英")
+        add_user(session, "li", PASSWORD, ["reviewer", "re-reviewer"], "admin", "李审")
+        add_user(session, "wen", PASSWORD, ["re-reviewer"], "admin", "文复")
+        add_user(session, "ivy", PASSWORD, ["issuer"], "admin", "制证艾")
+        secret = session.get_one(User, "ivy").totp_secret
+    record = load_record(CLEAN / "application.json")
+    app_id = record.application_id
+    first = [CLEAN / "01-application-form.jpg", OTHER_LICENCE, CLEAN / "03-id-card-copy.png"]
+    taken = intake_application(workspace, record, first, "ingrid")
+    assert check_and_save(workspace, taken, "ingrid").verdict == "flagged"
+    base, running = _serve(settings, workspace)
+    try:
+        li = _sign_in(browser, base, "li")
+        li.goto(f"{base}/applications/{app_id}")
+        assert "name_mismatch" in li.content()
+        pictures = "figure img"
+        before = {img.get_attribute("src") for img in li.locator(pictures).all()}
+        li.fill("#remarks", "营业执照不是本单位的，请补交加盖公章的本单位营业执照复印件。")
+        li.click("#reject")
+        li.wait_for_selector("text=已记录：核验退回")
+
+        ingrid = _sign_in(browser, base, "ingrid")
+        ingrid.goto(f"{base}/applications/{app_id}")
+        ingrid.set_input_files("#resubmit input[type=file]", str(CLEAN / "02-business-licence.jpg"))
+        ingrid.click("#resubmit button")
+        ingrid.wait_for_selector("text=已收到 1 个文件", timeout=120_000)
+        with workspace.session() as session:
+            app = session.get_one(Application, app_id)
+            assert (app.round, app.status, app.verdict) == (2, Status.CHECKED, "clear")
+        li.goto(f"{base}/applications/{app_id}")
+        text = li.content()
+        assert "第 2 轮" in text and "已由第 2 轮补交的同类材料替换" in text
+        # document 1 was the other company's licence, now it is the ID card: no image of
+        # round 1 may come back from the browser's cache under the same address
+        after = {img.get_attribute("src") for img in li.locator(pictures).all()}
+        assert after and not after & before
+        for img in li.locator(pictures).all():  # loaded, so that the screenshot shows them
+            img.evaluate(
+                "img => img.complete && img.naturalWidth > 0 ? true : "
+                "new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
+            )
+        _shot(li, "resubmission-clear.png")
+        li.click("#approve")
+        li.wait_for_selector("text=已记录：核验通过")
+        wen = _sign_in(browser, base, "wen")
+        wen.goto(f"{base}/applications/{app_id}")
+        wen.click("#approve")
+        wen.wait_for_selector("text=已记录：复核通过")
+        (issued,) = run_batch(workspace, load_ca(settings)).issued
+
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+        ivy = context.new_page()
+        ivy.goto(f"{base}/login")
+        ivy.fill("input[name=username]", "ivy")
+        ivy.fill("input[name=password]", PASSWORD)
+        ivy.fill("input[name=code]", pyotp.TOTP(secret).now())
+        ivy.click("button[type=submit]")
+        ivy.wait_for_url(f"{base}/certificates")
+        ivy.fill("input[name=q]", record.company_name[:4])
+        ivy.click("form.filters button")
+        ivy.click(f"text={issued.serial}")
+        ivy.wait_for_url(f"{base}/certificates/{issued.serial}")
+        ivy.select_option("select[name=reason]", "cessationOfOperation")
+        ivy.fill("textarea[name=remarks]", "申请人来函（加盖公章）申请停止使用，已电话核实。")
+        ivy.click("#revoke button")
+        ivy.wait_for_selector("text=证书已吊销")
+        assert "已吊销（停止使用）" in ivy.content()
+        _shot(ivy, "ra-revoked.png")
+    finally:
+        running.should_exit = True
+    with workspace.session() as session:
+        assert session.get_one(Application, app_id).status == Status.ISSUED

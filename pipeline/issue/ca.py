@@ -357,8 +357,10 @@ def revoke(
     *,
     superseded_by: str | None = None,
     now: datetime | None = None,
+    remarks: str = "",
 ) -> Credential:
-    """Mark a certificate revoked (the caller publishes the CRL after)."""
+    """Mark a certificate revoked (the caller publishes the CRL after); ``remarks``: why,
+    in the RA officer's words, kept in the audit trail."""
     if reason not in REASONS:
         raise IssuanceError(
             f"unknown revocation reason {reason!r}; one of: {', '.join(sorted(REASONS))}"
@@ -380,6 +382,11 @@ def revoke(
         actor,
         "certificate.revoke",
         ("certificate", cred.serial),
-        {"reason": reason, "application": cred.application_id, "superseded_by": superseded_by},
+        {
+            "reason": reason,
+            "application": cred.application_id,
+            "superseded_by": superseded_by,
+            **({"remarks": remarks} if remarks else {}),
+        },
     )
     return cred

@@ -4,7 +4,7 @@ of their own."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.records.lifecycle import Status
@@ -101,6 +101,34 @@ def credentials(db: Session, uscc: str | None = None) -> list[Credential]:
     if uscc:
         query = query.where(Credential.company_uscc == uscc)
     return list(db.scalars(query))
+
+
+def search_credentials(db: Session, query: str, limit: int = 100) -> list[Credential]:
+    """Certificates whose serial begins with ``query`` (hex, separators ignored), whose
+    credit code begins with it, or whose company's name contains it; newest first."""
+    text = query.strip()
+    if not text:
+        return list(
+            db.scalars(select(Credential).order_by(Credential.created_at.desc()).limit(limit))
+        )
+    serial = text.lower().replace(":", "").replace(" ", "").removeprefix("0x")
+    conditions = [
+        Credential.company_uscc.startswith(text.upper(), autoescape=True),
+        Credential.application_id.in_(
+            select(Application.id).where(Application.company_name.contains(text, autoescape=True))
+        ),
+    ]
+    if serial and all(c in "0123456789abcdef" for c in serial):
+        conditions.append(Credential.serial.startswith(serial, autoescape=True))
+    query_ = select(Credential).where(or_(*conditions)).order_by(Credential.created_at.desc())
+    return list(db.scalars(query_.limit(limit)))
+
+
+def applications_of(db: Session, uscc: str) -> list[Application]:
+    """Every application of the company with credit code ``uscc`` (new, renewal,
+    replacement), oldest first."""
+    query = select(Application).where(Application.company_uscc == uscc)
+    return list(db.scalars(query.order_by(Application.created_at)))
 
 
 def newest_crl(db: Session) -> CrlRecord | None:

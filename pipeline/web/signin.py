@@ -23,7 +23,7 @@ from pipeline.records.users import (
     refuse_sign_in,
 )
 from pipeline.web import auth
-from pipeline.web.site import check_csrf, current, safe_next, site
+from pipeline.web.site import VIEWERS, check_csrf, current, safe_next, site
 
 router = APIRouter()
 
@@ -76,7 +76,10 @@ def login(
         return RedirectResponse(f"/login?error=1&next={safe_next(next)}", status_code=303)
     here.limiter.succeeded(*keys)
     signed = auth.new_session(user.username, token)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next)
+    if target == "/" and not any(user.has(r) for r in VIEWERS):
+        target = "/certificates"  # an issuer's work is there, not in the review queue
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         auth.COOKIE,
         auth.encode(here.secret, signed),
