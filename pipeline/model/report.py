@@ -49,9 +49,11 @@ class Code(StrEnum):
     ID_REGION_UNKNOWN = "id_region_unknown"
     """Added: an ID number's region code is not one GB/T 2260 has ever had (a warning)."""
     USCC_HELD_BY_OTHER_NAME = "uscc_held_by_other_name"
-    DOCUMENT_REPLACED = "document_replaced"
     """Added: a valid certificate of this credit code names another company; issuing would
     revoke it as superseded (an error: a person confirms a renamed company, or rejects)."""
+    DOCUMENT_REPLACED = "document_replaced"
+    """Added: an earlier round's document replaced by a later round's (info; the round
+    rule, ``usecases.report.in_force``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from pipeline.errors import WorkspaceError
 from pipeline.fonts import PDF_FONT, register_pdf_font
 from pipeline.review.calendar import beijing
 from pipeline.review.evidence import crop
+from pipeline.review.wording import CODE_LABELS, difference_of
 from pipeline.validate.rules import KIND_NAMES
 
 JPEG_QUALITY = 88
@@ -51,11 +52,13 @@ VERDICT = {
 EVIDENCE_FIELDS = (
     ("expected", "申请记录"),
     ("found", "识别结果"),
-    ("confidence", "识别置信度"),
-    ("disagreement", "与申请名称的差异（nats）"),
-    ("disagreement_by_character", "逐字比对：每个字在其位置上的差异（nats）"),
-    ("field", "字段"),
 )
+DETAIL_FIELDS = (
+    ("confidence", "识别把握（1 为最有把握，不代表名称一致）"),
+    ("disagreement", "与申请名称的差异分（0 为完全吻合）"),
+    ("disagreement_by_character", "逐字差异分"),
+)
+"""Scores, for those who want them: after the plain evidence, in small print."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +267,8 @@ def _cover(w: _Writer, data: PacketData) -> None:
         )
         for over in decision.get("overrides") or []:
             w.paragraph(
-                f"    确认第 {over['finding']} 项 {over['code']} 不影响通过：{over['remark']}",
+                f"    确认第 {over['finding']} 项（{CODE_LABELS.get(over['code'], over['code'])}）"
+                f"不影响通过：{over['remark']}",
                 9,
                 colour=MUTED,
             )
@@ -296,7 +300,7 @@ def _findings_table(w: _Writer, findings: list[dict[str, Any]]) -> None:
         w.canvas.setFillColor(strong)
         w.canvas.rect(MARGIN, w.y - height, 4, height, stroke=0, fill=1)
         w.text(columns[0] + 10, w.y - 14, label, 9, strong)
-        w.text(columns[1], w.y - 14, finding["code"], 8.5, INK)
+        w.text(columns[1], w.y - 14, CODE_LABELS.get(finding["code"], finding["code"]), 8.5, INK)
         for i, line in enumerate(message):
             w.text(columns[2], w.y - 14 - 12 * i, line, 9, INK)
         w.y -= height + 2
@@ -315,12 +319,16 @@ def _evidence(
     w.need(240)
     key = f"finding-{index}"
     w.canvas.bookmarkPage(key, fit="XYZ", top=w.y + 4)
-    w.canvas.addOutlineEntry(f"{label} {finding['code']}", key, level=1)
+    title = CODE_LABELS.get(finding["code"], finding["code"])
+    w.canvas.addOutlineEntry(f"{label} {title}", key, level=1)
     w.canvas.setFillColor(pale)
     w.canvas.rect(MARGIN, w.y - 22, WIDTH - 2 * MARGIN, 22, stroke=0, fill=1)
-    w.text(MARGIN + 8, w.y - 15, f"{label}  {finding['code']}", 11, strong)
+    w.text(MARGIN + 8, w.y - 15, f"{label}  {title}", 11, strong)
     w.y -= 30
     w.paragraph(finding["message"], 10)
+    plain = difference_of(finding["code"], evidence)
+    if plain:
+        w.paragraph(f"与申请记录相比：{plain}", 10)
     w.y -= 4
     left = (WIDTH - 2 * MARGIN) * 0.42
     top = w.y
@@ -332,6 +340,16 @@ def _evidence(
         w.y -= 12
         w.paragraph(_shown(value), 10, width=left - 10)
         w.y -= 3
+    for name, caption in DETAIL_FIELDS:
+        value = evidence.get(name)
+        if value in (None, "", []):
+            continue
+        w.text(MARGIN, w.y - 8, caption, 7, MUTED)
+        w.y -= 10
+        w.paragraph(_shown(value), 7, width=left - 10, colour=MUTED)
+        w.y -= 2
+    w.text(MARGIN, w.y - 8, f"检查项代码 {finding['code']}", 7, MUTED)
+    w.y -= 12
     text_bottom = w.y
     w.y = top
     image_bottom = top

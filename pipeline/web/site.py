@@ -24,6 +24,7 @@ from pipeline.records.models import User
 from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
 from pipeline.review.calendar import beijing
 from pipeline.review.evidence import mask_id
+from pipeline.review.wording import CODE_LABELS, difference_of
 from pipeline.validate.rules import KIND_NAMES
 from pipeline.web import auth
 from pipeline.workspace import Workspace
@@ -59,6 +60,8 @@ class Site:
         self.templates.env.globals.update(
             KIND_NAMES=KIND_NAMES,
             APPLICATION_KINDS=APPLICATION_KINDS,
+            CODE_LABELS=CODE_LABELS,
+            difference_of=difference_of,
             STATUS_LABELS={s.value: label for s, label in STATUS_LABELS.items()},
             SEVERITY_LABELS=SEVERITY_LABELS,
             ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},

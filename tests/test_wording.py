@@ -1,0 +1,41 @@
+"""Plain words for a finding: where a read name differs from the application's."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.model.report import Code
+from pipeline.review.wording import CODE_LABELS, difference_of, plain_difference
+
+
+@pytest.mark.parametrize(
+    ("expected", "found", "said"),
+    [
+        (
+            "大连远航汽车零部件有限公司",
+            "大连通远汽车零部件有限公司",
+            "第 3、4 字不同（远航 ↔ 通远）",
+        ),
+        ("郑州新华联软件有限公司", "郑州新化软件有限公司", "第 4、5 字不同（华联 ↔ 化）"),
+        ("北京示例科技有限公司", "北京示例信息科技有限公司", "第 4 字后多出“信息”"),
+        ("厦门宏图精密仪器有限公司", "宏图精密仪器有限公司", "第 1、2 字缺失（“厦门”）"),
+        (
+            "天津卓越汽车零部件有限公司",
+            "天津点越汽工零部件有限公司",
+            "第 3 字不同（卓 ↔ 点）；第 6 字不同（车 ↔ 工）",
+        ),
+        ("北京示例科技有限公司", None, "未能读出"),
+        ("北京示例科技有限公司", "北京示例科技有限公司", ""),
+    ],
+)
+def test_the_difference_in_plain_words(expected: str, found: str | None, said: str) -> None:
+    assert plain_difference(expected, found) == said
+
+
+def test_every_code_has_a_title_and_id_numbers_are_not_spelled_out() -> None:
+    assert set(CODE_LABELS) == {c.value for c in Code}
+    number = {"expected": "110101199003071234", "found": "110101199003071235"}
+    assert difference_of("id_number_mismatch", number) == ""
+    assert difference_of("name_mismatch", {"expected": "甲公司", "found": "乙公司"}) == (
+        "第 1 字不同（甲 ↔ 乙）"
+    )
