@@ -332,22 +332,15 @@ def _evidence(
     w.y -= 4
     left = (WIDTH - 2 * MARGIN) * 0.42
     top = w.y
-    for name, caption in EVIDENCE_FIELDS:
-        value = evidence.get(name)
-        if value in (None, "", []):
-            continue
-        w.text(MARGIN, w.y - 9, caption, 8, MUTED)
-        w.y -= 12
-        w.paragraph(_shown(value), 10, width=left - 10)
-        w.y -= 3
-    for name, caption in DETAIL_FIELDS:
-        value = evidence.get(name)
-        if value in (None, "", []):
-            continue
-        w.text(MARGIN, w.y - 8, caption, 7, MUTED)
-        w.y -= 10
-        w.paragraph(_shown(value), 7, width=left - 10, colour=MUTED)
-        w.y -= 2
+    for fields, size, colour in ((EVIDENCE_FIELDS, 10, INK), (DETAIL_FIELDS, 7, MUTED)):
+        for name, caption in fields:
+            value = evidence.get(name)
+            if value in (None, "", []):
+                continue
+            w.text(MARGIN, w.y - 9, caption, min(8, size), MUTED)
+            w.y -= size + 2
+            w.paragraph(_shown(value), size, width=left - 10, colour=colour)
+            w.y -= 3
     w.text(MARGIN, w.y - 8, f"检查项代码 {finding['code']}", 7, MUTED)
     w.y -= 12
     text_bottom = w.y
