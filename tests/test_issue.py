@@ -30,7 +30,7 @@ from pipeline.records import lifecycle
 from pipeline.records.models import Application, Credential, Issuance
 from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
-from tests.conftest import issuing_settings
+from tests.conftest import REPO, issuing_settings
 
 pytestmark = pytest.mark.usefixtures("softhsm_dir")
 
@@ -607,7 +607,45 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     workspace.db.engine.dispose()
 
 
-def test_the_eseal_goes_beside_the_paper_seal_not_over_it() -> None:
+def test_the_eseal_goes_where_the_form_has_no_print() -> None:
+    """The fault: the e-seal covered the form's 订单信息 table. On the scan itself: the
+    square nearest the paper seal with the least black print (it may lean on the paper
+    seal's red ink, never on text). On real generated forms (JPEG scans at their own
+    resolution) and on a page whose only blank square is far from the seal."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from pipeline.issue.documents import _ink, stamp_box
+
+    def pixels(box: tuple[float, float, float, float], page: Image.Image) -> list[int]:
+        k = page.width / 595.0
+        x1, y1, x2, y2 = box
+        return [round(v) for v in (x1 * k, page.height - y2 * k, x2 * k, page.height - y1 * k)]
+
+    for packet in ("CQC-2026-606079", "CQC-2026-606080", "CQC-2026-606085"):
+        page = Image.open(REPO / "fixtures/packets" / packet / "01-application-form.jpg")
+        page = page.convert("RGB")
+        rgb = np.asarray(page).astype(int)
+        ys, xs = np.nonzero((rgb[:, :, 0] - rgb[:, :, 1] > 80) & (rgb[:, :, 0] > 150))
+        seal = [int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())]
+        for found in (seal, None):
+            box = pixels(stamp_box(found, page), page)
+            assert 0 <= box[0] < box[2] <= page.width and 0 <= box[1] < box[3] <= page.height
+            dark, _ = _ink(page.crop(box), 1)
+            assert dark.mean() < 0.02, (packet, found, box, dark.mean())
+    # text everywhere but one blank square at the upper left, the seal at the lower right
+    page = Image.new("RGB", (1654, 2339), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(100, 2300, 40):
+        for x in range(100, 1600, 60):
+            if not (150 < x < 700 and 150 < y < 800):
+                draw.rectangle((x, y, x + 40, y + 12), fill="black")
+    draw.ellipse((1200, 1800, 1500, 2100), outline=(220, 20, 30), width=20)
+    x0, y0, x1, y1 = pixels(stamp_box([1200, 1800, 1500, 2100], page), page)
+    assert x0 > 150 and x1 < 760 and y0 > 150 and y1 < 840
+
+
+def test_without_a_scan_the_eseal_goes_beside_the_paper_seal_not_over_it() -> None:
     from pipeline.issue.documents import stamp_box as _stamp_box
 
     mm = 72 / 25.4

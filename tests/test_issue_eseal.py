@@ -7,6 +7,7 @@ visible signature of the sealed form and rendered again.
 from __future__ import annotations
 
 import io
+import itertools
 
 import numpy as np
 import pypdfium2
@@ -98,3 +99,24 @@ def test_generated_company_names_read_back_from_the_pdf_stamp(engine: OcrEngine)
         if not found or (found[0].text, found[0].inscription) != (name, "认证专用章"):
             misses.append((name, found[0].text if found else None))
     assert misses == []
+
+
+@pytest.mark.parametrize("length", [2, 10, 14, 27, 39])
+def test_a_name_of_any_length_stays_clear_of_the_ring(length: int) -> None:
+    """The complaint: a long name's first and last characters touched the ring. Condensed
+    to their arc as an engraver does, every character keeps more than a millimetre from
+    the ring's inner edge, and neighbours barely touch (a few pixels at 300 dpi)."""
+    import numpy as np
+
+    from pipeline.issue.seal_image import name_masks
+
+    name = ("内蒙古自治区呼和浩特市新城区远航汽车零部件销售有限责任公司分公司" * 2)[: length - 2]
+    design = eseal_design(name + "公司")
+    masks = [np.asarray(m) > 64 for m in name_masks(design, 300, 1)]
+    size = masks[0].shape[0]
+    centre, inner = size / 2, size / 2 - size * design.ring
+    for mask in masks:
+        ys, xs = np.nonzero(mask)
+        reach = np.hypot(xs - centre + 0.5, ys - centre + 0.5).max()
+        assert (inner - reach) / 300 * 25.4 > 1.0
+    assert all(int((a & b).sum()) <= 10 for a, b in itertools.pairwise(masks))

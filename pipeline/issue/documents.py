@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import qrcode
 from PIL import Image
 from reportlab.lib.colors import HexColor
@@ -230,12 +231,11 @@ def pin_letter_pdf(
 
 
 def images_pdf(pages: list[Path] | list[Image.Image], title: str) -> bytes:
-    """A PDF of page images at their own resolution (300 dpi scans: A4 pages), each kept
+    """A PDF of page images, each on A4's width (the forms are A4), each kept
     as a JPEG. Written by ReportLab: Pillow's own PDF writer gives object 0 generation
     65536, which strict readers (pyHanko's) refuse."""
     from reportlab.lib.utils import ImageReader
 
-    dpi = 300.0
     out = io.BytesIO()
     c = Canvas(out, pageCompression=1)
     c.setTitle(title)
@@ -244,7 +244,10 @@ def images_pdf(pages: list[Path] | list[Image.Image], title: str) -> bytes:
         jpeg = io.BytesIO()
         image.save(jpeg, format="JPEG", quality=80)
         jpeg.seek(0)
-        width, height = (v * 72 / dpi for v in image.size)
+        # on A4's width whatever the scan's resolution (forms are A4; a 200 dpi photo laid
+        # at 300 dpi made a page two thirds the size)
+        width = A4_POINTS[0]
+        height = width * image.height / image.width
         c.setPageSize((width, height))
         c.drawImage(ImageReader(jpeg), 0, 0, width, height)
         c.showPage()
@@ -286,11 +289,67 @@ A4_POINTS = (595.0, 842.0)
 SCAN_DPI = 300
 
 
-def stamp_box(paper_seal: list[int] | None) -> tuple[float, float, float, float]:
-    """Where the e-seal goes on the form's last page (points, A4): beside the company's
-    paper seal when the check found one (left of it, else above), not over it; else in the
-    lower right, where the form asks for the seal."""
+def stamp_box(
+    paper_seal: list[int] | None, page: Image.Image | None = None
+) -> tuple[float, float, float, float]:
+    """Where the e-seal goes on the form's last page (points, x1 y1 x2 y2 from the lower
+    left, on the page :func:`images_pdf` makes of ``page``): the place nearest the
+    company's paper seal (without one, the lower right, where forms ask for the seal) whose
+    42 mm square covers the least print, found on the page image itself. Black print
+    (text, a table's lines, a signature) weighs five times the paper seal's red ink: the
+    e-seal may lean on the paper seal where that keeps it off the text. Without the image:
+    beside the paper seal (left, else above), else the lower right."""
     side = FORM_STAMP_MM * MM
+    if page is None:
+        return _stamp_box_blind(paper_seal, side)
+    points = A4_POINTS[0] / page.width  # images_pdf lays every page on A4's width
+    scale = max(1, round(page.width / 200))  # about 200 px across
+    dark, red = _ink(page, scale)
+    rows, cols = dark.shape
+    cell = max(1, round(side / points / scale))
+    margin = round(12 * MM / points / scale)
+    if rows < cell + 2 * margin or cols < cell + 2 * margin:
+        return _stamp_box_blind(paper_seal, side)
+    covered = 10 * _in_squares(dark, cell) + _in_squares(red, cell)
+    ys, xs = np.mgrid[0 : covered.shape[0], 0 : covered.shape[1]]
+    if paper_seal:
+        x0, y0, x1, y1 = (v / scale for v in paper_seal)
+        target = ((x0 + x1) / 2 - cell / 2, (y0 + y1) / 2 - cell / 2)
+    else:
+        target = (cols - margin - cell, rows * 0.7)
+    distance = np.hypot(xs - target[0], ys - target[1]) / max(rows, cols)
+    inside = (ys >= margin) & (xs >= margin)
+    inside &= (ys <= rows - margin - cell) & (xs <= cols - margin - cell)
+    # one per cent of the square in black print costs a tenth of the page's length of walk
+    cost = np.where(inside, covered + distance, np.inf)
+    y, x = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    left, top = x * scale * points, y * scale * points
+    height = page.height * points
+    return (left, height - top - side, left + side, height - top)
+
+
+def _in_squares(ink: np.ndarray, cell: int) -> np.ndarray:
+    """The share of each ``cell``-wide square (by its top-left corner) that is inked."""
+    total = np.pad(ink.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    inked = (
+        total[cell:, cell:] - total[:-cell, cell:] - total[cell:, :-cell] + total[:-cell, :-cell]
+    )
+    share: np.ndarray = inked / (cell * cell)
+    return share
+
+
+def _ink(page: Image.Image, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Black print and coloured ink (a red seal) at 1/``scale`` of the scan, as 0 or 1."""
+    rgb = np.asarray(page.convert("RGB").reduce(scale), dtype=np.int16)
+    spread = rgb.max(axis=2) - rgb.min(axis=2)
+    coloured = spread > 60
+    dark = (rgb.min(axis=2) < 150) & ~coloured
+    return dark.astype(np.float64), coloured.astype(np.float64)
+
+
+def _stamp_box_blind(
+    paper_seal: list[int] | None, side: float
+) -> tuple[float, float, float, float]:
     width, height = A4_POINTS
     if paper_seal:
         x0, y0, _, y1 = (v * 72 / SCAN_DPI for v in paper_seal)

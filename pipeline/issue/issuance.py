@@ -365,7 +365,7 @@ class Issuer:
                 signer,
                 field_name="ApplicantSeal",
                 reason="申请单位电子签章（认证申请书）",
-                stamp=Stamp(stamp_image(design), stamp_box(paper_seal if form_pages else None)),
+                stamp=Stamp(stamp_image(design), _placed(form_pages, paper_seal)),
                 timestamper=timestamper,
                 tsa_url=tsa_url,
             )
@@ -452,6 +452,13 @@ class _Snapshot:
 
     def directory(self, settings: Any) -> Any:
         return settings.issued_dir / self.application_id / f"v{self.version}"
+
+
+def _placed(pages: list[Any], paper_seal: list[int] | None) -> tuple[float, float, float, float]:
+    """The e-seal's box on the form's last page: clear of its print when there is a scan."""
+    if not pages:
+        return stamp_box(None)
+    return stamp_box(paper_seal, pages[-1])
 
 
 def _form_pages(
