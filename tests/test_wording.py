@@ -39,3 +39,19 @@ def test_every_code_has_a_title_and_id_numbers_are_not_spelled_out() -> None:
     assert difference_of("name_mismatch", {"expected": "甲公司", "found": "乙公司"}) == (
         "第 1 字不同（甲 ↔ 乙）"
     )
+
+
+def test_history_rows_and_findings_speak_one_language() -> None:
+    """The complaint: history rows read review.prereview.reject, and two findings said
+    everything twice, in Chinese then in English."""
+    from pipeline.review.wording import ACTION_LABELS, action_label
+    from pipeline.usecases.intake import IntakeResult
+    from pipeline.usecases.report import _failed_pages, build_report
+
+    assert action_label("review.prereview.reject") == "核验退回"
+    assert all(not any("a" <= ch <= "z" for ch in label) for label in ACTION_LABELS.values())
+    incomplete = build_report(IntakeResult("CQC-2026-000001", "received", 1, True))
+    unread = _failed_pages([], [("a.pdf", 2, "too dark")])
+    for finding in (*incomplete.findings, *unread):
+        latin = [w for w in finding.message.split() if w.isascii() and w.isalpha()]
+        assert not latin, finding.message

@@ -77,3 +77,34 @@ def difference_of(code: str, evidence: dict[str, object] | None) -> str:
     if code not in COMPARED or not isinstance(expected, str):
         return ""
     return plain_difference(expected, found if isinstance(found, str) else None)
+
+
+ACTION_LABELS = {
+    "application.received": "收件",
+    "application.record_updated": "申请信息已更新",
+    "application.checked": "自动检查完成",
+    "application.files_added": "收到补充文件",
+    "application.resubmitted": "申请人重新提交",
+    "application.issued": "已制证",
+    "application.shipped": "已寄出",
+    "file.received": "收到文件",
+    "file.refused": "文件被拒收",
+    "review.prereview.approve": "核验通过",
+    "review.prereview.reject": "核验退回",
+    "review.rereview.approve": "复核通过",
+    "review.rereview.reject": "复核退回",
+    "issuance.start": "开始制证",
+    "issuance.key_made": "已生成密钥",
+    "issuance.failed": "制证失败",
+    "issuance.pin_letter_destroyed": "PIN 码信封已销毁",
+    "certificate.issue": "签发证书",
+    "certificate.revoke": "吊销证书",
+    "mail.received": "邮件收件",
+    "mail.routed": "邮件已分拣",
+    "mail.assigned": "邮件页已人工归档",
+}
+"""The audit trail's actions as a history row says them (the codes stay in the trail)."""
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)

@@ -129,8 +129,7 @@ def build_report(
         Finding(
             Code.CHECK_INCOMPLETE,
             Severity.WARNING,
-            "材料尚未自动核对：请人工逐项核对名称、公章、信用代码与证件。"
-            " Validation did not run: check every document by eye.",
+            "材料尚未自动核对：请人工逐项核对名称、公章、信用代码与证件。",
             evidence={"missing_stages": missing},
         )
     )
@@ -150,9 +149,8 @@ def _failed_pages(
         Finding(
             Code.UNREADABLE_PAGE,
             Severity.WARNING,
-            f"文件“{name}”第 {page} 页未能自动读取，请人工核对。"
-            f" Page {page} of {name} could not be read automatically ({why}): read it by eye;"
-            " if it stays unreadable, ask the applicant for a clearer copy.",
+            f"文件“{name}”第 {page} 页未能自动读取，请人工核对；"
+            "若仍看不清，请申请人提供更清晰的复印件。",
             document=document_of(name, page),
             page=page,
             evidence={"file": name, "stage": "extract", "detail": why},

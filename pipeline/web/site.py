@@ -24,7 +24,7 @@ from pipeline.records.models import User
 from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
 from pipeline.review.calendar import beijing
 from pipeline.review.evidence import mask_id
-from pipeline.review.wording import CODE_LABELS, difference_of
+from pipeline.review.wording import CODE_LABELS, action_label, difference_of
 from pipeline.validate.rules import KIND_NAMES
 from pipeline.web import auth
 from pipeline.workspace import Workspace
@@ -57,6 +57,7 @@ class Site:
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["mask_id"] = mask_id
         self.templates.env.filters["beijing"] = beijing
+        self.templates.env.filters["action"] = action_label
         self.templates.env.globals.update(
             KIND_NAMES=KIND_NAMES,
             APPLICATION_KINDS=APPLICATION_KINDS,
