@@ -87,3 +87,36 @@ def test_a_corrected_resubmission_comes_out_clear(workspace: Workspace) -> None:
     assert replaced.evidence["file"] == Path(other).name and replaced.evidence["round"] == 1
     rounds = {(d.kind, d.round) for d in second.documents}
     assert rounds == {("application_form", 1), ("id_card_copy", 1), ("business_licence", 2)}
+
+
+def test_a_name_sent_again_in_a_later_round_is_told_apart(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    """Round 2 brings another file under round 1's name: both are listed, the earlier one
+    as NAME（第 1 轮）, and each one's pages are found under that name (a document's round
+    is never guessed from a shared name)."""
+    from pipeline.records.applications import page_image_sha
+    from pipeline.usecases.intake import application_files
+    from tests import makefiles
+
+    record = parse_record(
+        json.loads((PACKETS / "CQC-2026-606079" / "application.json").read_text("utf-8"))
+    )
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first = makefiles.jpeg(tmp_path / "one" / "licence.jpg", size=(600, 800))
+    intake_application(workspace, record, [first], "clerk")
+    with workspace.session() as session:
+        app = session.get_one(Application, record.application_id)
+        lifecycle.mark_checked(session, app, "flagged", "clerk")
+        lifecycle.decide(session, app, "prereview", False, "rui", "营业执照看不清")
+    second = makefiles.jpeg(tmp_path / "two" / "licence.jpg", size=(800, 600))
+    intake_application(workspace, record, [second], "clerk")
+    with workspace.session() as session:
+        files = application_files(session, record.application_id)
+        assert [(f.name, f.round) for f in files] == [
+            ("licence.jpg（第 1 轮）", 1),
+            ("licence.jpg", 2),
+        ]
+        shas = [page_image_sha(session, record.application_id, f.name, 0) for f in files]
+    assert None not in shas and shas[0] != shas[1]

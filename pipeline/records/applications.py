@@ -3,6 +3,7 @@ findings, review decisions and audit entries. The stages ask these; none builds 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -20,21 +21,30 @@ from pipeline.records.models import (
     StoredFile,
 )
 
+EARLIER_ROUND = re.compile(r"^(?P<name>.*)（第 (?P<round>\d+) 轮）$")
+"""How a file's name reads when a later round sent another file under the same name
+(``usecases.intake.application_files``)."""
+
 
 def page_image_sha(db: Session, app_id: str, source: str, index: int) -> str | None:
     """The stored rendering of page ``index`` (0-based) of the file the application
-    received as ``source``, in its newest round."""
-    row = db.execute(
+    received as ``source``: in its newest round, or in round N for ``NAME（第 N 轮）``."""
+    query = (
         select(Page.image_sha256)
         .join(StoredFile, StoredFile.id == Page.file_id)
         .join(ApplicationFile, ApplicationFile.file_id == StoredFile.id)
-        .where(
-            ApplicationFile.application_id == app_id,
-            ApplicationFile.original_name == source,
-            Page.index == index,
-        )
+        .where(ApplicationFile.application_id == app_id, Page.index == index)
         .order_by(ApplicationFile.round.desc())
-    ).first()
+    )
+    row = db.execute(query.where(ApplicationFile.original_name == source)).first()
+    earlier = EARLIER_ROUND.match(source)
+    if row is None and earlier:
+        row = db.execute(
+            query.where(
+                ApplicationFile.original_name == earlier["name"],
+                ApplicationFile.round == int(earlier["round"]),
+            )
+        ).first()
     return None if row is None else row[0]
 
 
