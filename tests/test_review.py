@@ -98,10 +98,28 @@ def test_users_need_good_names_passwords_and_known_roles(workspace: Workspace) -
 
 
 def test_working_days_skip_the_weekend() -> None:
-    friday = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
-    assert add_working_days(friday, 2) == datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
-    assert add_working_days(friday, 5) == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    friday = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # 16:00 in Beijing
+    assert add_working_days(friday, 2) == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert add_working_days(friday, 5) == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
     assert working_days_between(friday, friday + timedelta(days=3)) == 1
+    # counted on the Beijing date: 16:00 UTC on Friday is already Saturday there
+    late = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    assert add_working_days(late, 1) == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # Mon 00:00
+
+
+def test_working_days_follow_chinas_holidays_and_working_weekends() -> None:
+    """The State Council's 2026 notice: National Day 1–7 October off, Sunday 20 September
+    and Saturday 10 October worked (调休). Monday to Friday alone made a 核验 due over the
+    holiday on 2 October, and a check on the working Sunday count from Monday."""
+    day = timedelta(days=1)
+    eve = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)  # Wednesday, 10:00 in Beijing
+    assert add_working_days(eve, 2) == eve + 9 * day  # Friday 9 October
+    assert add_working_days(eve + 9 * day, 1) == eve + 10 * day  # the working Saturday
+    saturday = datetime(2026, 9, 19, 2, 0, tzinfo=UTC)
+    assert add_working_days(saturday, 1) == saturday + day  # the working Sunday
+    assert working_days_between(eve, eve + 10 * day) == 3
+    # a year not yet announced: Monday to Friday
+    assert add_working_days(datetime(2031, 1, 3, 2, 0, tzinfo=UTC), 1).day == 6
 
 
 def test_queue_flagged_first_then_oldest_with_due_dates(

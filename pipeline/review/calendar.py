@@ -1,15 +1,20 @@
 """Due dates in working days, as the MOFCOM guide counts them: pre-review (核验) within 2
 working days of the check, re-review (复核) and production within 5 of the pre-review.
 
-Working days are Monday to Friday. China's public holidays and the weekend days worked in
-their place (调休) move every year by State Council notice; they are not modelled, so a
-due date over a holiday comes out early, never late.
+Working days are China's: the statutory holidays and the weekend days worked in their
+place (调休), which the State Council announces each year, from the chinesecalendar
+package (kept up to date yearly), counted on the Beijing date. For a year the package does
+not know yet, Monday to Friday: a due date over an unknown holiday comes out early, never
+late.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
+
+import chinese_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -27,13 +32,27 @@ PREREVIEW_DAYS = 2
 REREVIEW_DAYS = 5
 
 
+@cache
+def is_working_day(day: date) -> bool:
+    """Whether offices in China work on ``day`` (a Beijing date)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # a year not yet announced (or before 2004)
+        return day.weekday() < 5
+
+
+def _working(moment: datetime) -> bool:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return is_working_day(aware.astimezone(SHANGHAI).date())
+
+
 def add_working_days(start: datetime, days: int) -> datetime:
     """``days`` working days after ``start``, at the same time of day."""
     moment = start
     left = days
     while left > 0:
         moment += timedelta(days=1)
-        if moment.weekday() < 5:
+        if _working(moment):
             left -= 1
     return moment
 
@@ -45,6 +64,6 @@ def working_days_between(start: datetime, end: datetime) -> int:
     count, moment = 0, start
     while moment + timedelta(days=1) <= end:
         moment += timedelta(days=1)
-        if moment.weekday() < 5:
+        if _working(moment):
             count += 1
     return count
