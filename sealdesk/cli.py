@@ -364,6 +364,29 @@ def list_applications(ctx: Context, status: str | None) -> None:
             click.echo("no applications")
 
 
+@cli.command("status-link")
+@click.argument("application_id")
+@pass_context
+def status_link(ctx: Context, application_id: str) -> None:
+    """A new link for the applicant's status page (the old one stops working): they open it
+    and give their credit code to see where the application stands, read a rejection's
+    remarks and upload corrected materials. Signed in as intake staff or an admin."""
+    from pipeline.records.applications import new_status_token
+    from pipeline.records.users import Role
+    from sealdesk.context import proven
+
+    workspace = ctx.workspace()
+    with workspace.session() as session:
+        actor = proven(session, Role.INTAKE, Role.ADMIN).username
+        app = session.get(Application, application_id)
+        if app is None:
+            raise NotFound(f"no application {application_id} (sealdesk list shows them)")
+        token = new_status_token(session, app, actor)
+    site = ctx.settings.profile.verify_url.rsplit("/verify", 1)[0].rstrip("/")
+    click.echo(f"{site}/status/{token}")
+    click.echo("give it to the applicant once; only its hash is kept", err=True)
+
+
 @cli.command()
 @click.argument("application_id")
 @pass_context

@@ -104,9 +104,10 @@ def test_the_routes_listed_are_all_the_routes(client: TestClient) -> None:
     assert served == listed
 
 
-PUBLIC = ("/login", "/verify", "/verify/{serial}")
-"""Sign-in, and the certificate verification that anyone may use (tests/test_issue.py
-verifies real certificates through it)."""
+PUBLIC = ("/login", "/verify", "/verify/{serial}", "/status/{token}", "/status/{token}/files")
+"""Sign-in, the certificate verification that anyone may use (tests/test_issue.py
+verifies real certificates through it), and the applicant's status page, guarded by its
+link and the credit code instead (tests/test_status_page.py)."""
 
 
 @pytest.mark.parametrize("path", ["/login", "/verify", "/verify/0123abcd"])

@@ -305,3 +305,35 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
         running.should_exit = True
     with workspace.session() as session:
         assert session.get_one(Application, app_id).status == Status.ISSUED
+
+
+def test_the_applicant_status_page_in_a_browser(
+    browser: object, settings: Settings, workspace: Workspace
+) -> None:
+    """The applicant's view: the link, the credit code, then the state, the due date and
+    the remarks of the rejection, with the upload form (screenshot status.png)."""
+    from pipeline.records import lifecycle
+    from pipeline.records.applications import new_status_token
+
+    record = load_record(CLEAN / "application.json")
+    intake_application(workspace, record, [], "ingrid")
+    with workspace.session() as session:
+        app = session.get_one(Application, record.application_id)
+        lifecycle.mark_checked(session, app, "flagged", "ingrid")
+        lifecycle.decide(
+            session, app, "prereview", False, "li", "营业执照复印件未加盖公章，请加盖后补交。"
+        )
+        token = new_status_token(session, app, "ingrid")
+    base, running = _serve(settings, workspace)
+    try:
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.goto(f"{base}/status/{token}")
+        page.fill("input[name=uscc]", record.company_uscc)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#remarks")
+        assert "营业执照复印件未加盖公章" in page.inner_text("#remarks")
+        assert page.locator("#upload input[type=file]").count() == 1
+        _shot(page, "status.png")
+    finally:
+        running.should_exit = True

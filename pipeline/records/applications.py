@@ -3,13 +3,16 @@ findings, review decisions and audit entries. The stages ask these; none builds 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from pipeline.records.audit import record_event
 from pipeline.records.models import (
     Application,
     ApplicationFile,
@@ -46,6 +49,23 @@ def page_image_sha(db: Session, app_id: str, source: str, index: int) -> str | N
             )
         ).first()
     return None if row is None else row[0]
+
+
+def new_status_token(db: Session, app: Application, actor: str) -> str:
+    """A new unguessable token for the applicant's status link (the old link stops
+    working); only its sha256 is kept. Audited, without the token."""
+    token = secrets.token_urlsafe(24)
+    app.status_token_sha256 = hashlib.sha256(token.encode()).hexdigest()
+    record_event(db, actor, "application.status_link", ("application", app.id), {})
+    return token
+
+
+def by_status_token(db: Session, token: str) -> Application | None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    found: Application | None = db.scalars(
+        select(Application).where(Application.status_token_sha256 == digest)
+    ).first()
+    return found
 
 
 def in_statuses(db: Session, statuses: Iterable[str]) -> list[Application]:

@@ -73,6 +73,9 @@ class Application(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))
     round: Mapped[int] = mapped_column(Integer, default=1)
     received_by: Mapped[str] = mapped_column(String(64))
+    status_token_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The applicant's status link (``/status/TOKEN``): only the token's sha256; a new link
+    ends the old one."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -261,3 +261,48 @@ def write_packet(workspace: Workspace, app_id: str, now: datetime | None = None)
         render_packet(data, source.page, source.rim, out)
         stamp.write_text(seen)
     return out
+
+
+APPLICANT_NEXT = {
+    Status.RECEIVED: "材料已收到，正在自动检查。",
+    Status.CHECKED: "等待核验。",
+    Status.PREREVIEW_PASSED: "核验已通过，等待复核。",
+    Status.PREREVIEW_FAILED: "核验未通过：请按下面的备注补交材料。",
+    Status.REREVIEW_PASSED: "复核已通过，等待制证。",
+    Status.REREVIEW_FAILED: "复核未通过：请按下面的备注补交材料。",
+    Status.ISSUED: "证书已制作，USB Key 将寄出。",
+}
+"""What the applicant is told of each state (the status page); a state not listed shows
+its label alone."""
+OPEN_TO_APPLICANT = (Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED)
+"""The states in which the applicant may upload corrected materials (the next round)."""
+
+
+def applicant_view(session: Session, app: Application) -> dict[str, Any]:
+    """What the applicant's status page shows: the application's own state, the date the
+    waiting stage is due, the remarks of the latest rejection (what to fix), and the files
+    received in each round. Nothing of the back office: no findings, no reviewer names."""
+    from pipeline.records.files import received_files
+    from pipeline.review.calendar import beijing
+
+    status = Status(app.status)
+    item = item_for(session, app)
+    rejected = [d for d in app_decisions(session, app) if d.decision == "reject"]
+    latest = rejected[-1] if rejected else None
+    rounds: dict[int, list[str]] = {}
+    for link, _ in received_files(session, app.id):
+        rounds.setdefault(link.round, []).append(link.original_name)
+    return {
+        "id": app.id,
+        "company": app.company_name,
+        "status": STATUS_LABELS[status],
+        "next": APPLICANT_NEXT.get(status, ""),
+        "due": beijing(item.due, "%Y-%m-%d") if item is not None else "",
+        "stage": item.stage_label if item is not None else "",
+        "round": app.round,
+        "remarks": latest.remarks if latest is not None else "",
+        "remarks_stage": ("核验" if latest.stage == "prereview" else "复核") if latest else "",
+        "remarks_round": latest.round if latest is not None else None,
+        "rounds": sorted(rounds.items()),
+        "may_upload": status in OPEN_TO_APPLICANT,
+    }

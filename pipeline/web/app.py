@@ -1,7 +1,8 @@
 """The reviewer web app (``sealdesk web``): sign in (``signin``), the queue (``queue``), an
 application's findings, evidence, pages and decisions (``application``), the RA's
 certificate search and revocation (``certificates``), and public certificate verification
-(``verification``), over what ``site`` shares.
+(``verification``) and the applicant's status page (``status``), over what ``site``
+shares.
 
 Every route but sign-in and verification needs a signed-in user with a role that may use
 it; every form carries the session's CSRF token; images are served by application,
@@ -17,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pipeline.config import Settings
-from pipeline.web import application, certificates, queue, signin, verification
+from pipeline.web import application, certificates, queue, signin, status, verification
 from pipeline.web.site import LoginRequired, Site
 from pipeline.workspace import Workspace, open_workspace
 
@@ -54,6 +55,6 @@ def create_app(settings: Settings, workspace: Workspace | None = None) -> FastAP
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    for area in (signin, verification, queue, application, certificates):
+    for area in (signin, verification, status, queue, application, certificates):
         app.include_router(area.router)
     return app

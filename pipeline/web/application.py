@@ -4,9 +4,6 @@ Images are served by application, document and page number, never by a path."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
@@ -19,8 +16,17 @@ from pipeline.records.users import Role
 from pipeline.review import queue as review_queue
 from pipeline.review import service
 from pipeline.review.evidence import crop
-from pipeline.web.site import SignedIn, Viewer, check_csrf, ordered, png, quoted, site
-from pipeline.workspace import Workspace
+from pipeline.web.site import (
+    SignedIn,
+    Viewer,
+    check_csrf,
+    ordered,
+    png,
+    quoted,
+    saved_uploads,
+    site,
+    take_files,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -136,24 +142,8 @@ async def resubmit(
     check_csrf(signed, csrf)
     if not user.has(Role.INTAKE):
         raise HTTPException(403, "只有收件人员可以补交文件")
-    limit = here.settings.limits.max_file_bytes
-    folder = Path(tempfile.mkdtemp(prefix="sealdesk-upload-"))
-    try:
-        paths = []
-        for number, upload in enumerate(files):
-            name = Path(upload.filename or f"file-{number}").name or f"file-{number}"
-            target = folder / name
-            size = 0
-            with target.open("wb") as out:
-                while chunk := await upload.read(1 << 20):
-                    size += len(chunk)
-                    if size > limit:
-                        raise HTTPException(413, f"{name} 超过 {limit // (1 << 20)} MB 的上限")
-                    out.write(chunk)
-            paths.append(target)
-        message = _take_files(here.workspace, app_id, paths, user.username)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    async with saved_uploads(files, here.settings.limits.max_file_bytes) as paths:
+        message = take_files(here.workspace, app_id, paths, user.username)
     return _back(app_id, message)
 
 
@@ -214,26 +204,3 @@ def finding_crop(request: Request, app_id: str, index: int, who: Viewer, rim: in
     if image is None:
         raise HTTPException(404, "没有图像")
     return png(image, 900)
-
-
-def _take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str) -> str:
-    from pipeline.model.application import parse_record
-    from pipeline.usecases.checking import check_and_save
-    from pipeline.usecases.intake import intake_application
-
-    with workspace.session() as session:
-        row = session.get(Application, app_id)
-        if row is None:
-            raise HTTPException(404, f"没有申请 {app_id}")
-        record = parse_record(dict(row.record))
-    try:
-        result = intake_application(workspace, record, paths, actor)
-        refused = [f for f in result.files if f.outcome == "rejected"]
-        report = check_and_save(workspace, result, actor)
-    except SealdeskError as exc:
-        return f"未能补交：{exc}"
-    verdict = "需人工核对" if report.verdict == "flagged" else "通过"
-    said = f"已收到 {len(paths) - len(refused)} 个文件，重新检查：{verdict}"
-    if refused:
-        said += "；拒收：" + "、".join(f"{f.name}（{f.problem}）" for f in refused)
-    return said

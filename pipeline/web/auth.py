@@ -54,6 +54,11 @@ def _sign(secret: bytes, payload: bytes) -> str:
     return hmac.new(secret, payload, hashlib.sha256).hexdigest()
 
 
+def sign(secret: bytes, payload: bytes) -> str:
+    """The site's HMAC of ``payload`` (what other signed values of the app are made of)."""
+    return _sign(secret, payload)
+
+
 def encode(secret: bytes, session: Session) -> str:
     payload = base64.urlsafe_b64encode(
         json.dumps(

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hmac
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -161,3 +163,53 @@ def safe_next(target: str) -> str:
 
 def quoted(text: str) -> str:
     return quote(text)
+
+
+@asynccontextmanager
+async def saved_uploads(files: list[UploadFile], limit: int) -> AsyncIterator[list[Path]]:
+    """The uploaded files in a private temporary folder for the block (removed after),
+    each under its own name's last part; one over ``limit`` bytes is refused (413)."""
+    folder = Path(tempfile.mkdtemp(prefix="sealdesk-upload-"))
+    try:
+        paths = []
+        for number, upload in enumerate(files):
+            name = Path(upload.filename or f"file-{number}").name or f"file-{number}"
+            target = folder / name
+            size = 0
+            with target.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPException(413, f"{name} 超过 {limit // (1 << 20)} MB 的上限")
+                    out.write(chunk)
+            paths.append(target)
+        yield paths
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str) -> str:
+    """Files sent again after a rejection, taken in as the next round and checked; what
+    happened, in a sentence for the screen."""
+    from pipeline.errors import SealdeskError
+    from pipeline.model.application import parse_record
+    from pipeline.records.models import Application
+    from pipeline.usecases.checking import check_and_save
+    from pipeline.usecases.intake import intake_application
+
+    with workspace.session() as session:
+        row = session.get(Application, app_id)
+        if row is None:
+            raise HTTPException(404, f"没有申请 {app_id}")
+        record = parse_record(dict(row.record))
+    try:
+        result = intake_application(workspace, record, paths, actor)
+        refused = [f for f in result.files if f.outcome == "rejected"]
+        report = check_and_save(workspace, result, actor)
+    except SealdeskError as exc:
+        return f"未能补交：{exc.zh or exc}"
+    verdict = "需人工核对" if report.verdict == "flagged" else "通过"
+    said = f"已收到 {len(paths) - len(refused)} 个文件，重新检查：{verdict}"
+    if refused:
+        said += "；拒收：" + "、".join(f"{f.name}（{f.problem}）" for f in refused)
+    return said
