@@ -26,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.errors import WorkspaceError
 from pipeline.fonts import PDF_FONT, register_pdf_font
+from pipeline.model.application import KIND_LABELS as APPLICATION_KINDS
 from pipeline.review.calendar import beijing
 from pipeline.review.evidence import crop
 from pipeline.review.wording import CODE_LABELS, difference_of
@@ -238,7 +239,7 @@ def _cover(w: _Writer, data: PacketData) -> None:
     due = app.get("due")
     rows = [
         ("统一社会信用代码", app.get("uscc") or "—"),
-        ("业务", f"{app['scheme'].upper()} · {app['kind']}"),
+        ("业务", f"{app['scheme'].upper()} · {APPLICATION_KINDS.get(app['kind'], app['kind'])}"),
         ("联系人", app.get("contact") or "—"),
         ("经办人（代理人）", app.get("agent") or "无"),
         ("收件人", app.get("received_by") or "—"),
@@ -407,19 +408,20 @@ def _document_pages(
     if flagged:
         w.paragraph(f"本文件有 {flagged} 项发现，见证据部分。", 9, colour=SEVERITY["warning"][0])
     w.y -= 6
-    column = (WIDTH - 2 * MARGIN - 12) / 2
-    for n, page in enumerate(range(first, first + count)):
+    width = WIDTH - 2 * MARGIN
+    tallest = HEIGHT - 2 * MARGIN - 60  # a whole packet page, but for its header and footer
+    for page in range(first, first + count):
         image = pages(index, page, True)
         if image is None:
             w.paragraph(f"第 {page} 页：没有可显示的图像。", 9, colour=MUTED)
             continue
-        height = min(330.0, column * image.height / image.width)
-        if n % 2 == 0:
-            w.need(height + 20)
-            row_top = w.y
-        x = MARGIN + (n % 2) * (column + 12)
-        w.y = row_top
-        w.text(x, w.y - 9, f"第 {page} 页", 8, MUTED)
+        # each scanned page as large as the paper allows, to be read printed: on a page of
+        # its own unless what is left of this one holds it nearly whole
+        height = min(tallest, width * image.height / image.width)
+        if w.y - MARGIN - 40 < height * 0.9:
+            w.new_page()
+        height = min(height, w.y - MARGIN - 40)
+        w.text(MARGIN, w.y - 9, f"第 {page} 页", 8, MUTED)
         w.y -= 12
-        used = w.image(image, x, column, height)
+        used = w.image(image, MARGIN, width, height)
         w.y -= used + 12
