@@ -275,6 +275,21 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
                 "new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
             )
         _shot(li, "resubmission-clear.png")
+        # a page opens to fill the screen; a click shows it at full size; Esc closes
+        li.locator("figure img").first.click()
+        viewer = li.locator("#viewer")
+        viewer.locator("img").evaluate(
+            "img => img.complete && img.naturalWidth > 0 ? true : "
+            "new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
+        )
+        fitted = viewer.locator("img").bounding_box()
+        assert fitted is not None and fitted["height"] > 700  # of a 768 px screen
+        viewer.locator("img").click()
+        zoomed = viewer.locator("img").bounding_box()
+        assert zoomed is not None and zoomed["width"] > fitted["width"] * 2
+        _shot(li, "viewer-zoomed.png")
+        li.keyboard.press("Escape")
+        assert not viewer.is_visible()
         li.click("#approve")
         li.wait_for_selector("text=已记录：核验通过")
         wen = _sign_in(browser, base, "wen")
