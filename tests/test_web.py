@@ -392,3 +392,17 @@ def test_one_address_is_limited_apart_from_the_names_behind_it(client: TestClien
         if k % 4 == 0 and 5 + k + 1 < ADDRESS_ATTEMPTS:
             assert sign_in(client, "ingrid").status_code == 303  # the attacker's own account
     assert sign_in(client, "ingrid").status_code == 429  # the address now, whatever the name
+
+
+def test_the_queue_shows_what_is_being_checked(
+    client: TestClient, workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    """The complaint: after intake the queue said nothing waits, while the check ran (or
+    was left for later). Taken in, not yet checked: listed apart, with its id."""
+    data = copy.deepcopy(record_data)
+    data["application_id"] = "CQC-2026-000302"
+    intake_application(workspace, parse_record(data), [], "ingrid")
+    sign_in(client, "rui")
+    page = client.get("/").text
+    assert "正在检查（1）" in page and "CQC-2026-000302" in page.split('id="queue"')[0]
+    assert APP_ID in page.split('id="queue"')[1]  # the checked one waits in the queue

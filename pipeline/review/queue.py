@@ -132,3 +132,14 @@ def history(session: Session, app_id: str) -> list[dict[str, Any]]:
         {"at": e.at, "actor": e.actor, "action": e.action, "detail": dict(e.detail)}
         for e in entries
     ]
+
+
+def being_checked(session: Session) -> list[dict[str, Any]]:
+    """Applications taken in whose check has not finished (a flow is reading them, or they
+    were recorded with --no-check): not yet in anyone's queue, but on its way. Oldest
+    first."""
+    apps = in_statuses(session, [Status.RECEIVED.value])
+    return [
+        {"id": a.id, "company": a.company_name, "round": a.round, "since": a.updated_at}
+        for a in sorted(apps, key=lambda a: (a.updated_at, a.id))
+    ]

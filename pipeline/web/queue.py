@@ -34,8 +34,11 @@ def queue_page(
             search=q,
             now=datetime.now(UTC),
         )
+        checking = review_queue.being_checked(session)
     filters = {"stage": stage, "flagged": flagged, "overdue": overdue, "q": q}
-    return here.page(request, "queue.html", user, signed, items=items, filters=filters)
+    return here.page(
+        request, "queue.html", user, signed, items=items, filters=filters, checking=checking
+    )
 
 
 @router.get("/next")
