@@ -57,23 +57,32 @@ def ca_init() -> None:
 
 @ca.command("show")
 def ca_show() -> None:
-    """The CA certificates and the newest CRL."""
+    """The CA certificates (root, issuing, its document-signing and time-stamping keys')
+    and the newest CRL."""
     from pipeline.issue.ca import load_ca
+    from pipeline.issue.certs import SERVICES
     from pipeline.issue.verify import load_crl
 
     settings = _ctx().settings
     authority = load_ca(settings)
-    for label, cert in (("root", authority.root), ("issuing", authority.issuing)):
+    shown = [("root", authority.root), ("issuing", authority.issuing)]
+    for name in SERVICES:
+        if authority.files.service(name).exists():
+            shown.append((name, authority.service_certificate(name)))
+        else:
+            click.echo(f"{name:<16} not made yet: the next 'sealdesk issue run' makes it")
+    for label, cert in shown:
         click.echo(
-            f"{label:<8} {cert.subject.rfc4514_string()}  serial {cert.serial_number:x}  "
+            f"{label:<16} {cert.subject.rfc4514_string()}  serial {cert.serial_number:x}  "
             f"until {cert.not_valid_after_utc:%Y-%m-%d}"
         )
     crl, problem = load_crl(authority.files.crl, authority.issuing)
     if crl is None:
-        click.echo(f"CRL      {problem}")
+        click.echo(f"{'CRL':<16} {problem}")
     else:
         click.echo(
-            f"CRL      {len(list(crl))} revoked, this update {crl.last_update_utc:%Y-%m-%d %H:%M}, "
+            f"{'CRL':<16} {len(list(crl))} revoked, "
+            f"this update {crl.last_update_utc:%Y-%m-%d %H:%M}, "
             f"next {crl.next_update_utc:%Y-%m-%d %H:%M}"
         )
 

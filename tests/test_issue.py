@@ -600,6 +600,7 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     assert "revoked (keyCompromise)" in listing and "已吊销" in listing
     shown = run("ca", "show", user="iss").stdout
     assert "root" in shown and "1 revoked" in shown
+    assert "document-signing" in shown and "CN=sealdesk CA Time Stamping" in shown
     assert "0 orphan token(s)" in run("issue", "orphans", user="iss").stdout
     assert "nothing was left half done" in run("issue", "recover", user="iss").stdout
     shipped = run("issue", "ship", app_id, "--tracking", "EA1CN", user="iss")
