@@ -162,6 +162,64 @@ def issue_ship(application_id: str, tracking: str) -> None:
     click.echo(f"{application_id}: shipped; {len(gone)} PIN letter(s) destroyed")
 
 
+@issue.command("arrived")
+@click.argument("application_id")
+def issue_arrived(application_id: str) -> None:
+    """MOFCOM: APPLICATION_ID's key reached the issuing authority, where the company will
+    collect it (staff at the authority's desk, or an admin)."""
+    from pipeline.issue.shipping import arrived
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.INTAKE, Role.ADMIN)
+    authority = arrived(workspace, application_id, actor)
+    click.echo(f"{application_id}: at {authority}, waiting to be collected")
+
+
+@issue.command("collect")
+@click.argument("application_id")
+@click.option(
+    "--original",
+    "originals",
+    multiple=True,
+    required=True,
+    help="A stamped paper original checked on site (终审), e.g. 申请表 (repeat the option).",
+)
+@click.option("--collector", required=True, help="Who collected the key (the name on the ID card).")
+@click.option("--id-last4", required=True, help="The last four characters of their ID card.")
+def issue_collect(
+    application_id: str, originals: tuple[str, ...], collector: str, id_last4: str
+) -> None:
+    """MOFCOM: the key handed over at the authority after the final on-site check of the
+    paper originals (现场盖章终审), to a person whose ID card was checked."""
+    from pipeline.issue.shipping import collected
+
+    workspace = _ctx().workspace()
+    actor = _as(workspace, Role.INTAKE, Role.ADMIN)
+    collected(
+        workspace,
+        application_id,
+        actor,
+        originals=list(originals),
+        collector=collector,
+        collector_id_last4=id_last4,
+    )
+    click.echo(f"{application_id}: collected by {collector} ({len(originals)} original(s) checked)")
+
+
+@issue.command("waiting")
+@click.option("--days", type=int, default=10, show_default=True, help="Working days.")
+def issue_waiting(days: int) -> None:
+    """Keys on their way or waiting at the authority for more than DAYS working days."""
+    from pipeline.issue.shipping import waiting
+
+    late = waiting(_ctx().workspace(), days)
+    for w in late:
+        click.echo(
+            f"{w.application_id}  {w.status:<8} {w.working_days:>3} working days  {w.company}"
+        )
+    click.echo(f"{len(late)} key(s) waiting more than {days} working days", err=True)
+
+
 @issue.command("recover")
 def issue_recover() -> None:
     """Finish what a crash left half done: the CRL of every revoked certificate, every

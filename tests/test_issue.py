@@ -1088,3 +1088,60 @@ def test_issuance_runs_where_an_event_loop_already_runs(
     summary = asyncio.run(inside())
     assert len(summary.issued) == 1 and not summary.failed, summary.failed
     assert env.verify(Path(summary.issued[0].outputs["certificate_pdf"])).valid
+
+
+def test_a_mofcom_key_goes_to_its_authority_and_is_collected_after_the_final_check(
+    env: Env, record_data: dict[str, Any]
+) -> None:
+    """MOFCOM (seed 003): shipped to the issuing authority of the company's region, then
+    handed over there after the on-site check of the stamped originals, to a person whose
+    ID card was checked; each step audited; none skipped. A CQC key goes to the applicant:
+    no authority. MOFCOM keys waiting too long at the authority are listed."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.errors import LifecycleError
+    from pipeline.issue.batch import ship
+    from pipeline.issue.shipping import arrived, collected, waiting
+    from pipeline.records.models import AuditEntry
+
+    mofcom = json.loads(
+        (REPO / "fixtures/packets/MOF-2026-606082/application.json").read_text("utf-8")
+    )
+    app_id = env.approve(mofcom)
+    cqc_id = env.approve(_record(record_data, "CQC-2026-000701"))
+    issued = {i.application_id for i in run_batch(env.workspace, env.ca).issued}
+    assert issued == {app_id, cqc_id}
+    for each in (app_id, cqc_id):
+        ship(env.workspace, each, "ivy", "EA1CN")
+    with pytest.raises(LifecycleError, match="applicant by courier"):
+        arrived(env.workspace, cqc_id, "desk")
+
+    def collect(**kw: Any) -> None:
+        args = {"originals": ["申请表"], "collector": "王芳", "collector_id_last4": "123X"}
+        collected(env.workspace, app_id, "desk", **{**args, **kw})
+
+    with pytest.raises(LifecycleError):  # not at the authority yet
+        collect()
+    authority = arrived(env.workspace, app_id, "desk")
+    assert authority == issuing_authority(mofcom["company"]["uscc"])
+    # a month at the authority, not collected: listed; the CQC key's journey has ended
+    month = datetime.now(UTC) - timedelta(days=30)
+    with env.workspace.session() as db:
+        for each in (app_id, cqc_id):
+            db.get_one(Application, each).updated_at = month
+    late = waiting(env.workspace, days=10)
+    assert [w.application_id for w in late] == [app_id] and late[0].working_days > 10
+    with pytest.raises(LifecycleError, match="originals"):
+        collect(originals=[])
+    with pytest.raises(LifecycleError, match="last four"):
+        collect(collector_id_last4="110101199003071234")
+    collect(originals=["申请表", "确认函", "营业执照复印件"])
+    with env.workspace.session() as db:
+        assert db.get_one(Application, app_id).status == "collected"
+        trail = {e.action: e for e in db.query(AuditEntry).filter_by(subject_id=app_id)}
+    assert trail["application.at_authority"].detail["authority"] == authority
+    done = trail["application.collected"]
+    assert done.actor == "desk" and done.detail["originals_checked"][1] == "确认函"
+    assert done.detail["collector_id_last4"] == "123X" and done.detail["id_checked"] is True
+    assert waiting(env.workspace, days=10) == []  # collected: no longer waiting

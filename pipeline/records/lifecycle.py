@@ -34,6 +34,10 @@ class Status(StrEnum):
     REREVIEW_FAILED = "rereview_failed"
     ISSUED = "issued"
     SHIPPED = "shipped"
+    AT_AUTHORITY = "at_authority"
+    """MOFCOM: the key arrived at the issuing authority, where the company collects it."""
+    COLLECTED = "collected"
+    """MOFCOM: handed over after the on-site final check of the paper originals (终审)."""
 
 
 STATUS_LABELS = {
@@ -45,6 +49,8 @@ STATUS_LABELS = {
     Status.REREVIEW_FAILED: "复核未通过",
     Status.ISSUED: "已制证",
     Status.SHIPPED: "已寄出",
+    Status.AT_AUTHORITY: "已到发证机构",
+    Status.COLLECTED: "已领取",
 }
 
 REJECTED = frozenset({Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED})
@@ -203,6 +209,63 @@ def mark_issued(session: Session, app: Application, actor: str, serial: str) -> 
         actor,
         "application.issued",
         {"serial": serial},
+    )
+
+
+def mark_at_authority(session: Session, app: Application, actor: str, authority: str) -> None:
+    """MOFCOM: the key arrived at the issuing authority (CQC keys go to the applicant)."""
+    if app.scheme != "mofcom":
+        raise LifecycleError(
+            f"{app.id} is a {app.scheme.upper()} application: its key goes to the applicant by "
+            "courier, not to an issuing authority",
+            zh="该申请的 USB Key 直接寄给申请人，不经发证机构。",
+        )
+    _move(
+        session,
+        app,
+        frozenset({Status.SHIPPED}),
+        Status.AT_AUTHORITY,
+        actor,
+        "application.at_authority",
+        {"authority": authority},
+    )
+
+
+def mark_collected(
+    session: Session,
+    app: Application,
+    actor: str,
+    *,
+    originals: list[str],
+    collector: str,
+    collector_id_last4: str,
+) -> None:
+    """MOFCOM: handed over after the final on-site check (现场盖章终审): which stamped paper
+    originals ``actor`` checked, who collected (name, and the last four characters of the
+    ID card the officer checked: the trail keeps no full ID number)."""
+    if not originals:
+        raise LifecycleError(
+            f"{app.id}: say which paper originals were checked (终审) before handing the key over",
+            zh="请写明现场核对了哪些纸质材料原件（终审）后再交付。",
+        )
+    if not collector.strip() or len(collector_id_last4) != 4:
+        raise LifecycleError(
+            f"{app.id}: the collector's name and the last four characters of their ID card",
+            zh="请填写领取人姓名及其身份证号后四位。",
+        )
+    _move(
+        session,
+        app,
+        frozenset({Status.AT_AUTHORITY}),
+        Status.COLLECTED,
+        actor,
+        "application.collected",
+        {
+            "originals_checked": originals,
+            "collector": collector.strip(),
+            "collector_id_last4": collector_id_last4.upper(),
+            "id_checked": True,
+        },
     )
 
 

@@ -271,6 +271,10 @@ APPLICANT_NEXT = {
     Status.REREVIEW_PASSED: "复核已通过，等待制证。",
     Status.REREVIEW_FAILED: "复核未通过：请按下面的备注补交材料。",
     Status.ISSUED: "证书已制作，USB Key 将寄出。",
+    Status.SHIPPED: "USB Key 已寄出。",
+    Status.AT_AUTHORITY: "USB Key 已到发证机构：请携带加盖公章的纸质材料原件和经办人身份证前往领取"
+    "（现场盖章终审）。",
+    Status.COLLECTED: "USB Key 已领取。",
 }
 """What the applicant is told of each state (the status page); a state not listed shows
 its label alone."""
