@@ -77,6 +77,7 @@ ROUTES = [
     ("GET", f"/applications/{APP_ID}/findings/0/crop.png"),
     ("POST", f"/applications/{APP_ID}/decision"),
     ("POST", f"/applications/{APP_ID}/files"),
+    ("GET", f"/applications/{APP_ID}/progress"),
     ("POST", "/logout"),
     ("GET", "/password"),
     ("POST", "/password"),
@@ -406,3 +407,67 @@ def test_the_queue_shows_what_is_being_checked(
     page = client.get("/").text
     assert "正在检查（1）" in page and "CQC-2026-000302" in page.split('id="queue"')[0]
     assert APP_ID in page.split('id="queue"')[1]  # the checked one waits in the queue
+
+
+def test_a_resubmission_is_checked_in_the_background_with_its_progress_shown(
+    client: TestClient, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The complaint: a check took half a minute with nothing shown. Files uploaded after a
+    rejection are checked in the background; the page shows how far it got (polling
+    /progress) and, when done, what came of it; a second upload while it runs is refused."""
+    import threading
+    import time
+
+    from pipeline.records import lifecycle
+    from pipeline.records.models import Application
+    from pipeline.web import site as site_module
+
+    with workspace.session() as session:
+        lifecycle.decide(
+            session,
+            session.get_one(Application, APP_ID),
+            "prereview",
+            False,
+            "rui",
+            "请补交营业执照",
+        )
+    release = threading.Event()
+    real = site_module.take_files
+
+    def slow(workspace: Workspace, app_id: str, paths: list[Any], actor: str, progress: Any) -> str:
+        progress("pages", 1, 3)
+        release.wait(30)
+        return real(workspace, app_id, paths, actor, progress)
+
+    monkeypatch.setattr(site_module, "take_files", slow)
+    sign_in(client, "ingrid")
+    token = csrf_of(client, f"/applications/{APP_ID}")
+    from PIL import Image
+
+    scan = tmp_path / "licence.png"  # a blank page small enough for the 1000-byte limit
+    Image.new("1", (320, 450), 1).save(scan)
+    files = {"files": ("licence.png", scan.read_bytes(), "image/png")}
+    sent = client.post(
+        f"/applications/{APP_ID}/files", data={"csrf": token}, files=files, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    assert client.get(f"/applications/{APP_ID}/progress").json() == {
+        "running": True,
+        "stage": "读取页面",
+        "done": 1,
+        "total": 3,
+        "message": "",
+    }
+    page = client.get(f"/applications/{APP_ID}").text
+    assert 'id="checking"' in page and "正在收件并重新检查" in page
+    again = client.post(f"/applications/{APP_ID}/files", data={"csrf": token}, files=files)
+    assert "正在检查" in again.text
+    release.set()
+    for _ in range(300):
+        state = client.get(f"/applications/{APP_ID}/progress").json()
+        if not state["running"]:
+            break
+        time.sleep(0.1)
+    assert not state["running"] and "已收到 1 个文件" in state["message"], state
+    with workspace.session() as session:
+        assert session.get_one(Application, APP_ID).round == 2

@@ -258,6 +258,9 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
         ingrid.goto(f"{base}/applications/{app_id}")
         ingrid.set_input_files("#resubmit input[type=file]", str(CLEAN / "02-business-licence.jpg"))
         ingrid.click("#resubmit button")
+        # checked in the background: the page shows how far it got, then what came of it
+        ingrid.wait_for_selector("#checking progress", timeout=10_000)
+        _shot(ingrid, "check-progress.png")
         ingrid.wait_for_selector("text=已收到 1 个文件", timeout=120_000)
         with workspace.session() as session:
             app = session.get_one(Application, app_id)

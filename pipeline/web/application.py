@@ -4,10 +4,11 @@ Images are served by application, document and page number, never by a path."""
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pipeline.errors import OverrideNeeded, SealdeskError
 from pipeline.records.lifecycle import Status
@@ -23,9 +24,8 @@ from pipeline.web.site import (
     ordered,
     png,
     quoted,
-    saved_uploads,
+    save_uploads,
     site,
-    take_files,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ def application_page(
             and Status(row.status) in (Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED),
             "message": message,
             "refused": bool(refused),
+            "checking": _checking(here, app_id),
         }
     return here.page(request, "application.html", user, signed, **ctx)
 
@@ -142,9 +143,26 @@ async def resubmit(
     check_csrf(signed, csrf)
     if not user.has(Role.INTAKE):
         raise HTTPException(403, "只有收件人员可以补交文件")
-    async with saved_uploads(files, here.settings.limits.max_file_bytes) as paths:
-        message = take_files(here.workspace, app_id, paths, user.username)
-    return _back(app_id, message)
+    with here.db() as session:
+        _load(session, app_id)
+    folder, paths = await save_uploads(files, here.settings.limits.max_file_bytes)
+    if not here.checks.start(here.workspace, app_id, folder, paths, user.username):
+        shutil.rmtree(folder, ignore_errors=True)
+        return _back(app_id, "未能补交：这份申请正在检查，请稍候再试。", refused=True)
+    return RedirectResponse(f"/applications/{app_id}", status_code=303)
+
+
+def _checking(here: Any, app_id: str) -> bool:
+    running = here.checks.get(app_id)
+    return running is not None and not running.finished
+
+
+@router.get("/progress")
+def check_progress(request: Request, app_id: str, who: Viewer) -> Response:
+    """How far the check the web app is running for this application got (polled by the
+    page), or ``{"running": false}``."""
+    state = site(request).checks.get(app_id)
+    return JSONResponse(state.to_json() if state is not None else {"running": False})
 
 
 @router.get("/packet.pdf")

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import hmac
 import io
+import logging
 import shutil
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from pipeline.config import Settings
 from pipeline.model.application import KIND_LABELS as APPLICATION_KINDS
+from pipeline.model.progress import FILES, PAGES, Progress, silent
 from pipeline.records.lifecycle import STATUS_LABELS
 from pipeline.records.models import User
 from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
@@ -34,6 +38,7 @@ from pipeline.workspace import Workspace
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 VIEWERS = frozenset({Role.INTAKE, Role.REVIEWER, Role.REREVIEWER, Role.ADMIN})
 """Roles that may see the queue and the applications."""
@@ -55,6 +60,7 @@ class Site:
         self.workspace = workspace
         self.secret = auth.load_secret(settings.home)
         self.limiter = auth.LoginLimiter()
+        self.checks = RunningChecks()
         self.secure_cookie = settings.web.secure_cookies
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["mask_id"] = mask_id
@@ -169,26 +175,20 @@ def quoted(text: str) -> str:
 async def saved_uploads(files: list[UploadFile], limit: int) -> AsyncIterator[list[Path]]:
     """The uploaded files in a private temporary folder for the block (removed after),
     each under its own name's last part; one over ``limit`` bytes is refused (413)."""
-    folder = Path(tempfile.mkdtemp(prefix="sealdesk-upload-"))
+    folder, paths = await save_uploads(files, limit)
     try:
-        paths = []
-        for number, upload in enumerate(files):
-            name = Path(upload.filename or f"file-{number}").name or f"file-{number}"
-            target = folder / name
-            size = 0
-            with target.open("wb") as out:
-                while chunk := await upload.read(1 << 20):
-                    size += len(chunk)
-                    if size > limit:
-                        raise HTTPException(413, f"{name} 超过 {limit // (1 << 20)} MB 的上限")
-                    out.write(chunk)
-            paths.append(target)
         yield paths
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str) -> str:
+def take_files(
+    workspace: Workspace,
+    app_id: str,
+    paths: list[Path],
+    actor: str,
+    progress: Progress = silent,
+) -> str:
     """Files sent again after a rejection, taken in as the next round and checked; what
     happened, in a sentence for the screen."""
     from pipeline.errors import SealdeskError
@@ -203,9 +203,9 @@ def take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str)
             raise HTTPException(404, f"没有申请 {app_id}")
         record = parse_record(dict(row.record))
     try:
-        result = intake_application(workspace, record, paths, actor)
+        result = intake_application(workspace, record, paths, actor, progress)
         refused = [f for f in result.files if f.outcome == "rejected"]
-        report = check_and_save(workspace, result, actor)
+        report = check_and_save(workspace, result, actor, progress=progress)
     except SealdeskError as exc:
         return f"未能补交：{exc.zh or exc}"
     verdict = "需人工核对" if report.verdict == "flagged" else "通过"
@@ -213,3 +213,90 @@ def take_files(workspace: Workspace, app_id: str, paths: list[Path], actor: str)
     if refused:
         said += "；拒收：" + "、".join(f"{f.name}（{f.problem}）" for f in refused)
     return said
+
+
+@dataclass
+class CheckProgress:
+    """A check the web app runs in the background: how far it got, and what came of it."""
+
+    stage: str = FILES
+    done: int = 0
+    total: int = 0
+    finished: bool = False
+    message: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        label = {FILES: "收件", PAGES: "读取页面"}.get(self.stage, self.stage)
+        return {
+            "running": not self.finished,
+            "stage": label,
+            "done": self.done,
+            "total": self.total,
+            "message": self.message,
+        }
+
+
+class RunningChecks:
+    """The checks running in this web app's process, by application (one at a time each)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, CheckProgress] = {}
+
+    def get(self, app_id: str) -> CheckProgress | None:
+        with self._lock:
+            return self._runs.get(app_id)
+
+    def start(
+        self,
+        workspace: Workspace,
+        app_id: str,
+        folder: Path,
+        paths: list[Path],
+        actor: str,
+    ) -> bool:
+        """Take the files in and check them in a thread of their own (the files' folder is
+        removed after); False when a check of this application is already running."""
+        with self._lock:
+            running = self._runs.get(app_id)
+            if running is not None and not running.finished:
+                return False
+            state = self._runs[app_id] = CheckProgress(total=len(paths))
+
+        def tick(stage: str, done: int, total: int) -> None:
+            state.stage, state.done, state.total = stage, done, total
+
+        def run() -> None:
+            try:
+                state.message = take_files(workspace, app_id, paths, actor, tick)
+            except Exception as exc:  # the page says so; the log has the rest
+                log.exception("checking %s failed", app_id)
+                state.message = f"未能补交：{getattr(exc, 'detail', None) or exc}"
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                state.finished = True
+
+        threading.Thread(target=run, name=f"check-{app_id}", daemon=True).start()
+        return True
+
+
+async def save_uploads(files: list[UploadFile], limit: int) -> tuple[Path, list[Path]]:
+    """The uploads saved in a new private folder (the caller removes it), as saved_uploads."""
+    folder = Path(tempfile.mkdtemp(prefix="sealdesk-upload-"))
+    try:
+        paths = []
+        for number, upload in enumerate(files):
+            name = Path(upload.filename or f"file-{number}").name or f"file-{number}"
+            target = folder / name
+            size = 0
+            with target.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPException(413, f"{name} 超过 {limit // (1 << 20)} MB 的上限")
+                    out.write(chunk)
+            paths.append(target)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder, paths
