@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from pipeline.ingest.problems import in_chinese
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.report import CheckReport, Code, DocumentEntry, Finding, Severity
 from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, IntakeResult
@@ -166,7 +167,8 @@ def _file_findings(outcome: FileOutcome, document: int | None, earlier: bool) ->
             Finding(
                 Code.INVALID_FILE,
                 Severity.INFO if earlier else Severity.ERROR,
-                f"文件“{outcome.name}”无法读取{when}：{outcome.problem}",
+                f"文件“{outcome.name}”无法读取{when}："
+                + in_chinese(outcome.problem_code, outcome.problem or ""),
                 evidence={
                     "file": outcome.name,
                     "reason": outcome.problem_code,

@@ -192,6 +192,7 @@ def take_files(
     """Files sent again after a rejection, taken in as the next round and checked; what
     happened, in a sentence for the screen."""
     from pipeline.errors import SealdeskError
+    from pipeline.ingest.problems import in_chinese
     from pipeline.model.application import parse_record
     from pipeline.records.models import Application
     from pipeline.usecases.checking import check_and_save
@@ -211,7 +212,9 @@ def take_files(
     verdict = "需人工核对" if report.verdict == "flagged" else "通过"
     said = f"已收到 {len(paths) - len(refused)} 个文件，重新检查：{verdict}"
     if refused:
-        said += "；拒收：" + "、".join(f"{f.name}（{f.problem}）" for f in refused)
+        said += "；拒收：" + "、".join(
+            f"{f.name}（{in_chinese(f.problem_code, f.problem or '')}）" for f in refused
+        )
     return said
 
 
