@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -29,6 +28,7 @@ from pipeline.issue.hsm import (
     Hsm,
     TokenKey,
     TokenSession,
+    asn1_certificate,
     destroy_key,
     find_key,
     generate_key,
@@ -155,7 +155,9 @@ class CertificateAuthority:
         from pipeline.issue.signing import long_term_context
 
         return long_term_context(
-            [_asn1(self.root)], [_asn1(self.issuing)], [crl, self.files.root_crl.read_bytes()]
+            [asn1_certificate(self.root)],
+            [asn1_certificate(self.issuing)],
+            [crl, self.files.root_crl.read_bytes()],
         )
 
 
@@ -167,12 +169,6 @@ class Services:
     """pyHanko's signer for the document-signing key."""
     stamps: TimeStamper
     """The time-stamping authority."""
-
-
-def _asn1(cert: x509.Certificate) -> Any:
-    from asn1crypto import x509 as asn1_x509
-
-    return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
 
 def ensure_services(

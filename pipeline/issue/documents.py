@@ -296,7 +296,7 @@ def stamp_box(
     left, on the page :func:`images_pdf` makes of ``page``): the place nearest the
     company's paper seal (without one, the lower right, where forms ask for the seal) whose
     42 mm square covers the least print, found on the page image itself. Black print
-    (text, a table's lines, a signature) weighs five times the paper seal's red ink: the
+    (text, a table's lines, a signature) weighs ten times the paper seal's red ink: the
     e-seal may lean on the paper seal where that keeps it off the text. Without the image:
     beside the paper seal (left, else above), else the lower right."""
     side = FORM_STAMP_MM * MM

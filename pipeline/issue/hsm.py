@@ -332,6 +332,11 @@ def key_without_certificate(token: pkcs11.Token) -> bool:
     return bool(keys) and not certificates
 
 
+def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
+    """``cert`` as asn1crypto holds it (what pyHanko and its validator take)."""
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
 def pdf_signer(
     session: pkcs11.Session,
     key_label: str,
@@ -344,14 +349,11 @@ def pdf_signer(
     token signs the digest)."""
     from pyhanko.sign.pkcs11 import PKCS11Signer
 
-    def asn1(c: x509.Certificate) -> asn1_x509.Certificate:
-        return asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-
     return PKCS11Signer(
         session,
         key_label=key_label,
-        signing_cert=asn1(cert),
-        ca_chain=[asn1(c) for c in chain],
+        signing_cert=asn1_certificate(cert),
+        ca_chain=[asn1_certificate(c) for c in chain],
         use_raw_mechanism=key_type.startswith("ec"),
         bulk_fetch=False,
     )

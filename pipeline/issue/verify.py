@@ -18,7 +18,6 @@ from typing import Any
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
@@ -27,6 +26,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from pipeline.issue.documents import parse_keywords
+from pipeline.issue.hsm import asn1_certificate
 from pipeline.issue.signing import run_sync
 from pipeline.records.issuances import credential, newest_credential
 from pipeline.workspace import Workspace
@@ -181,10 +181,6 @@ def load_crl(
     return crl, ""
 
 
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-
-
 def _cn(name: x509.Name) -> str:
     cns = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(cns[0].value) if cns else name.rfc4514_string()
@@ -227,8 +223,8 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
     if claimed.get("serial"):
         result.certificate = claimed
     context = ValidationContext(
-        trust_roots=[_asn1(r) for r in registry.roots],
-        other_certs=[_asn1(c) for c in registry.intermediates],
+        trust_roots=[asn1_certificate(r) for r in registry.roots],
+        other_certs=[asn1_certificate(c) for c in registry.intermediates],
         allow_fetching=False,
         revocation_mode="soft-fail",
     )

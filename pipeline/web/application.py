@@ -86,7 +86,7 @@ def application_page(
             and Status(row.status) in (Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED),
             "message": message,
             "refused": bool(refused),
-            "checking": _checking(here, app_id),
+            "checking": here.checks.running(app_id),
         }
     return here.page(request, "application.html", user, signed, **ctx)
 
@@ -150,11 +150,6 @@ async def resubmit(
         shutil.rmtree(folder, ignore_errors=True)
         return _back(app_id, "未能补交：这份申请正在检查，请稍候再试。", refused=True)
     return RedirectResponse(f"/applications/{app_id}", status_code=303)
-
-
-def _checking(here: Any, app_id: str) -> bool:
-    running = here.checks.get(app_id)
-    return running is not None and not running.finished
 
 
 @router.get("/progress")

@@ -250,6 +250,10 @@ class RunningChecks:
         with self._lock:
             return self._runs.get(app_id)
 
+    def running(self, app_id: str) -> bool:
+        state = self.get(app_id)
+        return state is not None and not state.finished
+
     def start(
         self,
         workspace: Workspace,
