@@ -318,6 +318,24 @@ def test_a_seal_on_a_greyscale_page_is_found_by_its_shape_and_read(
     assert seal.to_json()["grey"] is True
 
 
+def test_a_grey_seal_whose_name_came_out_paler_than_its_ring_is_found() -> None:
+    # a red impression in greyscale: the thick ring stays dark, the thin strokes of the
+    # name shrink to a pale grey (scanned envelopes: names at 40–60 of 255 dark, rings
+    # about 110); by its ring, star and name it is still a seal
+    from pipeline.extract.seals.grey import find_grey_seals
+
+    page = _grey(on_page(render_seal(SealDesign("大连远航精密仪器有限公司"), 300), 0.0))
+    dark = 255.0 - page[..., 0]
+    ys, xs = np.mgrid[: page.shape[0], : page.shape[1]]
+    radius = np.hypot(xs - 900, ys - 2400)
+    seal_radius = 40 / 25.4 * 300 / 2
+    band = (radius > 0.55 * seal_radius) & (radius < 0.88 * seal_radius)
+    dark[band] *= 0.38
+    pale = np.repeat((255 - dark).astype(np.uint8)[..., None], 3, axis=2)
+    (seal,) = find_grey_seals(pale)
+    assert seal.grey and abs(seal.centre[0] - 900) < 20 and abs(seal.centre[1] - 2400) < 20
+
+
 def test_a_grey_seal_is_read_under_the_black_print_that_crosses_its_name(
     engine: OcrEngine,
 ) -> None:

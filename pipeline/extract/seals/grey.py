@@ -33,6 +33,9 @@ NAME_HELD = 0.35
 STAR_HELD = 0.5
 """A star's solid middle: ink over at least this share of the disc a tenth of the radius
 round the centre."""
+NAME_INK = 0.3
+"""A name's ink, as a share of its ring's darkness: thin strokes shrunk to the page's
+working size come out paler than the ring."""
 DARK = 40
 """Darkness (0–255) of ink on a flattened page: a red seal in grey is pale (a pressed
 red goes to about 90–170 of 255 dark, a dry stroke less)."""
@@ -255,7 +258,7 @@ def _is_oval_seal(
     )
     if (~outside.any(axis=0)).mean() < OUTSIDE_CLEAR:
         return False
-    name = (dark > max(DARK / 2, 0.45 * level)).astype(np.uint8)
+    name = (dark > max(DARK / 2, NAME_INK * level)).astype(np.uint8)
     band = np.stack(
         [
             _on_ellipse(name, (ex, ey), (k * a / 2, k * b / 2), turn, t)
@@ -458,7 +461,7 @@ def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
     against the ring's own (one pad inks both; a pale press is pale all over)."""
     ring = _profile(dark, cx, cy, np.array([radius]))
     level = float(np.median(ring[ring > DARK])) if (ring > DARK).any() else DARK
-    ink = max(DARK / 2, 0.45 * level)
+    ink = max(DARK / 2, NAME_INK * level)
     # the name's band: characters stand here, with gaps between them
     band = _profile(dark, cx, cy, np.linspace(0.62 * radius, 0.86 * radius, 10))
     name_held = (band > ink).any(axis=0).mean()
