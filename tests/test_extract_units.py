@@ -207,6 +207,59 @@ def test_a_label_that_ends_a_longer_label_stays_itself() -> None:
     assert application_form(lines).values["company_name"] == "长沙昊天生物技术有限公司"
 
 
+def test_a_form_whose_header_row_names_the_columns_has_its_values_read_below() -> None:
+    # a form made in a word processor: a shaded row of labels, the values in the row under
+    # them, and other words for the fields (单位名称, 联系人姓名, 手机号码)
+    lines = [
+        line("单位名称", 260, 700),
+        line("职能部门名称", 1260, 700),
+        line("长沙昊天生物技术有限公司", 262, 812),
+        line("技术部", 1262, 812),
+        line("联系人姓名", 260, 1000),
+        line("联系人公司名称", 1260, 1000),
+        line("罗强艳", 262, 1112),
+        line("长沙昊天生物技术有限公司", 1262, 1112),
+        line("邮编", 260, 1300),
+        line("手机号码", 1260, 1300),
+        line("651564", 262, 1412),
+        line("13764827701", 1262, 1412),
+    ]
+    fields = application_form(lines).values
+    assert fields["company_name"] == "长沙昊天生物技术有限公司"
+    assert fields["department"] == "技术部"
+    assert fields["contact_name"] == "罗强艳"
+    assert fields["contact_phone"] == "13764827701"  # not the postcode under 邮编
+
+
+def test_a_label_alone_on_its_row_takes_no_value_from_the_row_below() -> None:
+    # a rows form with an empty department: the next row is another field, not its value
+    lines = [
+        line("公司名称", 300, 700),
+        line("长沙昊天生物技术有限公司", 890, 700),
+        line("职能部门名称", 300, 820),
+        line("CQC CCC管理系统用户标识", 300, 940),
+        line("u497172", 890, 940),
+    ]
+    assert "department" not in application_form(lines).values
+
+
+def test_two_pairs_to_a_row_are_read_apart() -> None:
+    lines = [
+        line("企业名称", 260, 700),
+        line("长沙昊天生物技术有限公司", 1000, 700),
+        line("联系人", 260, 820),
+        line("罗强艳", 720, 820),
+        line("联系电话", 1260, 820),
+        line("13764827701", 1720, 820),
+    ]
+    fields = application_form(lines).values
+    assert (fields["company_name"], fields["contact_name"]) == (
+        "长沙昊天生物技术有限公司",
+        "罗强艳",
+    )
+    assert fields["contact_phone"] == "13764827701"
+
+
 def test_a_name_label_split_by_ocr_leaves_nothing_before_the_name() -> None:
     # seen on a licence made elsewhere: 名　　称 read as 名 and ·称成都市…, a name_mismatch
     for value_box in ("·称成都市丰峰家用电器有限公司", "称：成都市丰峰家用电器有限公司"):

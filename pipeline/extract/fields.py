@@ -218,6 +218,15 @@ def _unlabelled_name(lines: list[TextLine]) -> tuple[str, TextLine | None]:
     return "", None
 
 
+COMPANY_LABELS = ("公司名称", "企业名称", "单位名称", "申请单位名称")
+"""What application forms call the applicant's name. Not 申请单位 alone: it heads the
+seal's line (申请单位（盖章）)."""
+CONTACT_LABELS = ("联系人", "联系人姓名")
+PHONE_LABELS = ("联系人电话", "联系电话", "手机号码", "联系人手机", "手机")
+"""What forms call the contact's telephone (经办人 is no label here: 经办人签字 is the
+signature's)."""
+
+
 def application_form(lines: list[TextLine]) -> Fields:
     out = Fields()
     match = next(
@@ -236,25 +245,23 @@ def application_form(lines: list[TextLine]) -> Fields:
     found = pairs(
         lines,
         (
-            "公司名称",
-            "企业名称",
+            *COMPANY_LABELS,
             "职能部门名称",
-            "联系人",
-            "联系人电话",
-            "联系电话",
+            *CONTACT_LABELS,
+            *PHONE_LABELS,
             "统一社会信用代码",
             "联系人公司名称",
             "联系人部门名称",
             "联系人身份证号",
         ),
     )
-    text, line = value(found, "公司名称", "企业名称")
+    text, line = value(found, *COMPANY_LABELS)
     out.put("company_name", company_name(text), line)
     text, line = value(found, "职能部门名称")
     out.put("department", text, line)
-    text, line = value(found, "联系人")
+    text, line = value(found, *CONTACT_LABELS)
     out.put("contact_name", text, line)
-    text, line = value(found, "联系人电话", "联系电话")
+    text, line = value(found, *PHONE_LABELS)
     out.put("contact_phone", text.replace(" ", ""), line)
     text, line = value(found, "统一社会信用代码")
     code = read_uscc(text, line.score if line else None) if text else None

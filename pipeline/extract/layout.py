@@ -76,26 +76,66 @@ def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell
     patterns = sorted(((lab, _label_pattern(lab)) for lab in labels), key=lambda p: -len(p[0]))
     found: dict[str, list[Cell]] = {}
     open_values: dict[str, float] = {}  # wrapping label -> x where its value starts
+    heading: list[tuple[str, TextLine]] = []  # a row of labels alone: values stand below
     for row in rows(lines):
         cells = _merge_split_labels(row, labels)
         labelled = any(_match(c.text, patterns)[0] for c in cells)
         if not labelled:
-            _continue_values(cells, open_values, found)
+            if heading:
+                _values_below(cells, heading, found)
+                heading = []
+            else:
+                _continue_values(cells, open_values, found)
             continue
         open_values = {}
         current: str | None = None
+        in_row: list[tuple[str, TextLine]] = []
         for cell in cells:
             label, rest = _match(cell.text, patterns)
             if label is not None:
                 current = label
                 found.setdefault(label, [])
+                in_row.append((label, cell.line))
                 if rest:
                     found[label].append(Cell(rest, cell.line))
             elif current is not None:
                 found[current].append(cell)
             if current in WRAPPING and found[current] and current not in open_values:
                 open_values[current] = float(found[current][0].line.box[0])
+        heading = in_row if _is_heading(cells, in_row, found) else []
     return found
+
+
+def _is_heading(
+    cells: list[Cell], in_row: list[tuple[str, TextLine]], found: dict[str, list[Cell]]
+) -> bool:
+    """Whether a row names columns whose values stand below: two cells or more, none a
+    value (every cell from the first label on is a label, and none got a value on this
+    row; before it, only words shaped like a label another form uses: no digits)."""
+    if len(cells) < 2 or not in_row or any(found[label] for label, _ in in_row):
+        return False
+    first = next(i for i, c in enumerate(cells) if c.line is in_row[0][1])
+    labels_from_first = len(cells) - first == len(in_row)
+    before = cells[:first]
+    return labels_from_first and all(
+        len(c.text.strip()) <= 8 and not re.search(r"\d", c.text) for c in before
+    )
+
+
+def _values_below(
+    cells: list[Cell], heading: list[tuple[str, TextLine]], found: dict[str, list[Cell]]
+) -> None:
+    """A row under a row of labels alone (a table whose header names its columns): each
+    cell is the value of the label it stands under, the label whose column its left edge
+    falls in (from the label's left edge to the next label's). One label alone on its row
+    is no heading: an empty value on a row of its own looks the same."""
+    starts = sorted((float(line.box[0]), label) for label, line in heading)
+    for cell in cells:
+        x = float(cell.line.box[0])
+        tolerance = cell.line.height
+        column = [label for start, label in starts if start - tolerance <= x]
+        if column:
+            found[column[-1]].append(cell)
 
 
 def _continue_values(
