@@ -68,8 +68,24 @@ def test_pages_rendered_in_isolation_match_the_in_process_reader(tmp_path: Path)
             assert isolated.png is not None and page.image is not None
             with Image.open(isolated.png) as image:
                 assert image.size == page.image.size
-                assert image.tobytes() == page.image.tobytes()
+                # a page without colour is kept as one channel: the same pixels
+                assert image.mode == "L"
+                assert image.convert("RGB").tobytes() == page.image.convert("RGB").tobytes()
             assert isolated.dpi == page.dpi == 300
+
+
+def test_a_page_with_colour_keeps_its_three_channels(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    page = makefiles.page_image("stamped")
+    ImageDraw.Draw(page).ellipse((300, 300, 500, 500), outline=(200, 30, 40), width=8)
+    page.save(tmp_path / "stamped.png")
+    with open_isolated(tmp_path / "stamped.png", IngestLimits()) as opened:
+        (isolated,) = opened.pages
+        assert isolated.png is not None
+        with Image.open(isolated.png) as image:
+            assert image.mode == "RGB"
+            assert image.getpixel((400, 304)) == (200, 30, 40)
 
 
 def test_a_relative_path_is_opened_from_where_the_caller_stands(
