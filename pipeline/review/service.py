@@ -201,17 +201,25 @@ class Evidence:
             for f in report.get("findings") or []
             if (f.get("evidence") or {}).get("bbox") and f["severity"] in ("error", "warning")
         }
+        self._last: tuple[tuple[int, int], Image.Image | None] | None = None
+        """The page last asked for, masked: a packet asks for a page, then for its seals'
+        rims (decoding a stored page is a tenth of a second; one page kept, not all)."""
 
     def page(self, document: int, page: int, boxes: bool) -> Image.Image | None:
         if not 0 <= document < len(self.documents):
             return None
         entry = self.documents[document]
-        image = evidence.page_image(
-            self.session, self.workspace.store, self.app_id, entry["source"], page
-        )
+        if self._last is not None and self._last[0] == (document, page):
+            image: Image.Image | None = self._last[1]
+        else:
+            image = evidence.page_image(
+                self.session, self.workspace.store, self.app_id, entry["source"], page
+            )
+            if image is not None:
+                image = evidence.mask_pixels(image, evidence.id_boxes(entry, page))
+            self._last = ((document, page), image)
         if image is None:
             return None
-        image = evidence.mask_pixels(image, evidence.id_boxes(entry, page))
         if boxes:
             image = evidence.draw_boxes(
                 image,
