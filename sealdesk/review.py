@@ -28,6 +28,7 @@ from pipeline.records.users import (
     totp_uri,
 )
 from pipeline.review import queue as review_queue
+from pipeline.review import scope
 from pipeline.review.calendar import beijing
 from sealdesk.context import current as _ctx
 from sealdesk.context import proven
@@ -68,8 +69,19 @@ def user() -> None:
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
+@click.option(
+    "--org",
+    "organisation",
+    default=None,
+    help="A MOFCOM issuing authority (e.g. 北京市商务局): the user does 核验 of its region's "
+    "applications only. Default: the CA's service company.",
+)
 def user_add(
-    username: str, roles: tuple[str, ...], display_name: str, password_stdin: bool
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str,
+    password_stdin: bool,
+    organisation: str | None,
 ) -> None:
     """Add a user. The first user can be added by whoever runs sealdesk on this machine;
     after that, only an admin (--as)."""
@@ -82,15 +94,34 @@ def user_add(
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with ctx.workspace().session() as session:
-        made = add_user(session, username, password, list(roles), ctx.actor, display_name)
+        made = add_user(
+            session, username, password, list(roles), ctx.actor, display_name, organisation
+        )
         uri = totp_uri(made) if made.totp_secret else None
     labels = "、".join(ROLE_LABELS[Role(r)] for r in roles)
-    click.echo(f"added {username} ({', '.join(roles)}: {labels})")
+    where = f", {organisation}" if organisation else ""
+    click.echo(f"added {username} ({', '.join(roles)}: {labels}{where})")
     if uri:
         click.echo(
             f"second factor: {username} signs in with a code from an authenticator app; "
             f"give them this address (once, in person):\n  {uri}"
         )
+
+
+@user.command("org")
+@click.argument("username")
+@click.argument("authority", required=False)
+def user_org(username: str, authority: str | None) -> None:
+    """Put USERNAME in AUTHORITY, a MOFCOM issuing authority (its people do 核验 of their
+    region's applications only), or, without AUTHORITY, back in the CA's service company.
+    An admin does it; audited."""
+    from pipeline.records.users import set_organisation
+
+    ctx = _ctx()
+    with ctx.workspace().session() as session:
+        actor = proven(session, Role.ADMIN).username
+        set_organisation(session, acting_user(session, username), authority, actor)
+    click.echo(f"{username}: {authority or 'the service company (every application)'}")
 
 
 @user.command("second-factor")
@@ -235,7 +266,8 @@ def user_list() -> None:
     with _ctx().workspace().session() as session:
         for row in all_users(session):
             state = "" if row.active else "  (disabled)"
-            click.echo(f"{row.username:<16} {row.display_name:<12} {row.roles}{state}")
+            where = f"  {row.organisation}" if row.organisation else ""
+            click.echo(f"{row.username:<16} {row.display_name:<12} {row.roles}{where}{state}")
 
 
 # --- review ------------------------------------------------------------------------------
@@ -256,9 +288,14 @@ def review_list(stage: str | None, flagged: bool, overdue: bool, search: str) ->
     ctx = _ctx()
     now = datetime.now(UTC)
     with ctx.workspace().session() as session:
-        _viewer(session, ctx.actor)
+        viewer = _viewer(session, ctx.actor)
         items = review_queue.review_queue(
-            session, stage=stage, flagged_only=flagged, overdue_only=overdue, search=search
+            session,
+            stage=stage,
+            flagged_only=flagged,
+            overdue_only=overdue,
+            search=search,
+            viewer=viewer,
         )
     if not items:
         click.echo("nothing waits for review")
@@ -284,7 +321,7 @@ def review_show(application_id: str) -> None:
     with ctx.workspace().session() as session:
         viewer = _viewer(session, ctx.actor)
         app = session.get(Application, application_id)
-        if app is None:
+        if app is None or not scope.sees(viewer, app):
             raise NotFound(f"no application {application_id}")
         info = service.summary(session, app)
         run = service.latest_report(session, app)
@@ -386,7 +423,10 @@ def review_packet(application_id: str, output: Path | None) -> None:
     ctx = _ctx()
     workspace = ctx.workspace()
     with workspace.session() as session:
-        _viewer(session, ctx.actor)
+        viewer = _viewer(session, ctx.actor)
+        app = session.get(Application, application_id)
+        if app is None or not scope.sees(viewer, app):
+            raise NotFound(f"no application {application_id}")
     path = service.write_packet(workspace, application_id)
     if output is not None:
         output.write_bytes(path.read_bytes())

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from pipeline.config import load_settings
 from pipeline.errors import IssuanceError
-from pipeline.issue.authorities import issuing_authority
 from pipeline.issue.batch import find_orphans, pending, run_batch
 from pipeline.issue.ca import init_ca, load_ca, publish_crl, revoke
 from pipeline.issue.issuance import Issuer
 from pipeline.issue.verify import registry_for, verify_pdf
 from pipeline.model.application import parse_record
+from pipeline.model.authorities import issuing_authority
 from pipeline.records import lifecycle
 from pipeline.records.models import Application, Credential, Issuance
 from pipeline.usecases.intake import intake_application

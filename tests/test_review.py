@@ -4,12 +4,14 @@ user through the service and the CLI, on a real SQLite workspace."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, LifecycleError, PermissionDenied
@@ -31,6 +33,7 @@ from pipeline.usecases.checking import save_report
 from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace
 from sealdesk.cli import cli
+from tests.conftest import REPO
 
 PASSWORD = "a long enough secret"
 
@@ -498,3 +501,71 @@ def test_a_password_change_or_disabling_ends_every_sign_in(
         env={"SEALDESK_SESSION": li, "SEALDESK_USER": "li"},
     )
     assert isinstance(refused.exception, PermissionDenied)
+
+
+def _mofcom(uscc: str, app_id: str) -> Any:
+    data = json.loads(
+        (REPO / "fixtures" / "packets" / "MOF-2026-606082" / "application.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    data["application_id"] = app_id
+    data["company"]["uscc"] = uscc
+    return parse_record(data)
+
+
+def test_an_issuing_authority_does_the_preview_of_its_own_region_only(
+    workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    # MOFCOM: 核验 by the issuing authority of the company's region, 复核 by the service
+    # company; the region is the credit code's division (11: Beijing, 2102: Dalian)
+    with workspace.session() as session:
+        add_user(session, "bj", PASSWORD, ["reviewer"], "admin", organisation="北京市商务局")
+        add_user(session, "dl", PASSWORD, ["reviewer"], "admin", organisation="大连市商务局")
+        add_user(session, "wen", PASSWORD, ["re-reviewer"], "admin")
+        with pytest.raises(ConfigError, match="核验 only"):
+            add_user(session, "xx", PASSWORD, ["re-reviewer"], "admin", organisation="北京市商务局")
+        with pytest.raises(ConfigError, match="no issuing authority"):
+            add_user(session, "yy", PASSWORD, ["reviewer"], "admin", organisation="北京商务局")
+    beijing = _checked(workspace, _mofcom("91110108MA01ABCD2H", "MOF-2026-000301"), False)
+    dalian = _checked(workspace, _mofcom("91210202MAXBDQ2Q42", "MOF-2026-000302"), False)
+    cqc = _checked(workspace, _record(record_data, "CQC-2026-000303", "丙公司"), False)
+    with workspace.session() as session:
+        bj, dl = session.get_one(User, "bj"), session.get_one(User, "dl")
+        assert [i.id for i in review_queue(session, viewer=bj)] == [beijing]
+        assert [i.id for i in review_queue(session, viewer=dl)] == [dalian]
+        assert {i.id for i in review_queue(session)} == {beijing, dalian, cqc}
+        for other in (dalian, cqc):
+            assert "不属于北京市商务局" in (
+                service.can_decide(session, bj, session.get_one(Application, other)) or ""
+            )
+            with pytest.raises(PermissionDenied, match="北京市商务局"):
+                service.decide(session, bj, other, True)
+        service.decide(session, bj, beijing, True)
+    with workspace.session() as session:
+        bj = session.get_one(User, "bj")
+        app = session.get_one(Application, beijing)
+        assert app.status == Status.PREREVIEW_PASSED
+        assert review_queue(session, viewer=bj) == []  # 复核 is not the authority's
+        assert "复核由服务公司办理" in (service.can_decide(session, bj, app) or "")
+        service.decide(session, session.get_one(User, "wen"), beijing, True)
+        assert session.get_one(Application, beijing).status == Status.REREVIEW_PASSED
+
+
+def test_moving_a_user_between_organisations_is_audited(workspace: Workspace) -> None:
+    from pipeline.records.users import set_organisation
+
+    with workspace.session() as session:
+        add_user(session, "rui", PASSWORD, ["reviewer"], "admin")
+        add_user(session, "li", PASSWORD, ["reviewer", "re-reviewer"], "admin")
+        set_organisation(session, session.get_one(User, "rui"), "厦门市商务局", "admin")
+        with pytest.raises(ConfigError, match="核验 only"):
+            set_organisation(session, session.get_one(User, "li"), "厦门市商务局", "admin")
+    with workspace.session() as session:
+        assert session.get_one(User, "rui").organisation == "厦门市商务局"
+        moved = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user.organisation")
+        ).all()
+        assert [(e.actor, e.detail) for e in moved] == [
+            ("admin", {"from": None, "to": "厦门市商务局"})
+        ]

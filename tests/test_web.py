@@ -471,3 +471,30 @@ def test_a_resubmission_is_checked_in_the_background_with_its_progress_shown(
     assert not state["running"] and "已收到 1 个文件" in state["message"], state
     with workspace.session() as session:
         assert session.get_one(Application, APP_ID).round == 2
+
+
+def test_an_issuing_authority_sees_only_its_own_regions_applications(
+    client: TestClient, workspace: Workspace
+) -> None:
+    # APP_ID is a CQC application: no authority's; a Dalian MOFCOM one is 大连市商务局's
+    from pipeline.records.models import Application
+
+    with workspace.session() as session:
+        add_user(session, "dl", PASSWORD, ["reviewer"], "admin", organisation="大连市商务局")
+        app = session.get_one(Application, APP_ID)
+        data = copy.deepcopy(dict(app.record))
+    data["application_id"], data["scheme"] = "MOF-2026-000401", "mofcom"
+    data["company"]["uscc"] = "91210202MAXBDQ2Q42"
+    data.pop("payment", None)
+    taken = intake_application(workspace, parse_record(data), [], "ingrid")
+    with workspace.session() as session:
+        save_report(session, CheckReport(taken.application_id, (), ()), "ingrid")
+    sign_in(client, "dl")
+    queue = client.get("/").text
+    assert "MOF-2026-000401" in queue and APP_ID not in queue
+    assert client.get("/applications/MOF-2026-000401").status_code == 200
+    for path in (f"/applications/{APP_ID}", f"/applications/{APP_ID}/packet.pdf"):
+        assert client.get(path).status_code == 404  # as if there were none
+    sign_in(client, "rui")  # the service company's reviewer sees both
+    queue = client.get("/").text
+    assert "MOF-2026-000401" in queue and APP_ID in queue

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import HsmError, NotFound, SealdeskError
-from pipeline.issue.authorities import issuing_authority
 from pipeline.issue.ca import CertificateAuthority, ensure_services, publish_crl
 from pipeline.issue.hsm import key_without_certificate, token_serial
 from pipeline.issue.issuance import Crash, Issued, Issuer, no_crash
 from pipeline.issue.signing import add_long_term
+from pipeline.model.authorities import issuing_authority
 from pipeline.records.audit import record_event
 from pipeline.records.database import database_locked
 from pipeline.records.issuances import (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pipeline.errors import NotFound
-from pipeline.issue.authorities import issuing_authority
+from pipeline.model.authorities import issuing_authority
 from pipeline.records.applications import in_statuses
 from pipeline.records.database import Session
 from pipeline.records.lifecycle import STATUS_LABELS, Status, mark_at_authority, mark_collected

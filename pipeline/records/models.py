@@ -323,6 +323,10 @@ class User(Base):
     seen over a shoulder or in a proxy's log cannot sign in again)."""
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation: Mapped[str | None] = mapped_column(String(64), default=None)
+    """None: the CA's service company (every application, every stage). Else a MOFCOM
+    issuing authority (发证机构, pipeline.model.authorities): its people do 核验 of the
+    applications of its own region, and nothing else."""
 
     @property
     def role_list(self) -> list[str]:

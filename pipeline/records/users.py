@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ConfigError, PermissionDenied
+from pipeline.model import authorities
 from pipeline.records.audit import record_event
 from pipeline.records.models import SignIn, User
 
@@ -80,6 +81,7 @@ def add_user(
     roles: list[str],
     actor: str,
     display_name: str = "",
+    organisation: str | None = None,
 ) -> User:
     if not USERNAME.match(username):
         raise ConfigError(
@@ -96,20 +98,63 @@ def add_user(
         raise ConfigError("a user needs at least one role")
     if session.get(User, username) is not None:
         raise ConfigError(f"user {username} exists already")
+    _check_organisation(organisation, parsed)
     user = User(
         username=username,
         display_name=display_name or username,
         roles=",".join(r.value for r in parsed),
         password_hash=hash_password(password),
         active=True,
+        organisation=organisation,
     )
     if any(r in SECOND_FACTOR for r in parsed):
         user.totp_secret = pyotp.random_base32()
     session.add(user)
     record_event(
-        session, actor, "user.added", ("user", username), {"roles": [r.value for r in parsed]}
+        session,
+        actor,
+        "user.added",
+        ("user", username),
+        {
+            "roles": [r.value for r in parsed],
+            **({"organisation": organisation} if organisation else {}),
+        },
     )
     return user
+
+
+AUTHORITY_ROLES = frozenset({Role.REVIEWER})
+"""What an issuing authority's people may do in sealdesk: 核验 (MOFCOM guide: the
+authority checks, the service company re-checks, issues and ships)."""
+
+
+def _check_organisation(organisation: str | None, roles: list[Role]) -> None:
+    if organisation is None:
+        return
+    if organisation not in authorities.ALL:
+        raise ConfigError(
+            f"{organisation!r} is no issuing authority; one of: "
+            + "、".join(sorted(authorities.ALL))
+        )
+    beyond = [r.value for r in roles if r not in AUTHORITY_ROLES]
+    if beyond:
+        raise ConfigError(
+            f"an issuing authority's user does 核验 only (role reviewer), not {', '.join(beyond)}"
+        )
+
+
+def set_organisation(session: Session, user: User, organisation: str | None, actor: str) -> None:
+    """Move ``user`` to ``organisation`` (None: the CA's service company); audited."""
+    _check_organisation(organisation, [Role(r) for r in user.role_list])
+    before = user.organisation
+    user.organisation = organisation
+    record_event(
+        session,
+        actor,
+        "user.organisation",
+        ("user", user.username),
+        {"from": before, "to": organisation},
+    )
 
 
 SECOND_FACTOR = frozenset({Role.ADMIN, Role.ISSUER})

@@ -22,7 +22,8 @@ from pipeline.records.applications import (
 )
 from pipeline.records.database import Session
 from pipeline.records.lifecycle import STATUS_LABELS, Status
-from pipeline.records.models import Application
+from pipeline.records.models import Application, User
+from pipeline.review import scope
 from pipeline.review.calendar import PREREVIEW_DAYS, REREVIEW_DAYS, add_working_days
 
 STAGES = {
@@ -108,10 +109,14 @@ def review_queue(
     overdue_only: bool = False,
     search: str = "",
     now: datetime | None = None,
+    viewer: User | None = None,
 ) -> list[QueueItem]:
-    """Waiting applications, flagged first, then the longest waiting."""
+    """Waiting applications, flagged first, then the longest waiting; for a ``viewer`` of
+    an issuing authority, only what waits for its 核验 (see pipeline.review.scope)."""
     now = now or datetime.now(UTC)
     apps = in_statuses(session, [s.value for s in STAGES])
+    if viewer is not None and viewer.organisation is not None:
+        apps = [a for a in apps if scope.outside(viewer, a, STAGES[Status(a.status)][0]) is None]
     items = [item for app in apps if (item := item_for(session, app)) is not None]
     needle = search.strip().lower()
     items = [

@@ -19,7 +19,7 @@ from pipeline.records.issuances import revoked_of
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application, CheckRun, ReviewDecision, User
 from pipeline.records.users import Role
-from pipeline.review import evidence
+from pipeline.review import evidence, scope
 from pipeline.review.packet import PacketData, render_packet
 from pipeline.review.queue import item_for
 from pipeline.workspace import Workspace
@@ -38,6 +38,9 @@ def can_decide(session: Session, user: User, app: Application) -> str | None:
     stage = stage_waiting(app)
     if stage is None:
         return f"{app.id} 当前{STATUS_LABELS[Status(app.status)]}，无待办审核"
+    elsewhere = scope.outside(user, app, stage)
+    if elsewhere is not None:
+        return elsewhere
     role = STAGE_ROLES[stage]
     if not user.has(role):
         return (
@@ -130,6 +133,13 @@ def decide(
             f"{app.id} is {app.status} ({STATUS_LABELS[Status(app.status)]}): "
             "it waits for no review",
             zh=f"{app.id} 当前{STATUS_LABELS[Status(app.status)]}，无待办审核。",
+        )
+    elsewhere = scope.outside(user, app, stage)
+    if elsewhere is not None:
+        raise PermissionDenied(
+            f"{user.username} belongs to {user.organisation}: {app.id}'s "
+            f"{'核验' if stage == 'prereview' else '复核'} is not theirs to decide",
+            zh=elsewhere + "。",
         )
     if not approve and overrides:
         raise LifecycleError(

@@ -12,10 +12,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from pipeline.errors import OverrideNeeded, SealdeskError
 from pipeline.records.lifecycle import Status
-from pipeline.records.models import Application
+from pipeline.records.models import Application, User
 from pipeline.records.users import Role
 from pipeline.review import queue as review_queue
-from pipeline.review import service
+from pipeline.review import scope, service
 from pipeline.review.evidence import crop
 from pipeline.web.site import (
     SignedIn,
@@ -34,16 +34,18 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/applications/{app_id}")
 
 
-def _load(session: Session, app_id: str) -> Application:
+def _load(session: Session, app_id: str, user: User) -> Application:
+    """The application, if ``user``'s organisation may see it (an issuing authority sees
+    its own region's; to anyone else it is as if there were none)."""
     row = session.get(Application, app_id)
-    if row is None:
+    if row is None or not scope.sees(user, row):
         raise HTTPException(404, f"没有申请 {app_id}")
     return row
 
 
-def _report(session: Session, app_id: str) -> dict[str, Any]:
+def _report(session: Session, app_id: str, user: User) -> dict[str, Any]:
     """The latest check's report of the application's round (404 before any)."""
-    run = service.latest_report(session, _load(session, app_id))
+    run = service.latest_report(session, _load(session, app_id, user))
     if run is None:
         raise HTTPException(404, "尚未检查")
     return dict(run.report)
@@ -64,7 +66,7 @@ def application_page(
     here = site(request)
     user, signed = who
     with here.db() as session:
-        row = _load(session, app_id)
+        row = _load(session, app_id, user)
         run = service.latest_report(session, row)
         report = dict(run.report) if run is not None else {"documents": [], "findings": []}
         ctx = {
@@ -144,7 +146,7 @@ async def resubmit(
     if not user.has(Role.INTAKE):
         raise HTTPException(403, "只有收件人员可以补交文件")
     with here.db() as session:
-        _load(session, app_id)
+        _load(session, app_id, user)
     folder, paths = await save_uploads(files, here.settings.limits.max_file_bytes)
     if not here.checks.start(here.workspace, app_id, folder, paths, user.username):
         shutil.rmtree(folder, ignore_errors=True)
@@ -156,6 +158,8 @@ async def resubmit(
 def check_progress(request: Request, app_id: str, who: Viewer) -> Response:
     """How far the check the web app is running for this application got (polled by the
     page), or ``{"running": false}``."""
+    with site(request).db() as session:
+        _load(session, app_id, who[0])
     state = site(request).checks.get(app_id)
     return JSONResponse(state.to_json() if state is not None else {"running": False})
 
@@ -164,7 +168,7 @@ def check_progress(request: Request, app_id: str, who: Viewer) -> Response:
 def packet(request: Request, app_id: str, who: Viewer) -> Response:
     here = site(request)
     with here.db() as session:
-        _load(session, app_id)
+        _load(session, app_id, who[0])
     path = service.write_packet(here.workspace, app_id)
     return FileResponse(path, media_type="application/pdf", filename=f"{app_id}-审核材料.pdf")
 
@@ -180,7 +184,7 @@ def page_image(
 ) -> Response:
     here = site(request)
     with here.db() as session:
-        report = _report(session, app_id)
+        report = _report(session, app_id, who[0])
         source = service.Evidence(here.workspace, session, app_id, report)
         image = source.page(document, number, True)
     if image is None:
@@ -192,7 +196,7 @@ def page_image(
 def finding_crop(request: Request, app_id: str, index: int, who: Viewer, rim: int = 0) -> Response:
     here = site(request)
     with here.db() as session:
-        report = _report(session, app_id)
+        report = _report(session, app_id, who[0])
         findings = ordered(report.get("findings") or [])
         if not 0 <= index < len(findings):
             raise HTTPException(404, "没有这一项")

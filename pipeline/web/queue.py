@@ -33,6 +33,7 @@ def queue_page(
             overdue_only=bool(overdue),
             search=q,
             now=datetime.now(UTC),
+            viewer=user,
         )
         checking = review_queue.being_checked(session)
     filters = {"stage": stage, "flagged": flagged, "overdue": overdue, "q": q}
@@ -45,7 +46,7 @@ def queue_page(
 def next_flagged(request: Request, who: Viewer, after: str = "") -> Response:
     """The next flagged application of the queue after ``after``."""
     with site(request).db() as session:
-        items = [i for i in review_queue.review_queue(session) if i.flagged]
+        items = [i for i in review_queue.review_queue(session, viewer=who[0]) if i.flagged]
     ids = [i.id for i in items]
     if not ids:
         return RedirectResponse("/", status_code=303)

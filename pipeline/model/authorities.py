@@ -56,3 +56,7 @@ def issuing_authority(uscc: str) -> str:
         return UNKNOWN
     division = code[2:8]
     return CITIES.get(division[:4]) or PROVINCES.get(division[:2]) or UNKNOWN
+
+
+ALL = frozenset({*PROVINCES.values(), *CITIES.values()})
+"""Every issuing authority (37): the organisations a MOFCOM 核验 reviewer may belong to."""
