@@ -336,6 +336,26 @@ def test_id_card_name_keeps_only_the_name(read: str, name: str) -> None:
     assert id_card(lines).values["name"] == name
 
 
+@pytest.mark.parametrize(
+    "sex_row",
+    ["#男民#蒙古", "男民族蒙古", "性别男民族汉"],  # two phone photos of seed 7072, a scan
+)
+def test_an_id_name_whose_labels_a_photo_lost_is_the_line_above_the_sex(sex_row: str) -> None:
+    lines = [
+        line("王桂俊", 509, 363, h=37),
+        line(sex_row, 509, 402, h=32),
+        line("1997年5月8日", 565, 439, h=32),
+        line("公民身份号码", 511, 570, h=21),
+        line("510107199705082175", 610, 563, h=34),
+    ]
+    assert id_card(lines).values["name"] == "王桂俊"
+
+
+def test_an_address_line_above_no_sex_row_is_no_name() -> None:
+    lines = [line("张江路", 509, 363), line("1997年5月8日", 509, 402)]
+    assert "name" not in id_card(lines).values
+
+
 def test_authorization_letter_fields() -> None:
     lines = [
         line("授权委托书", 800, 100, h=90),

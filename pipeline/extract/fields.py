@@ -206,12 +206,19 @@ def person_name(text: str) -> str:
     return re.sub(r"^[^\u4e00-\u9fff]+|[^\u4e00-\u9fff]+$", "", name)
 
 
+SEX_ROW = re.compile(r"^性别|^\W{0,2}[男女]\W{0,3}民")
+"""The card's second row (性别 男 民族 汉) as OCR gives it, its small labels lost or misread
+on a phone photo (#男民#蒙古): the sex, then 民 of 民族, at most a few marks between."""
+
+
 def _unlabelled_name(lines: list[TextLine]) -> tuple[str, TextLine | None]:
     """The card's first row when its 姓名 label was not seen (small, light print that a
-    copy loses): the lone name-like line in the row above 性别."""
+    copy or a phone photo loses): the lone name-like line in the row above the sex row
+    (性别 …, or 男/女 and 民 of 民族 whose labels went the same way)."""
     arranged = rows(lines)
     for above, row in itertools.pairwise(arranged):
-        if any(ln.text.replace(" ", "").startswith("性别") for ln in row):
+        text = "".join(ln.text.replace(" ", "") for ln in row)
+        if SEX_ROW.search(text):
             names = [ln for ln in above if PERSON_NAME.match(ln.text.replace(" ", ""))]
             if len(names) == 1:
                 return names[0].text, names[0]
