@@ -482,6 +482,25 @@ def test_credit_codes_valid_and_equal() -> None:
     assert codes(validate(record(), docs, TODAY)) == {Code.USCC_MISMATCH.value}
 
 
+def test_a_code_read_failing_its_check_beside_a_valid_application_code_is_a_warning() -> None:
+    # issued codes validate: the form's 9 read as Q (seed 4343, a held-out stacked form)
+    misread = CODE[:13] + ("Q" if CODE[13] != "Q" else "R") + CODE[14:]
+    docs = packet()
+    docs[0] = doc(
+        "application_form",
+        {**docs[0].fields, "uscc": misread},
+        docs[0].seals,
+        company_name={"confidence": 0.99},
+        uscc={"confidence": 0.96, "guessed": False},
+    )
+    findings = validate(record(), docs, TODAY)
+    assert codes(findings) == set()
+    assert codes(findings, (Severity.WARNING,)) >= {
+        Code.USCC_INVALID.value,
+        Code.USCC_MISMATCH.value,
+    }
+
+
 def test_a_guessed_code_difference_is_only_a_warning() -> None:
     docs = packet()
     docs[1] = doc(

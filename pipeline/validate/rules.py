@@ -366,7 +366,16 @@ def _code_findings(
     value = document.fields.get(field)
     note = _note(document, field)
     place = _where(document)
-    unsure = bool(note.get("guessed")) or (note.get("confidence") or 1.0) < 0.9
+    # a code is issued with its check character right: where the application's code is
+    # valid and the one read fails its own, the read is what went wrong (9 read as Q at
+    # 0.96 on a form), or the paper is forged: a person must look, either way
+    misread = (
+        value is not None
+        and not uscc.is_valid(str(value))
+        and expected is not None
+        and uscc.is_valid(expected)
+    )
+    unsure = bool(note.get("guessed")) or (note.get("confidence") or 1.0) < 0.9 or misread
     evidence = {
         "expected": expected,
         "found": value,
