@@ -196,6 +196,20 @@ def test_a_label_half_covered_by_the_seal_still_ends_the_value_before_it() -> No
     assert "registered_capital" not in fields.values  # 注册 begins 注册号 and 注册资本 alike
 
 
+def test_a_licence_period_whose_label_a_seal_covered_is_known_by_its_shape() -> None:
+    # a greyscale copy: the company seal over 营业期限, its grey not told from print
+    lines = [
+        line("法定代表人", 290, 1000),
+        line("张晓晓", 890, 1000),
+        line("2008年10月07日至2058年10月07日", 1500, 1002),
+        line("成立日期", 1240, 900),
+        line("2008年10月07日", 1500, 900),
+    ]
+    fields = licence(lines).values
+    assert fields["operating_period"] == "2008-10-07/2058-10-07"
+    assert fields["legal_representative"] == "张晓晓"
+
+
 def test_a_label_that_ends_a_longer_label_stays_itself() -> None:
     # the CQC form has 公司名称 and 联系人公司名称: the first must not be read as the second
     lines = [
@@ -229,6 +243,36 @@ def test_a_form_whose_header_row_names_the_columns_has_its_values_read_below() -
     assert fields["department"] == "技术部"
     assert fields["contact_name"] == "罗强艳"
     assert fields["contact_phone"] == "13764827701"  # not the postcode under 邮编
+
+
+def test_a_header_row_may_name_columns_that_are_not_read() -> None:
+    # a MOFCOM form set out in a word processor: 办理类型 says 申请 (the first characters of
+    # no label here), 电子邮箱 heads the column beside the phone's
+    lines = [
+        line("办理类型", 214, 700),
+        line("业务类型", 750, 700),
+        line("单位名称", 1286, 700),
+        line("申请", 214, 800),
+        line("非机电类许可证", 755, 800),
+        line("昊天（成都）检测技术有限公司", 1288, 800),
+        line("手机号码", 219, 1000),
+        line("电子邮箱", 1019, 1000),
+        line("18399962813", 222, 1100),
+        line("contact22@example.com", 1022, 1100),
+    ]
+    fields = application_form(lines).values
+    assert fields["company_name"] == "昊天（成都）检测技术有限公司"
+    assert fields["contact_phone"] == "18399962813"
+
+
+def test_a_label_beside_its_value_is_no_heading_whatever_lines_up_below() -> None:
+    lines = [
+        line("职能部门名称", 300, 700),
+        line("技术部", 890, 700),
+        line("CQC CCC管理系统用户标识", 300, 820),
+        line("u497172", 890, 820),
+    ]
+    assert application_form(lines).values["department"] == "技术部"
 
 
 def test_a_label_alone_on_its_row_takes_no_value_from_the_row_below() -> None:

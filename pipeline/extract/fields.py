@@ -138,11 +138,16 @@ def licence(lines: list[TextLine]) -> Fields:
         ("registered_capital", "注册资本"),
     ):
         text, line = value(found, label)
+        if name == "legal_representative":  # a name has no digits: what follows is the
+            text = re.split(r"\d", text)[0].strip()  # next field's, its label covered
         out.put(name, text, line)
     text, line = value(found, "成立日期")
     out.put("established_on", parse_date(text), line)
     text, line = value(found, "营业期限")
     start, end = parse_period(text)
+    if not (start and end):  # the label under the seal: the period has a shape of its own
+        text, line = _period_by_shape(lines) or (text, line)
+        start, end = parse_period(text)
     if start or end:
         out.put("operating_period", f"{start or ''}/{end or ''}", line, printed=text)
     text, line = value(found, "住所")
@@ -159,6 +164,22 @@ def licence(lines: list[TextLine]) -> Fields:
     if authority:
         out.put("authority", authority[0].text, authority[0])
     return out
+
+
+PERIOD_SHAPE = re.compile(
+    r"(?:19|20)\d{2}\s*年[^至]{0,8}日?\s*至\s*(?:(?:19|20)\d{2}\s*年|长期|永久)"
+)
+"""An operating period as a licence prints it: a date, 至, a date or 长期."""
+
+
+def _period_by_shape(lines: list[TextLine]) -> tuple[str, TextLine] | None:
+    """The one line of a licence shaped like an operating period (nothing else on it is a
+    date, 至, a date), when its 营业期限 label was covered (a seal pressed over it on a
+    greyscale copy, where the seal's ink cannot be told from print by its colour)."""
+    shaped = [ln for ln in lines if PERIOD_SHAPE.search(ln.text.replace(" ", ""))]
+    if len(shaped) != 1:
+        return None
+    return shaped[0].text, shaped[0]
 
 
 def id_card(lines: list[TextLine]) -> Fields:
@@ -225,13 +246,26 @@ def _unlabelled_name(lines: list[TextLine]) -> tuple[str, TextLine | None]:
     return "", None
 
 
-COMPANY_LABELS = ("公司名称", "企业名称", "单位名称", "申请单位名称")
-"""What application forms call the applicant's name. Not 申请单位 alone: it heads the
-seal's line (申请单位（盖章）)."""
+COMPANY_LABELS = ("公司名称", "企业名称", "单位名称")
+"""What application forms call the applicant's name. Not 申请单位 (it heads the seal's line,
+申请单位（盖章）), nor 申请单位名称: its first two characters alone would stand for it, and
+申请 is what a MOFCOM form's 办理类型 says."""
 CONTACT_LABELS = ("联系人", "联系人姓名")
 PHONE_LABELS = ("联系人电话", "联系电话", "手机号码", "联系人手机", "手机")
 """What forms call the contact's telephone (经办人 is no label here: 经办人签字 is the
 signature's)."""
+
+
+FORM_FIELD_NAMES = (
+    *("公司名称", "企业名称", "单位名称", "职能部门名称", "CQC CCC管理系统用户标识"),
+    *("联系人", "联系人姓名", "联系人公司名称", "联系人部门名称", "联系人身份证号"),
+    *("EMS快速地址", "通讯地址", "地址", "邮编", "邮政编码", "联系人电话", "联系电话"),
+    *("手机号码", "电子邮件", "电子邮箱", "传真", "业务所属CQC部门", "费用", "备注"),
+    *("购买的数字证书产品或服务", "办理类型", "业务类型", "企业代码", "登录名"),
+    "统一社会信用代码",
+)
+"""Every field the two systems' application forms have (the seeds' registration pages),
+read or not: a row of these alone heads a table whose values stand below."""
 
 
 def application_form(lines: list[TextLine]) -> Fields:
@@ -261,6 +295,7 @@ def application_form(lines: list[TextLine]) -> Fields:
             "联系人部门名称",
             "联系人身份证号",
         ),
+        FORM_FIELD_NAMES,
     )
     text, line = value(found, *COMPANY_LABELS)
     out.put("company_name", company_name(text), line)

@@ -65,7 +65,9 @@ WRAPPING = ("住址", "住所", "地址", "经营范围")
 """Labels whose values run on over the next rows."""
 
 
-def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell]]:
+def pairs(
+    lines: list[TextLine], labels: tuple[str, ...], column_names: tuple[str, ...] = ()
+) -> dict[str, list[Cell]]:
     """For each label found, the cells after it in its row, up to the next label; for
     addresses and the business scope, also the rows below that carry no label, cell by cell
     to the value standing above it (the licence has two columns).
@@ -76,9 +78,9 @@ def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell
     patterns = sorted(((lab, _label_pattern(lab)) for lab in labels), key=lambda p: -len(p[0]))
     found: dict[str, list[Cell]] = {}
     open_values: dict[str, float] = {}  # wrapping label -> x where its value starts
-    heading: list[tuple[str, TextLine]] = []  # a row of labels alone: values stand below
-    for row in rows(lines):
-        cells = _merge_split_labels(row, labels)
+    heading: list[tuple[str | None, float]] = []  # a row naming columns: values stand below
+    arranged = [_merge_split_labels(row, labels) for row in rows(lines)]
+    for at, cells in enumerate(arranged):
         labelled = any(_match(c.text, patterns)[0] for c in cells)
         if not labelled:
             if heading:
@@ -88,53 +90,68 @@ def pairs(lines: list[TextLine], labels: tuple[str, ...]) -> dict[str, list[Cell
                 _continue_values(cells, open_values, found)
             continue
         open_values = {}
+        below = arranged[at + 1] if at + 1 < len(arranged) else []
+        if _is_heading(cells, below, patterns, column_names):
+            heading = [(_match(c.text, patterns)[0], float(c.line.box[0])) for c in cells]
+            for label, _ in heading:
+                if label is not None:
+                    found.setdefault(label, [])
+            continue
+        heading = []
         current: str | None = None
-        in_row: list[tuple[str, TextLine]] = []
         for cell in cells:
             label, rest = _match(cell.text, patterns)
             if label is not None:
                 current = label
                 found.setdefault(label, [])
-                in_row.append((label, cell.line))
                 if rest:
                     found[label].append(Cell(rest, cell.line))
             elif current is not None:
                 found[current].append(cell)
             if current in WRAPPING and found[current] and current not in open_values:
                 open_values[current] = float(found[current][0].line.box[0])
-        heading = in_row if _is_heading(cells, in_row, found) else []
     return found
 
 
 def _is_heading(
-    cells: list[Cell], in_row: list[tuple[str, TextLine]], found: dict[str, list[Cell]]
+    cells: list[Cell],
+    below: list[Cell],
+    patterns: list[tuple[str, re.Pattern[str]]],
+    column_names: tuple[str, ...],
 ) -> bool:
-    """Whether a row names columns whose values stand below: two cells or more, none a
-    value (every cell from the first label on is a label, and none got a value on this
-    row; before it, only words shaped like a label another form uses: no digits)."""
-    if len(cells) < 2 or not in_row or any(found[label] for label, _ in in_row):
+    """Whether a row names columns whose values stand in the row below (a table whose header
+    names its columns): two cells or more, each a label alone or another field's name the
+    document is known to have (``column_names``), over a row with no label whose every cell
+    starts under one of them. A row that holds a value cannot be a heading: one label alone
+    (an empty value on a row of its own), or a label beside its value (职能部门名称 | 技术部,
+    over CQC CCC管理系统用户标识 | u497172, lines up just the same)."""
+    if len(cells) < 2 or not below or any(_match(c.text, patterns)[0] for c in below):
         return False
-    first = next(i for i, c in enumerate(cells) if c.line is in_row[0][1])
-    labels_from_first = len(cells) - first == len(in_row)
-    before = cells[:first]
-    return labels_from_first and all(
-        len(c.text.strip()) <= 8 and not re.search(r"\d", c.text) for c in before
-    )
+    names = {_bare(n) for n in column_names}
+    for cell in cells:
+        label, rest = _match(cell.text, patterns)
+        if label is not None and rest:
+            return False  # a label with its value after it
+        if label is None and _bare(cell.text) not in names:
+            return False
+    starts = [float(c.line.box[0]) for c in cells]
+    return all(any(abs(float(c.line.box[0]) - x) <= c.line.height for x in starts) for c in below)
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split()).strip(SEPARATORS)
 
 
 def _values_below(
-    cells: list[Cell], heading: list[tuple[str, TextLine]], found: dict[str, list[Cell]]
+    cells: list[Cell], heading: list[tuple[str | None, float]], found: dict[str, list[Cell]]
 ) -> None:
-    """A row under a row of labels alone (a table whose header names its columns): each
-    cell is the value of the label it stands under, the label whose column its left edge
-    falls in (from the label's left edge to the next label's). One label alone on its row
-    is no heading: an empty value on a row of its own looks the same."""
-    starts = sorted((float(line.box[0]), label) for label, line in heading)
+    """The row under a heading: each cell the value of the column it starts in (from its
+    heading cell's left edge to the next one's); columns headed by no label are passed by."""
+    starts = sorted(heading, key=lambda h: h[1])
     for cell in cells:
         x = float(cell.line.box[0])
-        tolerance = cell.line.height
-        column = [label for start, label in starts if start - tolerance <= x]
-        if column:
+        column = [label for label, start in starts if start - cell.line.height <= x]
+        if column and column[-1] is not None:
             found[column[-1]].append(cell)
 
 
