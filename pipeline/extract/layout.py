@@ -73,7 +73,9 @@ def pairs(
     to the value standing above it (the licence has two columns).
 
     A label may stand in a box of its own, share a box with its value (名称长沙…), or be
-    split over boxes (名 | 称); all three are found.
+    split over boxes (名 | 称); all three are found. A row of labels alone (with other field
+    names the document has: ``column_names``) heads the row under it: each value stands
+    below its label (see :func:`_is_heading`).
     """
     patterns = sorted(((lab, _label_pattern(lab)) for lab in labels), key=lambda p: -len(p[0]))
     found: dict[str, list[Cell]] = {}
