@@ -173,9 +173,10 @@ PERIOD_SHAPE = re.compile(
 
 
 def _period_by_shape(lines: list[TextLine]) -> tuple[str, TextLine] | None:
-    """The one line of a licence shaped like an operating period (nothing else on it is a
-    date, 至, a date), when its 营业期限 label was covered (a seal pressed over it on a
-    greyscale copy, where the seal's ink cannot be told from print by its colour)."""
+    """The one line of a licence shaped like an operating period (a date, 至, a date or
+    长期), when its 营业期限 label was covered (a seal pressed over it on a greyscale copy,
+    where the seal's ink cannot be told from print by its colour). None if no line, or more
+    than one, has that shape."""
     shaped = [ln for ln in lines if PERIOD_SHAPE.search(ln.text.replace(" ", ""))]
     if len(shaped) != 1:
         return None

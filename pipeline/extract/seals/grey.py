@@ -304,13 +304,8 @@ def seal_traces(image: np.ndarray, known: Sequence[tuple[float, float]] = ()) ->
         radii = np.linspace(0.85 * r, 1.12 * r, 28)
         held = float((_profile(dark, cx, cy, radii) > DARK).mean(axis=1).max())
         band = _profile(dark, cx, cy, np.linspace(0.62 * r, 0.86 * r, 10)) > DARK
-        if held >= 0.6 and band.any(axis=0).mean() >= 0.2 and band.mean() <= 0.45:
-            return True
-        if (
-            band.any(axis=0).mean() >= 0.2
-            and band.mean() <= 0.45
-            and _slanted_ring(dark, cx, cy, r)
-        ):
+        marked = band.any(axis=0).mean() >= 0.2 and band.mean() <= 0.45  # not a filled disc
+        if marked and (held >= 0.6 or _slanted_ring(dark, cx, cy, r)):
             return True
     shrunk = [(x * scale, y * scale) for x, y in known]
     return _oval_traces(dark, shrunk) or _star_traces(dark, shrunk)
