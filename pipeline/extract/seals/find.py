@@ -22,6 +22,11 @@ pressed on a slant, or photographed from the side, comes out a little oval)."""
 MIN_SEAL, MAX_SEAL = 0.07, 0.42
 """A seal's diameter as a share of the page's shorter side (A4: 15–88 mm)."""
 
+PALE = 8
+"""Redness (0–255) of the palest ink a seal's ring is followed along: the dry side of a
+press on a colour scan comes out barely pink (248, 235, 233 on white paper: 13, saturation
+15, below the faint ink's), while paper and black print have none."""
+
 
 def flatten_light(image: np.ndarray) -> np.ndarray:
     """Divide out shading and colour cast (phone photos): paper becomes white everywhere."""
@@ -78,7 +83,8 @@ def find_seals(image: np.ndarray) -> list[Blob]:
     rects = [cv2.boundingRect(c) for c in contours]
     _, strong_parts = cv2.connectedComponents(joined)
     near_ink = cv2.dilate(np.maximum(mask, faint), np.ones((5, 5), np.uint8))
-    look = _Look(mask, faint, grow, side, scale, strong_parts, near_ink)
+    pale = (red_hue & (redness(small) >= PALE)).astype(np.uint8) * 255
+    look = _Look(mask, faint, grow, side, scale, strong_parts, near_ink, pale)
     blobs = []
     # a seal half hidden under a pasted card falls apart: try its overlapping pieces together
     group = list(range(len(rects)))
@@ -126,6 +132,8 @@ class _Look:
     strong_parts: np.ndarray
     near_ink: np.ndarray
     """Any red ink, strong or faint, grown by two pixels: what a seal's outline runs along."""
+    pale: np.ndarray
+    """The palest red ink (PALE), whatever its saturation: a dry pad's ring."""
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -239,7 +247,55 @@ def _seals_at(rect: tuple[int, int, int, int], parts: list[int], look: _Look) ->
     rings = _split(rect, parts, look)
     if len(rings) >= 2:
         return rings
+    ring = _pale_ring(rect, parts, look)
+    if ring is not None:
+        return [ring]
     return [blob] if blob is not None else []
+
+
+def _circles(ink: np.ndarray, side: int, perfect: float) -> np.ndarray | None:
+    """Seal-sized circles in an ink mask (Hough; ``perfect``: how whole a circle must be)."""
+    found: np.ndarray | None = cv2.HoughCircles(
+        cv2.GaussianBlur(ink, (5, 5), 1.5),
+        cv2.HOUGH_GRADIENT_ALT,
+        1.5,
+        side * 0.05,
+        param1=300,
+        param2=perfect,
+        minRadius=int(MIN_SEAL * side / 2),
+        maxRadius=int(MAX_SEAL * side / 2),
+    )
+    return found
+
+
+def _pale_ring(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> Blob | None:
+    """The seal whose strong ink in ``rect`` has no seal's outline because a dry pad left
+    part of its ring barely pink (the strong ink: half a ring, the star, some characters;
+    its hull no ellipse): the circle round that ink along which the palest ink runs
+    RING_HELD of the way, holding nearly all of the strong ink inside it."""
+    x, y, w, h = rect
+    side = look.side
+    margin = max(w, h) // 2
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    window = look.pale[y0 : y + h + margin, x0 : x + w + margin]
+    found = _circles(window, side, 0.6)
+    if found is None:
+        return None
+    ys, xs = np.nonzero(_own_ink(rect, parts, look))
+    xs, ys = xs + x, ys + y
+    held = cv2.dilate(look.pale, np.ones((3, 3), np.uint8))
+    best: tuple[float, float, float, float] | None = None
+    for fx, fy, r in found[0]:
+        cx, cy = x0 + float(fx), y0 + float(fy)
+        support = _ring_support(held, (cx, cy), (2 * r, 2 * r), 0.0)
+        inside = float(np.mean(np.hypot(xs - cx, ys - cy) <= 1.05 * r)) if len(xs) else 0.0
+        if support >= RING_HELD and inside >= 0.95 and (best is None or support > best[0]):
+            best = (support, cx, cy, float(r))
+    if best is None:
+        return None
+    _, cx, cy, r = best
+    box = (int(cx - r), int(cy - r), int(2 * r), int(2 * r))
+    return full_size(((cx, cy), (2 * r, 2 * r), 0.0), box, look.scale)
 
 
 def _held(blob: Blob, look: _Look) -> bool:
@@ -276,16 +332,7 @@ def _split(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -> li
     x, y = rect[:2]
     side = look.side
     region = _own_ink(rect, parts, look)
-    found = cv2.HoughCircles(
-        cv2.GaussianBlur(region, (5, 5), 1.5),
-        cv2.HOUGH_GRADIENT_ALT,
-        1.5,
-        side * 0.05,
-        param1=300,
-        param2=0.8,
-        minRadius=int(MIN_SEAL * side / 2),
-        maxRadius=int(MAX_SEAL * side / 2),
-    )
+    found = _circles(region, side, 0.8)
     if found is None:
         return []
     held = []
