@@ -458,6 +458,22 @@ def test_a_dry_press_with_half_its_ring_barely_pink_is_found_round() -> None:
     assert 112 <= min(seal.axes) <= max(seal.axes) <= 132
 
 
+def test_a_licence_emblem_a_red_disc_in_a_gold_ring_is_no_seal() -> None:
+    from PIL import ImageDraw
+
+    from pipeline.extract.seals.find import find_seals
+
+    # as the generated licences print it (a scan at 300 dpi): its red disc is round and
+    # red all the way round, but solid, not a ring round paper
+    page = Image.new("RGB", (3508, 2480), (250, 250, 247))
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((1640, 240, 1890, 490), outline=(176, 130, 40), width=8)
+    draw.ellipse((1660, 260, 1870, 470), fill=(208, 36, 40))
+    draw.regular_polygon((1765, 320, 35), 5, fill=(236, 190, 60))
+    draw.rectangle((1700, 390, 1830, 430), fill=(236, 190, 60))
+    assert find_seals(np.asarray(page)) == []
+
+
 def test_on_a_grey_page_a_card_frame_or_emblem_is_no_trace() -> None:
     from PIL import ImageDraw
 

@@ -272,7 +272,8 @@ def _pale_ring(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -
     """The seal whose strong ink in ``rect`` has no seal's outline because a dry pad left
     part of its ring barely pink (the strong ink: half a ring, the star, some characters;
     its hull no ellipse): the circle round that ink along which the palest ink runs
-    RING_HELD of the way, holding nearly all of the strong ink inside it."""
+    RING_HELD of the way, holding nearly all of the strong ink inside it, and inside it
+    mostly paper (a licence's national emblem is a red disc in a ring)."""
     x, y, w, h = rect
     side = look.side
     margin = max(w, h) // 2
@@ -288,7 +289,11 @@ def _pale_ring(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -
     for fx, fy, r in found[0]:
         cx, cy = x0 + float(fx), y0 + float(fy)
         support = _ring_support(held, (cx, cy), (2 * r, 2 * r), 0.0)
-        inside = float(np.mean(np.hypot(xs - cx, ys - cy) <= 1.05 * r)) if len(xs) else 0.0
+        near = np.hypot(xs - cx, ys - cy)
+        inside = float(np.mean(near <= 1.05 * r)) if len(xs) else 0.0
+        filled = np.count_nonzero(near <= 0.85 * r) / (math.pi * (0.85 * r) ** 2)
+        if filled > 0.45:
+            continue  # a seal's inside is mostly paper; the national emblem's is a red disc
         if support >= RING_HELD and inside >= 0.95 and (best is None or support > best[0]):
             best = (support, cx, cy, float(r))
     if best is None:
