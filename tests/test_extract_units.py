@@ -719,6 +719,17 @@ def test_a_gap_as_wide_as_the_rest_of_the_ring_ends_the_name() -> None:
     assert span is not None and span[1] - span[0] == 250
 
 
+def test_a_chain_grown_over_the_seam_is_not_the_name() -> None:
+    # ACME Trading GmbH spread over most of the ring, as a generated ID copy's seal gave its
+    # runs (turn 1185): the seam (261) is narrower than five heights, and from GmbH on the
+    # rest of the ring looked wide when it was crossed, so GmbH ACME Trading, the longest
+    # chain, was taken for the name
+    turn = 1185
+    once = [_run(241, 449, height=59), _run(509, 927, height=53), _run(947, 1165, height=65)]
+    runs = [*once, *(_run(r.x0 + turn, r.x1 + turn, height=r.height) for r in once)]
+    assert name_span(runs, turn) == (241, 1165)
+
+
 def test_the_code_on_the_lower_arc_breaks_the_name() -> None:
     turn = 1200
     runs = [_run(100, 500), _run(560, 700, upright=False), _run(760, 900)]

@@ -85,7 +85,10 @@ def name_span(runs: list[Run], turn: int) -> tuple[float, float] | None:
     code's small digits reach into the rim band, but lower and smaller), whose gaps are
     all narrower than the rest of the ring: the widest gap round a seal is where its name
     ends and starts again. Worn ink leaves gaps inside a name (北京泰 … 汽车 …… 有限公司),
-    up to a few characters wide; the chain spans them rather than keep only a piece."""
+    up to a few characters wide; the chain spans them rather than keep only a piece. A
+    chain that, once grown, holds a gap no narrower than the rest of the ring has crossed
+    the seam (a Latin name spread over two thirds of the ring, read from its last word:
+    GmbHACME Trading) and is not the name."""
     upright = [r for r in runs if r.upright]
     if not upright:
         return None
@@ -112,6 +115,8 @@ def name_span(runs: list[Run], turn: int) -> tuple[float, float] | None:
             if gap >= WORD_GAP * run.height and turn - (run.x1 - chain[0]) <= max(inner, gap):
                 break  # this gap would be no narrower than the rest of the ring
             chain, inner = (chain[0], max(chain[1], run.x1)), max(inner, gap)
+        if inner >= WORD_GAP * first.height and inner >= turn - (chain[1] - chain[0]):
+            continue  # grown past the seam: a gap inside is as wide as the rest of the ring
         if best is None or chain[1] - chain[0] > best[1] - best[0]:
             best = chain
     return best
