@@ -13,6 +13,7 @@ from pipeline.extract.codes import check_id_number, read_id_number, read_uscc, v
 from pipeline.extract.dates import parse_date, parse_period
 from pipeline.extract.documents import PageRef, _compared, group_documents
 from pipeline.extract.fields import (
+    Fields,
     application_form,
     authorization_letter,
     company_name,
@@ -811,6 +812,38 @@ class _Weigher:
         self.calls += 1
         value = float(crop[0, 0])
         return None if value == 255 else value / 10
+
+
+def test_a_name_on_a_signing_line_ends_before_its_signing_label() -> None:
+    # an authorisation letter's photo (seed 4646, tuned): GmbH misread, so no legal form
+    # ended the name, and the line's signing labels came with it
+    assert company_name("ACME Trading Gmbll（盖章）法定代表人（签字）") == "ACME Trading Gmbll"
+    assert company_name("北京泰和电子科技有限公司 (盖章)") == "北京泰和电子科技有限公司"
+
+
+class _Asked:
+    """An engine that records the texts it is asked to weigh a crop against."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def disagreement(self, crop: np.ndarray, text: str) -> float | None:
+        self.texts.append(text)
+        return 0.5
+
+
+def test_a_name_line_with_more_on_it_is_weighed_with_the_expected_name_in_its_place() -> None:
+    from pipeline.extract.page import _check_names
+
+    fields = Fields()
+    quad = ((10.0, 10.0), (390.0, 10.0), (390.0, 40.0), (10.0, 40.0))
+    line = TextLine("ACME Trading Gmbll（盖章）", 0.88, (10, 10, 390, 40), quad)
+    fields.put("principal", company_name(line.text), line)
+    asked = _Asked()
+    page = np.full((60, 400, 3), 255, np.uint8)
+    _check_names(fields, asked, page, ("ACME Trading GmbH",))  # type: ignore[arg-type]
+    assert asked.texts == ["ACME Trading GmbH（盖章）"]
+    assert fields.notes["principal"]["disagreement"] == {"ACME Trading GmbH": 0.5}
 
 
 def test_the_best_fit_is_the_least_disagreement_and_stops_at_a_perfect_one() -> None:

@@ -23,6 +23,10 @@ LABEL_RESIDUE = re.compile(r"^[\s·・.:：,，、]*(?:名\s*称|称)?[\s·・.:
 COMPANY_END = re.compile(
     r"(股份有限公司|有限责任公司|有限公司|公司|集团|GmbH|AG|Ltd\.?|SAS|AB|Inc\.?)"
 )
+SIGNING_LABEL = re.compile(r"[（(]?\s*(?:盖\s*章|签\s*章|签\s*字|法定代表人)")
+"""Print that follows a name on a form's signing line (委托单位：…（盖章） 法定代表人（签字）)
+and is never part of one: where a name's legal form was misread (Gmbll), the name ends
+here."""
 
 
 @dataclass
@@ -59,8 +63,12 @@ class Fields:
 
 def company_name(text: str) -> str:
     """A company name as printed: what its label left before it removed, cut after its
-    legal-form ending, brackets kept as read. No company name starts with 称 or a colon."""
+    legal-form ending, brackets kept as read, and before any signing label after it (see
+    SIGNING_LABEL). No company name starts with 称 or a colon."""
     text = LABEL_RESIDUE.sub("", text.strip()).strip("：:")
+    signing = SIGNING_LABEL.search(text)
+    if signing is not None and signing.start() > 0:
+        text = text[: signing.start()].rstrip()
     ends = [m.end() for m in COMPANY_END.finditer(text)]
     return text[: ends[-1]] if ends else text
 

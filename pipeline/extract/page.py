@@ -248,10 +248,14 @@ def _check_names(
         line, value = fields.lines.get(name), fields.values.get(name)
         if line is None or not isinstance(value, str) or len(line.quad) != 4:
             continue
-        if "".join(line.text.split()) != "".join(value.split()):
-            continue  # the line holds more than the name (a label): no fair weighing
+        at = line.text.find(value)
+        if at < 0:
+            continue  # the name is not the line's text as read: no fair weighing
+        # the line may hold more than the name (its label, a signing label after it): the
+        # expected name is weighed in the name's place, the rest of the line as it was read
+        before, after = line.text[:at], line.text[at + len(value) :]
         crop = crop_quad(page, np.asarray(line.quad, dtype=np.float32))
-        fits = {e: engine.disagreement(crop, e) for e in expect}
+        fits = {e: engine.disagreement(crop, before + e + after) for e in expect}
         fields.notes.setdefault(name, {})["disagreement"] = {
             e: None if f is None else round(f, 2) for e, f in fits.items()
         }
