@@ -290,7 +290,7 @@ def _pale_ring(rect: tuple[int, int, int, int], parts: list[int], look: _Look) -
         cx, cy = x0 + float(fx), y0 + float(fy)
         support = _ring_support(held, (cx, cy), (2 * r, 2 * r), 0.0)
         near = np.hypot(xs - cx, ys - cy)
-        inside = float(np.mean(near <= 1.05 * r)) if len(xs) else 0.0
+        inside = float(np.mean(near <= 1.15 * r)) if len(xs) else 0.0  # r: mid-ring
         filled = np.count_nonzero(near <= 0.85 * r) / (math.pi * (0.85 * r) ** 2)
         if filled > 0.45:
             continue  # a seal's inside is mostly paper; the national emblem's is a red disc
