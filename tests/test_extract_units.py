@@ -1002,6 +1002,19 @@ def test_a_read_of_the_expected_name_is_not_doubted_for_its_stretch() -> None:
     assert calibrated(0.99, "vote", name, 14.0, False, (name,)) < SURE  # a vote stays doubted
 
 
+def test_a_read_that_is_a_piece_of_the_expected_name_is_not_sure() -> None:
+    # a licence's rim whose first character a dry pad left out, read at 0.987 (tuned seed
+    # 4646), and a photo's read of the last three characters at 0.999: sure, and wrong
+    from pipeline.extract.seals.read import calibrated
+    from pipeline.model.names import SURE
+
+    expected = ("青岛永安电气有限责任公司",)
+    assert calibrated(0.99, "print", "岛永安电气有限责任公司", 11.2, False, expected) < SURE
+    assert calibrated(0.99, "print", "任公司", 3.1, False, ("深圳远航机械设备有限责任公司",)) < SURE
+    # another whole name is no piece: a sure read of it stays sure (it differs: an error)
+    assert calibrated(0.99, "print", "青岛永泰电气有限责任公司", 12.1, False, expected) >= SURE
+
+
 def test_a_ragged_piece_of_ink_is_no_star_and_no_crash() -> None:
     # OpenCV refuses convexity defects of an outline that crosses itself (seen on a grey
     # licence whose seal ran into print): the star test must say no, not raise

@@ -37,7 +37,7 @@ from pipeline.extract.seals.ring import (
     rigid_unroll,
 )
 from pipeline.extract.seals.text import CJK, clean_rim_read, is_authority, unspaced
-from pipeline.model.names import looks_whole
+from pipeline.model.names import fragment, looks_whole, scant, turned
 
 READ_RADIUS = 230
 """The larger semi-axis (px) a seal is read at: a 40 mm seal at 300 dpi; smaller ones (phone
@@ -477,19 +477,21 @@ def calibrated(
     dark ink, print crossing them included (14 in 17 exact against 146 in 157 on colour);
     reads not shaped as a whole name (see looks_whole: a first or last character lost to
     faint ink); a digit or symbol inside a Chinese name (长沙联创国际货80…: print read with
-    the seal). The stretch and the shape only doubt a read that is none of the ``expected``
-    names: the stretch is measured loosely (exact reads span up to 4 characters more), and
-    an exact read must stay sure to lend its impression to a dry press of the same seal (see
-    pipeline.extract.documents.compare_impressions). Measured on the tuned style sets (seeds
-    7070 and 9191, 60 packets each): sure reads exact 155 in 165 → 155 in 160 and 162 in 174
-    → 162 in 170. Only the severity of a differing read changes: an exact read matches at any
-    score."""
+    the seal); a read that is a piece of an expected name, under half of it, or it begun
+    elsewhere round the ring (岛永安电气有限责任公司, 任公司: the recogniser is sure of the
+    characters it saw, not of those it missed; judge takes no such read for another name,
+    see pipeline.model.names.judge). The stretch and the shape only doubt a read that is
+    none of the ``expected`` names: the stretch is measured loosely (exact reads span up to
+    4 characters more), and an exact read must stay sure to lend its impression to a dry
+    press of the same seal (see pipeline.extract.documents.compare_impressions). Only the
+    severity of a differing read changes: an exact read matches at any score."""
     length = len(plain_form(text))
     if agreement == "vote" or grey:
         score = min(score, UNSURE)
     if plain_form(text) not in {plain_form(name) for name in expected}:
         short = span_characters is not None and span_characters >= length + SHORT_BY
-        if short or not looks_whole(text):
+        partial = any(f(text, name) for name in expected for f in (fragment, scant, turned))
+        if short or partial or not looks_whole(text):
             score = min(score, UNSURE)
     if CJK.search(text) and re.search(
         r"[\u4e00-\u9fff（(][^\u4e00-\u9fff（）()·]+[\u4e00-\u9fff）)]", text
