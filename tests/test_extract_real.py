@@ -487,6 +487,17 @@ def test_a_licence_emblem_a_red_disc_in_a_gold_ring_is_no_seal() -> None:
     assert find_seals(np.asarray(page)) == []
 
 
+def test_a_grey_oval_seal_whose_ring_print_touches_is_at_least_a_trace() -> None:
+    from pipeline.extract.seals.grey import seal_traces
+
+    # a greyscale scan of a form (seed 4848, tuned; the page as it was, all but the part
+    # round the seal whitened): an oval seal pressed over 申请单位（盖章）, whose print joins
+    # the ring's outline, bending its ellipse; the star too small to find it by. Neither
+    # found nor a trace, it was an error (须加盖单位公章) on a clean packet
+    page = Image.open(REPO / "tests" / "data" / "grey-oval-seal-by-print.png").convert("RGB")
+    assert seal_traces(np.asarray(page))
+
+
 def test_on_a_grey_page_a_card_frame_or_emblem_is_no_trace() -> None:
     from PIL import ImageDraw
 

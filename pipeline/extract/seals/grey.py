@@ -390,15 +390,19 @@ def _oval_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
     """An oval ring of ink (an oval seal, or a round one photographed at a slant) not among
     the seals found: an outline with a hole in it whose fitted ellipse runs along ink most
     of the way round and whose inside is mostly paper (an ID card's frame meets its
-    ellipse at four points only; the national emblem's disc is solid ink)."""
+    ellipse at four points only; the national emblem's disc is solid ink). Print that
+    touches the ring from outside (申请单位（盖章）beside an oval seal) bends the outline, not
+    the hole: the hole's own ellipse, just outside which the ring runs, is tried too."""
     side = min(dark.shape)
     mask = (dark > DARK).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return False
-    for contour, (_, _, child, parent) in zip(contours, hierarchy[0], strict=True):
-        if parent != -1 or child == -1 or len(contour) < 20:
+    links = hierarchy[0]
+    for contour, (_, _, child, parent) in zip(contours, links, strict=True):
+        hole = parent != -1
+        if (not hole and child == -1) or (hole and links[parent][3] != -1) or len(contour) < 20:
             continue
         _, _, w, h = cv2.boundingRect(contour)
         if not (MIN_SEAL * side <= max(w, h) <= MAX_SEAL * side) or not 0.45 <= w / h <= 2.2:
@@ -407,7 +411,9 @@ def _oval_traces(dark: np.ndarray, known: list[tuple[float, float]]) -> bool:
         if any(math.hypot(cx - kx, cy - ky) < max(a, b) / 2 for kx, ky in known):
             continue
         t = np.linspace(0, 2 * math.pi, 180, endpoint=False)
-        held = _along_ellipse(mask, (cx, cy), (a / 2, b / 2), math.radians(angle), t)
+        out = 2.5 if hole else 0.0  # the ring runs just outside a hole's edge
+        semi = (a / 2 + out, b / 2 + out)
+        held = _along_ellipse(mask, (cx, cy), semi, math.radians(angle), t)
         inside = np.zeros_like(mask)
         cv2.ellipse(inside, ((cx, cy), (0.85 * a, 0.85 * b), angle), 1, -1)
         filled = float(mask[inside > 0].mean()) if inside.any() else 1.0
