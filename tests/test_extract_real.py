@@ -498,6 +498,19 @@ def test_a_grey_oval_seal_whose_ring_print_touches_is_at_least_a_trace() -> None
     assert seal_traces(np.asarray(page))
 
 
+def test_a_grey_seal_whose_star_a_dry_patch_half_paled_is_found() -> None:
+    from pipeline.extract.seals.grey import find_grey_seals
+
+    # a greyscale scan (seed 4545, tuned; all but the part round the seal whitened): half
+    # the star's middle 20-35 of 255 dark, under the 40 that ink was judged by; ring and
+    # name were there, the seal was only a trace
+    page = Image.open(REPO / "tests" / "data" / "grey-seal-dry-star.png").convert("RGB")
+    (seal,) = find_grey_seals(np.asarray(page))
+    # the generator's truth: centre near (1869, 1409), 482 px across
+    assert abs(seal.centre[0] - 1869) <= 10 and abs(seal.centre[1] - 1409) <= 10
+    assert 460 <= min(seal.axes) <= max(seal.axes) <= 500
+
+
 def test_on_a_grey_page_a_card_frame_or_emblem_is_no_trace() -> None:
     from PIL import ImageDraw
 

@@ -474,7 +474,9 @@ def _ring_radius(dark: np.ndarray, cx: float, cy: float, r: float) -> float | No
 
 def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
     """A ring with a name inside it and a star at its centre. The name's ink is judged
-    against the ring's own (one pad inks both; a pale press is pale all over)."""
+    against the ring's own (one pad inks both; a pale press is pale all over); the star's
+    solid middle is ink at the name's floor (DARK / 2): a dry patch leaves half a star's
+    middle at 20-35 of 255 dark, paper is under 10."""
     ring = _profile(dark, cx, cy, np.array([radius]))
     level = float(np.median(ring[ring > DARK])) if (ring > DARK).any() else DARK
     ink = max(DARK / 2, NAME_INK * level)
@@ -485,4 +487,4 @@ def _is_seal(dark: np.ndarray, cx: float, cy: float, radius: float) -> bool:
     if name_held < NAME_HELD or name_fill > 0.6:
         return False  # no text inside the ring, or a filled disc
     core = _profile(dark, cx, cy, np.linspace(0.0, 0.1 * radius, 5), 72)
-    return bool((core > DARK).mean() >= STAR_HELD)
+    return bool((core > DARK / 2).mean() >= STAR_HELD)
