@@ -150,8 +150,11 @@ def _star_pieces(
             if not 0.6 <= w / h <= 1.6:
                 continue
             cx, cy = x + w / 2, y + h / 2
-            taken = [*known, *((p[0], p[1]) for _, p in pieces)]
-            if any(math.hypot(cx - kx, cy - ky) < 3 * max(w, h) for kx, ky in taken):
+            if any(math.hypot(cx - kx, cy - ky) < 3 * max(w, h) for kx, ky in known):
+                continue
+            # the same piece found again (another pass); a character near the star that
+            # looks like one (术) does not hide it
+            if any(math.hypot(cx - p[0], cy - p[1]) < max(w, h) for _, p in pieces):
                 continue
             piece = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
             off = _star_notches(np.pad(piece, 1), least=4)
