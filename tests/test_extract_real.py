@@ -524,6 +524,18 @@ def test_a_grey_oval_seal_is_found_by_its_star_though_a_character_looks_like_one
     assert 330 <= min(seal.axes) <= 380 and 490 <= max(seal.axes) <= 540
 
 
+def test_a_grey_oval_seal_with_a_star_too_small_for_the_shrunk_page_is_found() -> None:
+    from pipeline.extract.seals.grey import find_grey_seals
+
+    # the oval seal of grey-oval-seal-by-print.png: its star 18 px across on the shrunk
+    # page, where its notches cannot be told; at full size they can
+    page = Image.open(REPO / "tests" / "data" / "grey-oval-seal-by-print.png").convert("RGB")
+    (seal,) = find_grey_seals(np.asarray(page))
+    # the generator's truth: centre near (708, 1968), 516 × 363 px tilted 14°
+    assert abs(seal.centre[0] - 708) <= 10 and abs(seal.centre[1] - 1968) <= 10
+    assert 320 <= min(seal.axes) <= 370 and 490 <= max(seal.axes) <= 545
+
+
 def test_on_a_grey_page_a_card_frame_or_emblem_is_no_trace() -> None:
     from PIL import ImageDraw
 

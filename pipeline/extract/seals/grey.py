@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -83,7 +83,7 @@ def find_grey_seals(image: np.ndarray) -> list[Blob]:
         found = full_size(((cx, cy), (2 * outer, 2 * outer), 0.0), box, scale)
         seals.append(replace(found, grey=True))
     known = [(b.centre[0] * scale, b.centre[1] * scale) for b in seals]
-    for ellipse in _around_stars(dark, known):
+    for ellipse in _around_stars(dark, known, _FullSize(image, scale)):
         box = cv2.boundingRect(cv2.ellipse2Poly(*_int_ellipse(ellipse), 5))
         seals.append(replace(full_size(ellipse, box, scale), grey=True))
     return seals
@@ -99,7 +99,9 @@ STAR_TRIES = 4
 """Star-like pieces of ink looked round at most on a page (each search about 0.06 s)."""
 
 
-def _around_stars(dark: np.ndarray, known: list[tuple[float, float]]) -> list[Ellipse]:
+def _around_stars(
+    dark: np.ndarray, known: list[tuple[float, float]], page: _FullSize | None = None
+) -> list[Ellipse]:
     """Seals found from their star outwards (outlines on the shrunk page, their outer
     edge): round a piece of ink shaped like a star, the ellipse, centred on it, that ink
     follows furthest round is the ring; it is a seal when ink runs along it RING_HELD of
@@ -109,7 +111,7 @@ def _around_stars(dark: np.ndarray, known: list[tuple[float, float]]) -> list[El
     side = min(dark.shape)
     ink = cv2.dilate((dark > FAINT).astype(np.uint8), np.ones((3, 3), np.uint8))
     found: list[Ellipse] = []
-    for cx, cy, star, level in _star_pieces(dark, known)[:STAR_TRIES]:
+    for cx, cy, star, level in _star_pieces(dark, known, page)[:STAR_TRIES]:
         if any(math.hypot(cx - e[0][0], cy - e[0][1]) < min(e[1]) / 2 for e in found):
             continue
         shape = _ring_round(ink, cx, cy, star, side)
@@ -127,8 +129,41 @@ def _int_ellipse(e: Ellipse) -> tuple[tuple[int, int], tuple[int, int], int, int
     return (round(cx), round(cy)), (round(a / 2), round(b / 2)), round(angle), 0, 360
 
 
+@dataclass(frozen=True, slots=True)
+class _FullSize:
+    """The page as it came (RGB) and the scale of the shrunk page seals are found on."""
+
+    image: np.ndarray
+    scale: float
+
+    def star_notches(self, box: tuple[int, int, int, int], darker: float) -> float | None:
+        """:func:`_star_notches` of the largest piece of ink in ``box`` (x, y, w, h of the
+        shrunk page) looked at on the page at full size, ink ``darker`` than its paper."""
+        x, y, w, h = box
+        inv = 1 / self.scale
+        x0, y0 = max(0, int((x - 2) * inv)), max(0, int((y - 2) * inv))
+        crop = self.image[y0 : int((y + h + 2) * inv), x0 : int((x + w + 2) * inv)]
+        if crop.shape[0] < 8 or crop.shape[1] < 8:
+            return None
+        dark = 255 - cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        ink = (dark > float(np.percentile(dark, 10)) + darker).astype(np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
+        if count < 2:
+            return None
+        i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        px, py, pw, ph, _ = stats[i]
+        piece = (labels[py : py + ph, px : px + pw] == i).astype(np.uint8)
+        return _star_notches(np.pad(piece, 1), least=4)
+
+
+FINE_BELOW = 0.035
+"""A star-like piece narrower than this share of the page's shorter side (25 px at the
+working size) is looked at again at full size where its notches are not found: an oval
+seal's small star has too few pixels on the shrunk page for them."""
+
+
 def _star_pieces(
-    dark: np.ndarray, known: list[tuple[float, float]]
+    dark: np.ndarray, known: list[tuple[float, float]], page: _FullSize | None = None
 ) -> list[tuple[float, float, float, float]]:
     """Pieces of ink shaped like a seal's star (centre, size across, darkness), the most
     star-like first: four or five notches round the middle at multiples of 72° (one arm of
@@ -158,6 +193,8 @@ def _star_pieces(
                 continue
             piece = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
             off = _star_notches(np.pad(piece, 1), least=4)
+            if off is None and page is not None and max(w, h) < FINE_BELOW * side:
+                off = page.star_notches((int(x), int(y), int(w), int(h)), darker)
             if off is not None:
                 level = float(np.median(dark[y : y + h, x : x + w][piece > 0]))
                 pieces.append((off, (cx, cy, float(max(w, h)), level)))
