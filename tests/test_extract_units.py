@@ -140,6 +140,23 @@ def test_periods() -> None:
     assert parse_period("2015年03月12日至2045年03月11日") == ("2015-03-12", "2045-03-11")
 
 
+def test_an_old_licence_s_registration_number_is_read() -> None:
+    # what tells an old-style licence (its code on the organisation code certificate)
+    # from a new one whose credit code was not read
+    lines = [
+        line("营业执照", 1200, 300, h=120),
+        line("注册号", 100, 500),
+        line("110108012345678", 400, 500),
+        line("名称", 200, 700),
+        line("长沙昊天生物技术有限公司", 500, 700),
+    ]
+    fields = licence(lines)
+    assert fields.values["registration_number"] == "110108012345678"
+    assert "uscc" not in fields.values
+    new = licence([line("统一社会信用代码", 100, 100), line(VALID_USCC, 500, 100)])
+    assert "registration_number" not in new.values
+
+
 def test_licence_fields_from_two_columns_split_and_merged_labels() -> None:
     lines = [
         line("统一社会信用代码", 100, 100),

@@ -515,13 +515,17 @@ def test_a_guessed_code_difference_is_only_a_warning() -> None:
     assert codes(findings, (Severity.WARNING,)) >= {Code.USCC_MISMATCH.value}
 
 
+OLD_LICENCE = {
+    "company_name": NAME,
+    "operating_period": "2010-01-01/长期",
+    "registration_number": "110108012345678",
+}
+"""An old-style licence as read: its 注册号, no credit code."""
+
+
 def test_an_old_style_licence_is_checked_through_the_organisation_code() -> None:
     docs = packet()
-    docs[1] = doc(
-        "business_licence",
-        {"company_name": NAME, "operating_period": "2010-01-01/长期"},
-        docs[1].seals,
-    )
+    docs[1] = doc("business_licence", OLD_LICENCE, docs[1].seals)
     findings = validate(record(), docs, TODAY)
     assert [(f.code, f.severity) for f in attention(findings)] == [
         (Code.USCC_MISMATCH, Severity.WARNING)
@@ -536,6 +540,25 @@ def test_an_old_style_licence_is_checked_through_the_organisation_code() -> None
     assert codes(validate(record(), docs, TODAY)) == {Code.USCC_MISMATCH.value}
 
 
+def test_an_unread_credit_code_is_not_passed_on_an_org_code_certificate() -> None:
+    # a licence is old-style (its code on the organisation code certificate) only where its
+    # 注册号 was read: before, any licence whose code was not read passed when a certificate
+    # came with it, so a new licence bearing another code, unread, passed on the
+    # certificate's agreeing code
+    docs = packet()
+    docs[1] = doc(
+        "business_licence",
+        {"company_name": NAME, "operating_period": "2010-01-01/长期"},
+        docs[1].seals,
+    )
+    docs.append(
+        doc("org_code_certificate", {"org_code": CODE[8:17], "company_name": NAME}, (seal(),))
+    )
+    assert [(f.code, f.severity) for f in attention(validate(record(), docs, TODAY))] == [
+        (Code.USCC_MISMATCH, Severity.WARNING)
+    ]
+
+
 def test_an_organisation_code_read_with_a_letter_no_credit_code_holds_is_a_warning() -> None:
     # seen on a clean packet made elsewhere: MA6KX0LK3 read MA6KXOLK3, an error
     code = "91430104MA6KX0LK3" + "0"
@@ -543,7 +566,7 @@ def test_an_organisation_code_read_with_a_letter_no_credit_code_holds_is_a_warni
 
     code = code[:17] + uscc.calc_check_digit(code[:17])
     docs = packet()
-    docs[1] = doc("business_licence", {"company_name": NAME, "operating_period": "2010-01-01/长期"})
+    docs[1] = doc("business_licence", OLD_LICENCE)
     docs[1] = replace(docs[1], seals=packet()[1].seals)
     read = code[8:17].replace("0", "O")
     docs.append(doc("org_code_certificate", {"org_code": read, "company_name": NAME}, (seal(),)))

@@ -140,6 +140,10 @@ def licence(lines: list[TextLine]) -> Fields:
     if code is None or not code.valid:  # any line's failed read is no code; the label's is
         code, code_line = _code_after_label(lines)
     out.put_code("uscc", code, code_line)
+    text, line = value(found, "注册号")
+    number = re.sub(r"\D", "", text)
+    if len(number) >= 13:  # an old licence's number (15 digits): it has no credit code
+        out.put("registration_number", number, line)
     for name, label in (
         ("company_type", "类型"),
         ("legal_representative", "法定代表人"),

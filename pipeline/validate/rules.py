@@ -385,10 +385,11 @@ def _code_findings(
         "bbox": note.get("bbox"),
     }
     if value is None:
-        if document.kind == "business_licence" and any(
-            True for _ in case.of_kind("org_code_certificate")
-        ):
-            return  # old-style licence: the organisation code certificate carries the code
+        old_style = document.kind == "business_licence" and bool(
+            document.fields.get("registration_number")
+        )
+        if old_style and any(True for _ in case.of_kind("org_code_certificate")):
+            return  # its 注册号 read: the organisation code certificate carries the code
         yield _finding(
             Code.USCC_MISMATCH,
             Severity.WARNING,
