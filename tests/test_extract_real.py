@@ -31,6 +31,12 @@ def engine() -> OcrEngine:
     return make_engine("rapidocr", threads=1)
 
 
+def data_page(name: str) -> np.ndarray:
+    """A page image kept under tests/data, as RGB."""
+    with Image.open(REPO / "tests" / "data" / name) as image:
+        return np.asarray(image.convert("RGB"))
+
+
 def on_page(seal: Image.Image, tilt: float, at: tuple[int, int] = (900, 2400)) -> np.ndarray:
     page = Image.new("RGB", (2480, 3508), "white")
     turned = seal.rotate(tilt, expand=True, resample=Image.Resampling.BICUBIC)
@@ -440,8 +446,7 @@ def test_a_seal_on_a_slanted_photo_of_a_grey_copy_is_at_least_a_trace() -> None:
     # a phone photo taken at a slant (seed 4545, held-out, measured before this was looked
     # at): the seal an ellipse a circle follows 0.57 of the way, its star under 委托单位（盖章）
     # print; neither found nor a trace, it was an error (须加盖单位公章) on a clean packet
-    photo = Image.open(REPO / "tests" / "data" / "grey-photo-slanted-seal.jpg").convert("RGB")
-    assert seal_traces(np.asarray(photo))
+    assert seal_traces(data_page("grey-photo-slanted-seal.jpg"))
 
 
 def test_a_dry_press_with_half_its_ring_barely_pink_is_found_round() -> None:
@@ -451,8 +456,7 @@ def test_a_dry_press_with_half_its_ring_barely_pink_is_found_round() -> None:
     # that half the ring is barely pink (248, 235, 233), so its strong ink (half a ring, the
     # star, a few characters) has no ellipse's outline; the seal was not found, an error
     # (须加盖单位公章) on a clean packet
-    page = np.asarray(Image.open(REPO / "tests" / "data" / "dry-red-seal-page.png").convert("RGB"))
-    (seal,) = find_seals(page)
+    (seal,) = find_seals(data_page("dry-red-seal-page.png"))
     # the generator's truth at this size: centre near (214, 702), 124 px across
     assert abs(seal.centre[0] - 214) <= 8 and abs(seal.centre[1] - 702) <= 8
     assert 112 <= min(seal.axes) <= max(seal.axes) <= 132
@@ -464,8 +468,7 @@ def test_a_dry_press_on_a_photo_whose_ring_held_ink_only_at_its_sides_is_found()
     # a licence photographed (seed 4646, tuned), at the finder's working size: the ring's
     # two sides strong, its top, star and name barely pink, and the ring's ink reaching
     # past the circle the palest ink runs along (its middle); an error (须加盖单位公章)
-    photo = Image.open(REPO / "tests" / "data" / "dry-red-seal-photo.jpg").convert("RGB")
-    (seal,) = find_seals(np.asarray(photo))
+    (seal,) = find_seals(data_page("dry-red-seal-photo.jpg"))
     # the generator's truth at this size: centre near (511, 388), 103 px across
     assert abs(seal.centre[0] - 511) <= 6 and abs(seal.centre[1] - 388) <= 6
     assert 92 <= min(seal.axes) <= max(seal.axes) <= 110
@@ -494,8 +497,7 @@ def test_a_grey_oval_seal_whose_ring_print_touches_is_at_least_a_trace() -> None
     # round the seal whitened): an oval seal pressed over 申请单位（盖章）, whose print joins
     # the ring's outline, bending its ellipse; the star too small to find it by. Neither
     # found nor a trace, it was an error (须加盖单位公章) on a clean packet
-    page = Image.open(REPO / "tests" / "data" / "grey-oval-seal-by-print.png").convert("RGB")
-    assert seal_traces(np.asarray(page))
+    assert seal_traces(data_page("grey-oval-seal-by-print.png"))
 
 
 def test_a_grey_seal_whose_star_a_dry_patch_half_paled_is_found() -> None:
@@ -504,8 +506,7 @@ def test_a_grey_seal_whose_star_a_dry_patch_half_paled_is_found() -> None:
     # a greyscale scan (seed 4545, tuned; all but the part round the seal whitened): half
     # the star's middle 20-35 of 255 dark, under the 40 that ink was judged by; ring and
     # name were there, the seal was only a trace
-    page = Image.open(REPO / "tests" / "data" / "grey-seal-dry-star.png").convert("RGB")
-    (seal,) = find_grey_seals(np.asarray(page))
+    (seal,) = find_grey_seals(data_page("grey-seal-dry-star.png"))
     # the generator's truth: centre near (1869, 1409), 482 px across
     assert abs(seal.centre[0] - 1869) <= 10 and abs(seal.centre[1] - 1409) <= 10
     assert 460 <= min(seal.axes) <= max(seal.axes) <= 500
@@ -517,8 +518,7 @@ def test_a_grey_oval_seal_is_found_by_its_star_though_a_character_looks_like_one
     # a greyscale scan of an ID copy (seed 4848, tuned; all but the seal whitened): an
     # oval seal whose star is small, and a character of the name above it (术) passes for
     # a four-pointed star; the star, within three of its widths, was passed over for it
-    page = Image.open(REPO / "tests" / "data" / "grey-oval-seal-small-star.png").convert("RGB")
-    (seal,) = find_grey_seals(np.asarray(page))
+    (seal,) = find_grey_seals(data_page("grey-oval-seal-small-star.png"))
     # the generator's truth: centre near (1625, 1315), 511 × 363 px
     assert abs(seal.centre[0] - 1625) <= 10 and abs(seal.centre[1] - 1315) <= 10
     assert 330 <= min(seal.axes) <= 380 and 490 <= max(seal.axes) <= 540
@@ -529,8 +529,7 @@ def test_a_grey_oval_seal_with_a_star_too_small_for_the_shrunk_page_is_found() -
 
     # the oval seal of grey-oval-seal-by-print.png: its star 18 px across on the shrunk
     # page, where its notches cannot be told; at full size they can
-    page = Image.open(REPO / "tests" / "data" / "grey-oval-seal-by-print.png").convert("RGB")
-    (seal,) = find_grey_seals(np.asarray(page))
+    (seal,) = find_grey_seals(data_page("grey-oval-seal-by-print.png"))
     # the generator's truth: centre near (708, 1968), 516 × 363 px tilted 14°
     assert abs(seal.centre[0] - 708) <= 10 and abs(seal.centre[1] - 1968) <= 10
     assert 320 <= min(seal.axes) <= 370 and 490 <= max(seal.axes) <= 545
