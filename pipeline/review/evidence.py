@@ -68,8 +68,12 @@ def id_boxes(document: dict[str, Any], page: int) -> list[tuple[int, int, int, i
 
 
 def mask_pixels(image: Image.Image, boxes: Iterable[tuple[int, int, int, int]]) -> Image.Image:
-    """Cover each ID number but its last four characters. The box runs along the number
-    (or down it, on a page that was turned): the covered share is the first 14 of 18."""
+    """Cover each ID number but its last four characters (on a copy; ``image`` itself comes
+    back when there is none). The box runs along the number (or down it, on a page that was
+    turned): the covered share is the first 14 of 18."""
+    boxes = list(boxes)
+    if not boxes:
+        return image
     out = image.copy()
     draw = ImageDraw.Draw(out)
     share = (18 - KEEP) / 18
