@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -957,6 +959,33 @@ def test_a_faint_seal_keeps_the_first_clear_impression_that_fits_it() -> None:
     assert (same.source, same.disagreement) == ("p1.pdf", 3.0)
     assert asked == readers[:2]  # the third was never placed
     assert _compared(readers[0], {name: [(pages[1], readers[1])]}, weigh) is readers[0]
+
+
+def test_only_a_seal_left_in_doubt_is_laid_beside_a_clear_impression() -> None:
+    """A comparison costs the recogniser a second or more and can only settle doubt: a seal
+    whose own read already fits the name (a misread character its image outweighs), or
+    surely differs, or holds a character the name lacks, is not weighed again."""
+    name = "上海卓越机械设备有限公司"
+    reader = _seal(name, 0.99)
+    asked: list[Seal] = []
+
+    def weigh(reader: Seal, wanted: str, seal: Seal) -> tuple[float, tuple[float, ...]]:
+        asked.append(seal)
+        return 0.0, (0.0,) * 12
+
+    def seal(text: str, confidence: float, nats: float | None) -> Seal:
+        return replace(_seal(text, confidence), checks=((name, nats),))
+
+    fits = seal("上海卓越机械没备有限公司", 0.99, 1.5)  # 设 misread, the image fits
+    differs = seal("上海远航机械设备有限公司", 0.99, 30.0)
+    added = seal("上海卓越机械设备制造有限公司", 0.6, 12.0)  # 制造 inside: never a pass
+    doubt = seal("械设备有限公司", 0.99, 12.0)
+    readers = {name: [(PageRef("p.pdf", 0, None), reader)]}
+    for settled in (fits, differs, added):
+        assert _compared(settled, readers, weigh) is settled
+    assert asked == []
+    assert _compared(doubt, readers, weigh).same_seal
+    assert asked == [doubt]
 
 
 def test_a_comparison_that_fails_leaves_the_seal_in_doubt(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,7 @@ from pipeline.extract.seals.read import (
 from pipeline.extract.stored import load_page
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import Opened, open_into
-from pipeline.model.names import fits_where_clear
+from pipeline.model.names import added_inside, fits_where_clear, judge
 from pipeline.model.progress import PAGES, Progress, silent
 from pipeline.model.report import DocumentEntry
 
@@ -82,8 +82,9 @@ laid beside a seal not read as the name, until one fits it: each costs the recog
 
 
 def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> list[PageRef]:
-    """The pages (of one application), each company seal not read as a name it was weighed
-    against weighed again where the application's seals read as that name (surely) have it
+    """The pages (of one application), each company seal whose read leaves a name it was
+    weighed against in doubt (see :func:`_in_doubt`) weighed again where the application's
+    seals read as that name (surely) have it
     (see pipeline.extract.seals.impression): one seal pressed on every page, a dry press on
     one of them is read at the places a clear one shows. Recorded on it (``Seal.same_seal``):
     the first weighing that fits (see pipeline.model.names.fits_where_clear), else the
@@ -145,7 +146,7 @@ def _compared(
         return seal
     found = []
     for name, _ in seal.checks:
-        if plain_form(seal.text) == plain_form(name):
+        if plain_form(seal.text) == plain_form(name) or not _in_doubt(seal, name):
             continue
         best: SameSeal | None = None
         surest = sorted(readers.get(name, []), key=lambda r: -r[1].confidence)[:READERS]
@@ -162,6 +163,24 @@ def _compared(
         if best is not None:
             found.append((name, best))
     return replace(seal, same_seal=tuple(found)) if found else seal
+
+
+def _in_doubt(seal: Seal, name: str) -> bool:
+    """Whether the seal's own read leaves ``name`` in doubt, as validation judges it (see
+    pipeline.validate.rules.seals): only then can a clear impression settle it; a read that
+    fits, or surely differs, or holds characters the name lacks, stands as it is."""
+    verdict = judge(
+        name,
+        seal.text or None,
+        seal.confidence,
+        dict(seal.checks).get(name),
+        rim=True,
+        worn=seal.worn,
+        by_character=dict(seal.by_character).get(name),
+    )
+    return verdict.outcome == "unsure" and not added_inside(
+        str(verdict.found or ""), name, loose=True
+    )
 
 
 def _other_side(first: PageExtraction, second: PageExtraction) -> bool:
