@@ -1036,6 +1036,26 @@ def test_a_seal_read_is_sure_only_where_its_own_evidence_allows(
     assert (calibrated(0.99, settled, text, span, grey) >= SURE) is sure
 
 
+@pytest.mark.parametrize(
+    ("read", "fit", "held"),
+    [
+        ("宁波瑞达新材料科技育限责任公司", 2.1, True),  # 有 read 育, the name fits as well
+        ("上宁波瑞达新材料科技有限责任公司", 3.9, True),  # a character before it
+        ("宁波瑞达新材料科技有限责任公司", 0.0, False),  # the name itself
+        ("宁波瑞达新材料科技育限责任公司", 4.5, False),  # the name does not fit
+        ("宁波瑞达新材料科技育限责任公司", None, False),  # the engine cannot tell
+        ("宁波瑞达新新材料科技有限责任公司", 3.0, False),  # a character inside: differs
+    ],
+)
+def test_a_read_another_expected_name_fits_as_well_is_not_sure(
+    read: str, fit: float | None, held: bool
+) -> None:
+    from pipeline.extract.seals.read import UNSURE, held_by_fits
+
+    checks = (("宁波瑞达新材料科技有限责任公司", fit),)
+    assert (held_by_fits(0.98, read, checks) <= UNSURE) is held
+
+
 def test_a_read_of_the_expected_name_is_not_doubted_for_its_stretch() -> None:
     # a clear impression of 卓越（北京）机械设备有限公司 measures 16.1 characters: read
     # exactly, it stays sure, so that a dry press of the same seal can be read where it is

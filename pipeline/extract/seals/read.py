@@ -37,7 +37,7 @@ from pipeline.extract.seals.ring import (
     rigid_unroll,
 )
 from pipeline.extract.seals.text import CJK, clean_rim_read, is_authority, unspaced
-from pipeline.model.names import fragment, looks_whole, scant, turned
+from pipeline.model.names import FITS, added_inside, fragment, looks_whole, scant, turned
 
 READ_RADIUS = 230
 """The larger semi-axis (px) a seal is read at: a 40 mm seal at 300 dpi; smaller ones (phone
@@ -231,6 +231,7 @@ def read_seal(
             if fit is not None:
                 weighed.append((name, fit))
         by_character = tuple(weighed)
+        score = held_by_fits(score, clean_rim_read(text), checks)
         name_columns = (span[0], span[1] - span[0])
         # the name's middle is the seal's top; the span grown over ink can take in the
         # inscription's outer characters, which reach into the name's band low on the
@@ -497,6 +498,22 @@ def calibrated(
         r"[\u4e00-\u9fff（(][^\u4e00-\u9fff（）()·]+[\u4e00-\u9fff）)]", text
     ):
         score = min(score, UNSURE)
+    return score
+
+
+def held_by_fits(score: float, text: str, checks: tuple[tuple[str, float | None], ...]) -> float:
+    """The read's confidence, held below sure (UNSURE) when an expected name it is not fits
+    the rim within FITS nats of it: the image holds that name about as well as the read, so
+    the read is one of two (育 for 有, 展 for 辰, 渡 for 波, 团 for 国: each read at 0.98
+    where the true name fitted). Not for a read holding characters the name lacks inside
+    it: such a read differs whatever the image's likelihood says (judge), and its
+    confidence keeps deciding how surely. Only how sure a differing read is changes; how
+    it is judged against the name does not (a fit within FITS is judged by the fit)."""
+    for name, whole in checks:
+        if whole is None or whole > FITS or plain_form(text) == plain_form(name):
+            continue
+        if not added_inside(text, name, loose=True):
+            return min(score, UNSURE)
     return score
 
 
