@@ -415,6 +415,18 @@ def test_an_id_name_whose_labels_a_photo_lost_is_the_line_above_the_sex(sex_row:
     assert id_card(lines).values["name"] == "王桂俊"
 
 
+def test_a_value_boxed_twice_once_with_its_label_is_read_once() -> None:
+    """Seed 5454 (tuned), a turned ID card scan: the detector boxed 姓名 with the left of the
+    name and read it 姓名识, and the name 谢兰宏 in a box of its own over the same place."""
+    lines = [line("姓名识", 789, 401, w=161, h=58), line("谢兰宏", 923, 401, w=147, h=62)]
+    assert id_card(lines).values["name"] == "谢兰宏"
+    # a value beside its label in the same box, the next cell apart: kept whole
+    apart = [line("姓名谢兰宏", 100, 100), line("性别", 400, 100)]
+    assert id_card(apart).values["name"] == "谢兰宏"
+    beside = [line("名称长沙联创科技有限公司", 100, 100), line("类型", 700, 100)]
+    assert licence(beside).values["company_name"] == "长沙联创科技有限公司"
+
+
 def test_an_address_line_above_no_sex_row_is_no_name() -> None:
     lines = [line("张江路", 509, 363), line("1997年5月8日", 509, 402)]
     assert "name" not in id_card(lines).values

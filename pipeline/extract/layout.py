@@ -101,18 +101,33 @@ def pairs(
             continue
         heading = []
         current: str | None = None
-        for cell in cells:
+        for index, cell in enumerate(cells):
             label, rest = _match(cell.text, patterns)
             if label is not None:
                 current = label
                 found.setdefault(label, [])
-                if rest:
+                after = cells[index + 1] if index + 1 < len(cells) else None
+                if rest and not _read_again(cell, rest, after):
                     found[label].append(Cell(rest, cell.line))
             elif current is not None:
                 found[current].append(cell)
             if current in WRAPPING and found[current] and current not in open_values:
                 open_values[current] = float(found[current][0].line.box[0])
     return found
+
+
+def _read_again(cell: Cell, rest: str, after: Cell | None) -> bool:
+    """Whether ``rest``, what follows the label in ``cell``, lies under the row's next cell:
+    the detector boxed the start of the value twice, once with its label, and read it there
+    as something else (姓名识 | 谢兰宏: 识 was the left of 谢). The value is read in the next
+    cell; taken from both, it starts with a character too many. Where the rest stands is
+    its share of the box, by characters."""
+    if after is None:
+        return False
+    x0, _, x1, _ = cell.line.box
+    start = x1 - (x1 - x0) * len(rest) / max(1, len(cell.text))
+    covered = min(x1, after.line.box[2]) - max(start, after.line.box[0])
+    return covered > 0.5 * (x1 - start)
 
 
 def _is_heading(
