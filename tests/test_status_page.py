@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from click.testing import CliRunner
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from pipeline.config import Settings
 from pipeline.model.application import parse_record
+from pipeline.model.progress import PAGES
 from pipeline.records import lifecycle
 from pipeline.records.applications import new_status_token
 from pipeline.records.models import Application, AuditEntry
@@ -20,6 +22,7 @@ from pipeline.records.users import add_user, open_sign_in
 from pipeline.usecases.checking import check_and_save
 from pipeline.usecases.intake import intake_application
 from pipeline.web.app import create_app
+from pipeline.web.site import CheckProgress
 from pipeline.workspace import Workspace
 from sealdesk.cli import cli
 from tests.conftest import REPO
@@ -42,6 +45,17 @@ def _enter(client: TestClient, token: str, uscc: str) -> Any:
         data={"uscc": uscc, "csrf": _form_token(form.text)},
         follow_redirects=False,
     )
+
+
+def _progress_until_done(client: TestClient, token: str) -> dict[str, Any]:
+    """The check's progress, polled as the page does, until it has ended."""
+    for _ in range(600):
+        state: dict[str, Any] = client.get(f"/status/{token}/progress").json()
+        if not state["running"]:
+            return state
+        assert state["stage"] in ("收件", "读取页面") and 0 <= state["done"] <= state["total"]
+        time.sleep(0.5)
+    raise AssertionError("the check did not end in five minutes")
 
 
 def test_an_applicant_reads_the_rejection_and_uploads_a_corrected_licence(
@@ -78,13 +92,57 @@ def test_an_applicant_reads_the_rejection_and_uploads_a_corrected_licence(
             follow_redirects=False,
         )
     assert done.status_code == 303
-    after = client.get(done.headers["location"])
-    assert "第 2 轮" in after.text and "已收到 1 个文件" in after.text, after.text
+    # checked in the background: the page says so (no second upload meanwhile) and the
+    # progress it polls ends with what came of it
+    finished = _progress_until_done(client, token)
+    assert "已收到 1 个文件" in finished["message"], finished
+    after = client.get(f"/status/{token}")
+    assert "第 2 轮" in after.text and 'id="checking"' not in after.text, after.text
+    # another link's visitor, or none, learns nothing of this check
+    assert TestClient(client.app).get(f"/status/{token}/progress").status_code == 403
     with workspace.session() as session:
         app = session.get_one(Application, record.application_id)
         assert (app.round, app.status, app.verdict) == (2, "checked", "clear")
         actors = {e.actor for e in session.query(AuditEntry).filter_by(subject_id=app.id)}
     assert f"applicant:{record.application_id}" in actors
+
+
+def test_while_the_files_sent_are_checked_the_page_shows_how_far_and_takes_no_more(
+    settings: Settings, workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    record = parse_record(record_data)
+    check_and_save(workspace, intake_application(workspace, record, [], "ingrid"), "ingrid")
+    with workspace.session() as session:
+        app = session.get_one(Application, record.application_id)
+        lifecycle.decide(session, app, "prereview", False, "reviewer.zhao", "请补交营业执照。")
+        token = new_status_token(session, app, "ingrid")
+    web = create_app(settings, workspace)
+    client = TestClient(web, base_url="http://127.0.0.1")
+    assert _enter(client, token, record.company_uscc).status_code == 303
+    before = client.get(f"/status/{token}").text
+    assert 'id="upload"' in before
+    running = CheckProgress(stage=PAGES, done=2, total=5)
+    web.state.site.checks._runs[record.application_id] = running
+    page = client.get(f"/status/{token}")
+    assert 'id="checking"' in page.text and 'id="upload"' not in page.text
+    assert client.get(f"/status/{token}/progress").json() == {
+        "running": True,
+        "stage": "读取页面",
+        "done": 2,
+        "total": 5,
+        "message": "",
+    }
+    form = _form_token(before)  # a page left open from before the files were sent
+    busy = client.post(
+        f"/status/{token}/files",
+        data={"csrf": form},
+        files={"files": ("营业执照.jpg", b"not read", "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert "%E8%BF%98%E5%9C%A8%E6%A3%80%E6%9F%A5" in busy.headers["location"]  # 还在检查
+    running.finished, running.message = True, "已收到 1 个文件，重新检查：通过"
+    assert client.get(f"/status/{token}/progress").json()["running"] is False
+    assert 'id="checking"' not in client.get(f"/status/{token}").text
 
 
 def test_the_link_is_guarded(

@@ -105,7 +105,14 @@ def test_the_routes_listed_are_all_the_routes(client: TestClient) -> None:
     assert served == listed
 
 
-PUBLIC = ("/login", "/verify", "/verify/{serial}", "/status/{token}", "/status/{token}/files")
+PUBLIC = (
+    "/login",
+    "/verify",
+    "/verify/{serial}",
+    "/status/{token}",
+    "/status/{token}/files",
+    "/status/{token}/progress",
+)
 """Sign-in, the certificate verification that anyone may use (tests/test_issue.py
 verifies real certificates through it), and the applicant's status page, guarded by its
 link and the credit code instead (tests/test_status_page.py)."""

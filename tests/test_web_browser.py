@@ -329,7 +329,9 @@ def test_the_applicant_status_page_in_a_browser(
     browser: object, settings: Settings, workspace: Workspace
 ) -> None:
     """The applicant's view: the link, the credit code, then the state, the due date and
-    the remarks of the rejection, with the upload form (screenshot status.png)."""
+    the remarks of the rejection, with the upload form (screenshot status.png); a corrected
+    licence sent, the check running with its progress, then its outcome (status-checking.png,
+    status-checked.png)."""
     from pipeline.records import lifecycle
     from pipeline.records.applications import new_status_token
 
@@ -353,5 +355,14 @@ def test_the_applicant_status_page_in_a_browser(
         assert "营业执照复印件未加盖公章" in page.inner_text("#remarks")
         assert page.locator("#upload input[type=file]").count() == 1
         _shot(page, "status.png")
+        # the corrected licence sent: the page shows the check running, then what came of it
+        page.set_input_files("#upload input[type=file]", str(CLEAN / "02-business-licence.jpg"))
+        page.click("#upload button")
+        page.wait_for_selector("#checking")
+        assert page.locator("#upload").count() == 0  # no second upload meanwhile
+        _shot(page, "status-checking.png")
+        page.wait_for_selector("text=已收到 1 个文件", timeout=240_000)
+        assert page.locator("#checking").count() == 0
+        _shot(page, "status-checked.png")
     finally:
         running.should_exit = True

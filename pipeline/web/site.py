@@ -10,8 +10,8 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,17 +171,6 @@ def quoted(text: str) -> str:
     return quote(text)
 
 
-@asynccontextmanager
-async def saved_uploads(files: list[UploadFile], limit: int) -> AsyncIterator[list[Path]]:
-    """The uploaded files in a private temporary folder for the block (removed after),
-    each under its own name's last part; one over ``limit`` bytes is refused (413)."""
-    folder, paths = await save_uploads(files, limit)
-    try:
-        yield paths
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def take_files(
     workspace: Workspace,
     app_id: str,
@@ -288,7 +277,8 @@ class RunningChecks:
 
 
 async def save_uploads(files: list[UploadFile], limit: int) -> tuple[Path, list[Path]]:
-    """The uploads saved in a new private folder (the caller removes it), as saved_uploads."""
+    """The uploaded files in a new private folder (the caller removes it), each under its
+    own name's last part; one over ``limit`` bytes is refused (413) and nothing is kept."""
     folder = Path(tempfile.mkdtemp(prefix="sealdesk-upload-"))
     try:
         paths = []

@@ -1,26 +1,27 @@
 """The applicant's status page (``/status/TOKEN``): per application, a link with an
 unguessable token, and the company's credit code typed as a second factor. It shows the
 application's state, the date the waiting stage is due, the remarks of a rejection, the
-files received per round, and takes corrected files into the next round. Nothing of the
-back office (findings, reviewers) is shown; guesses at the credit code are limited like
-sign-ins."""
+files received per round, and takes corrected files into the next round, checked in the
+background while the page shows how far it got. Nothing of the back office (findings,
+reviewers) is shown; guesses at the credit code are limited like sign-ins."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
 import time
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pipeline.records.applications import by_status_token
 from pipeline.records.models import Application
 from pipeline.review.service import OPEN_TO_APPLICANT, applicant_view
 from pipeline.web import auth
-from pipeline.web.site import saved_uploads, site, take_files
+from pipeline.web.site import save_uploads, site
 
 router = APIRouter(prefix="/status/{token}")
 
@@ -82,6 +83,7 @@ def status_page(request: Request, token: str, message: str = "", error: str = ""
         token=token,
         message=message,
         form=_csrf(here.secret, cookie),
+        checking=here.checks.running(app.id),
     )
 
 
@@ -126,7 +128,8 @@ async def upload(
     files: Annotated[list[UploadFile], File()],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """Corrected materials after a rejection: the next round, checked at once."""
+    """Corrected materials after a rejection: the next round, taken in and checked in the
+    background (see pipeline.web.site.RunningChecks) while the page shows how far it got."""
     here = site(request)
     cookie = _admitted(request, token)
     if cookie is None:
@@ -136,6 +139,19 @@ async def upload(
     app = _application(request, token)
     if app.status not in {s.value for s in OPEN_TO_APPLICANT}:
         raise HTTPException(409, "当前不需要补交材料。")
-    async with saved_uploads(files, here.settings.limits.max_file_bytes) as paths:
-        said = take_files(here.workspace, app.id, paths, f"applicant:{app.id}")
-    return RedirectResponse(f"/status/{token}?message={quote(said)}", status_code=303)
+    folder, paths = await save_uploads(files, here.settings.limits.max_file_bytes)
+    if not here.checks.start(here.workspace, app.id, folder, paths, f"applicant:{app.id}"):
+        shutil.rmtree(folder, ignore_errors=True)
+        busy = "上次补交的材料还在检查，请等检查完成后再提交。"
+        return RedirectResponse(f"/status/{token}?message={quote(busy)}", status_code=303)
+    return RedirectResponse(f"/status/{token}", status_code=303)
+
+
+@router.get("/progress")
+def check_progress(request: Request, token: str) -> Response:
+    """How far the check of the files just sent got (polled by the page), or
+    ``{"running": false}``; only with the applicant's pass for this link."""
+    if _admitted(request, token) is None:
+        return JSONResponse({"running": False}, status_code=403)
+    state = site(request).checks.get(_application(request, token).id)
+    return JSONResponse(state.to_json() if state is not None else {"running": False})
