@@ -590,7 +590,7 @@ def test_id_card_number_name_and_expiry() -> None:
         Code.ID_NUMBER_INVALID.value: {
             "id_number": CONTACT_ID[:-1] + "0" if CONTACT_ID[-1] != "0" else CONTACT_ID[:-1] + "1"
         },
-        Code.ID_NAME_MISMATCH.value: {"name": "张玮"},
+        Code.ID_NAME_MISMATCH.value: {"name": "张玮", "id_number": _valid_id("19700101")},
         Code.ID_EXPIRED.value: {"valid_to": "2026-11-20"},
     }
     for code, change in cases.items():
@@ -602,6 +602,32 @@ def test_id_card_number_name_and_expiry() -> None:
     assert Code.ID_EXPIRED.value not in codes(validate(record(), docs, TODAY))
     docs[2] = doc("id_card_copy", {**card.fields, "valid_to": "长期"}, card.seals)
     assert Code.ID_EXPIRED.value not in codes(validate(record(), docs, TODAY))
+
+
+def test_a_name_read_otherwise_on_the_holders_own_card_is_a_doubt_not_an_error() -> None:
+    """Seed 5454 (held-out), a phone photo: 冯丽宇's card read 冯丽字 at 0.99, her number read
+    exactly. The number names the holder, so the card is hers and the name a misread: a
+    warning for a person to look at, never passed unseen; with another number it is
+    another's card, an error as before."""
+    docs = packet()
+    card = docs[2]
+    docs[2] = doc(
+        "id_card_copy", {**card.fields, "name": "张玮"}, card.seals, name={"confidence": 0.99}
+    )
+    found = validate(record(), docs, TODAY)
+    assert Code.ID_NAME_MISMATCH.value in codes(found, (Severity.WARNING,))
+    assert Code.ID_NAME_MISMATCH.value not in codes(found)
+    (doubt,) = [f for f in found if f.code == Code.ID_NAME_MISMATCH]
+    assert "号码与登记的一致" in doubt.message
+    guessed = doc(
+        "id_card_copy",
+        {**card.fields, "name": "张玮"},
+        card.seals,
+        name={"confidence": 0.99},
+        id_number={"guessed": True},
+    )
+    docs[2] = guessed  # a number put right from look-alikes names no one surely
+    assert Code.ID_NAME_MISMATCH.value in codes(validate(record(), docs, TODAY))
 
 
 @pytest.mark.parametrize(

@@ -498,10 +498,19 @@ def id_cards(case: Case) -> Iterator[Finding]:
         if name is None or not same(name, person["name"]):
             confident = name is not None and (_note(document, "name").get("confidence") or 0) >= 0.9
             said = f"“{name}”" if name else "未能读出"
+            # the number names the card's holder: where it is the registered one, read
+            # surely, a name that differs is in doubt (冯丽字 read for 冯丽宇), not another's card
+            holder = number is not None and str(number) == str(expected_number or "")
+            holder = holder and not note.get("guessed")
             yield _finding(
                 Code.ID_NAME_MISMATCH,
-                Severity.ERROR if confident else Severity.WARNING,
-                f"{place}上的姓名{said}，与{who}“{person['name']}”不一致。",
+                Severity.ERROR if confident and not holder else Severity.WARNING,
+                f"{place}上的姓名{said}，与{who}“{person['name']}”不一致"
+                + (
+                    "，但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。"
+                    if holder and name
+                    else "。"
+                ),
                 index,
                 document,
                 expected=person["name"],
