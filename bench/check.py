@@ -30,6 +30,7 @@ from pipeline.extract.documents import PageRef, extract_paths, packet_documents
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import DIFFERS, FITS, fold, in_place, out_of_step
 from pipeline.model.report import Code, Finding, Severity
+from pipeline.usecases.checking import expected_names, expected_people
 from pipeline.validate.rules import validate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +57,7 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
     packets = sorted(p for p in corpus.iterdir() if (p / "truth.json").is_file())
     files: list[tuple[str, Path]] = []
     expect: dict[str, tuple[str, ...]] = {}
+    people: dict[str, tuple[str, ...]] = {}
     records = {}
     for packet in packets:
         record = json.loads((packet / "application.json").read_text(encoding="utf-8"))
@@ -65,9 +67,10 @@ def check_corpus(corpus: Path, workers: int) -> list[dict[str, Any]]:
                 continue
             key = f"{packet.name}/{path.name}"
             files.append((key, path))
-            expect[key] = (record["company"]["name"],)
+            expect[key] = expected_names(ApplicationRecord(record))
+            people[key] = expected_people(ApplicationRecord(record))
     started = time.perf_counter()
-    refs, problems = extract_paths(files, IngestLimits(), "rapidocr", workers, expect)
+    refs, problems = extract_paths(files, IngestLimits(), "rapidocr", workers, expect, people)
     took = time.perf_counter() - started
     print(f"read {len(refs)} pages of {len(packets)} packets in {took:.0f} s", file=sys.stderr)
     by_packet: dict[str, list[PageRef]] = defaultdict(list)

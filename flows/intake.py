@@ -37,7 +37,12 @@ from pipeline.mail.mailroom import application_record
 from pipeline.model.application import ApplicationRecord, load_record
 from pipeline.model.report import CheckReport
 from pipeline.review.service import write_packet
-from pipeline.usecases.checking import expected_names, held_by_other_names, save_report
+from pipeline.usecases.checking import (
+    expected_names,
+    expected_people,
+    held_by_other_names,
+    save_report,
+)
 from pipeline.usecases.intake import (
     IntakeResult,
     application_files,
@@ -124,6 +129,7 @@ def intake(
         0 if reads_here(runner) else page_workers,
         page_cache(workspace),
         refresh=reread,
+        people=expected_people(the_record),
     )
     steps["read_pages"], mark = time.perf_counter() - mark, time.perf_counter()
     by_page = dict(zip(((f, i) for f, i, _ in readable), readings, strict=True))

@@ -29,6 +29,7 @@ def _key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         parameters["image_sha256"],
         parameters["engine"],
         tuple(parameters["expect"]),
+        tuple(parameters["people"]),
     )
     return f"{key}-{parameters['sealed_with']}"
 
@@ -47,6 +48,7 @@ def read_page(
     purpose: str,
     engine: str,
     expect: Sequence[str],
+    people: Sequence[str],
     workers: int,
     sealed_with: str,
 ) -> Any:
@@ -57,10 +59,10 @@ def read_page(
         if workers:
             return (
                 PagePool.shared(engine, workers)
-                .submit(read_here, image_path, tuple(expect))
+                .submit(read_here, image_path, tuple(expect), tuple(people))
                 .result()
             )
-        return read_here(image_path, tuple(expect), engine)
+        return read_here(image_path, tuple(expect), tuple(people), engine)
     if workers:
         return PagePool.shared(engine, workers).submit(read_for_routing, image_path).result()
     return read_for_routing(image_path, engine)
@@ -83,9 +85,10 @@ def read_all(
     workers: int,
     cache: PageCache,
     refresh: bool = False,
+    people: Sequence[str] = (),
 ) -> list[Reading]:
     """Every (file, 0-based page, image sha256) read as task runs of their own, in parallel;
-    in the same order."""
+    in the same order. ``expect`` and ``people``: see pipeline.extract.page.extract_page."""
     reader = read_page.with_options(
         result_storage=cache.storage,
         result_serializer=cache.serializer,
@@ -94,7 +97,7 @@ def read_all(
     futures = [
         reader.submit(
             *(file, index + 1, sha, str(store.path_of(sha)), purpose, engine, list(expect)),
-            *(workers, cache.serializer.key_id),
+            *(list(people), workers, cache.serializer.key_id),
         )
         for file, index, sha in pages
     ]

@@ -17,6 +17,7 @@ from pipeline.config import IngestLimits
 from pipeline.extract.documents import PageRef, document_entry, extract_paths, group_documents
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.report import Finding, Severity
+from pipeline.usecases.checking import expected_names, expected_people
 from pipeline.validate.rules import validate
 from tests.conftest import REPO
 
@@ -30,7 +31,7 @@ PLAIN_CLEAN = {"CQC-2026-606078", "CQC-2026-606079"}
 @pytest.fixture(scope="module")
 def checked() -> dict[str, list[Finding]]:
     """Every committed packet read in one batch (two workers), then validated."""
-    files, expect, records = [], {}, {}
+    files, expect, people, records = [], {}, {}, {}
     for entry in MANIFEST:
         folder = PACKETS / entry["application_id"]
         record = json.loads((folder / "application.json").read_text(encoding="utf-8"))
@@ -38,8 +39,9 @@ def checked() -> dict[str, list[Finding]]:
         for name in entry["files"]:
             key = f"{entry['application_id']}/{name}"
             files.append((key, folder / name))
-            expect[key] = (record["company"]["name"],)
-    refs, problems = extract_paths(files, IngestLimits(), "rapidocr", 2, expect)
+            expect[key] = expected_names(ApplicationRecord(record))
+            people[key] = expected_people(ApplicationRecord(record))
+    refs, problems = extract_paths(files, IngestLimits(), "rapidocr", 2, expect, people)
     assert not problems
     by_packet: dict[str, list[PageRef]] = defaultdict(list)
     for ref in refs:

@@ -864,7 +864,7 @@ class _Asked:
 
 
 def test_a_name_line_with_more_on_it_is_weighed_with_the_expected_name_in_its_place() -> None:
-    from pipeline.extract.page import _check_names
+    from pipeline.extract.page import NAME_FIELDS, _check_names
 
     fields = Fields()
     quad = ((10.0, 10.0), (390.0, 10.0), (390.0, 40.0), (10.0, 40.0))
@@ -872,7 +872,7 @@ def test_a_name_line_with_more_on_it_is_weighed_with_the_expected_name_in_its_pl
     fields.put("principal", company_name(line.text), line)
     asked = _Asked()
     page = np.full((60, 400, 3), 255, np.uint8)
-    _check_names(fields, asked, page, ("ACME Trading GmbH",))  # type: ignore[arg-type]
+    _check_names(fields, asked, page, ("ACME Trading GmbH",), NAME_FIELDS)  # type: ignore[arg-type]
     assert asked.texts == ["ACME Trading GmbH（盖章）"]
     assert fields.notes["principal"]["disagreement"] == {"ACME Trading GmbH": 0.5}
 

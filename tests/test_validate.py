@@ -604,6 +604,29 @@ def test_id_card_number_name_and_expiry() -> None:
     assert Code.ID_EXPIRED.value not in codes(validate(record(), docs, TODAY))
 
 
+@pytest.mark.parametrize(
+    ("nats", "number", "severity"),
+    [
+        (1.2, None, Severity.INFO),  # the registered name fits the line: a misread
+        (1.2, _valid_id("19700101"), Severity.INFO),
+        (6.0, _valid_id("19700101"), Severity.WARNING),  # neither fits nor clearly differs
+        (12.0, _valid_id("19700101"), Severity.ERROR),  # another person's card
+        (12.0, None, Severity.WARNING),  # clearly another name on her own numbered card
+    ],
+)
+def test_an_id_name_is_weighed_against_the_registered_one_as_company_names_are(
+    nats: float, number: str | None, severity: Severity
+) -> None:
+    docs = packet()
+    card = docs[2]
+    fields = {**card.fields, "name": "张玮", **({"id_number": number} if number else {})}
+    note = {"confidence": 0.99, "disagreement": {"张伟": nats}}
+    docs[2] = doc("id_card_copy", fields, card.seals, name=note)
+    found = [f for f in validate(record(), docs, TODAY) if f.code == Code.ID_NAME_MISMATCH]
+    assert [f.severity for f in found] == [severity]
+    assert found[0].evidence["disagreement"] == nats
+
+
 def test_a_name_read_otherwise_on_the_holders_own_card_is_a_doubt_not_an_error() -> None:
     """Seed 5454 (held-out), a phone photo: 冯丽宇's card read 冯丽字 at 0.99, her number read
     exactly. The number names the holder, so the card is hers and the name a misread: a

@@ -299,18 +299,19 @@ def _init_worker(engine_name: str, own_process: bool = True) -> None:
     _WORKER_ENGINE = make_engine(engine_name, threads=1)
 
 
-Job = tuple[str, int, Path | None, str | None, tuple[str, ...]]
+Job = tuple[str, int, Path | None, str | None, tuple[str, ...], tuple[str, ...]]
 """(name, 0-based page, the page's PNG as the isolated reader rendered it, or why there is
-none, expected names): a worker loads only the page it reads."""
+none, expected names, expected people): a worker loads only the page it reads."""
 
 
 def _extract_in_worker(job: Job) -> PageRef:
-    source, index, png, problem, expect = job
+    source, index, png, problem, expect, people = job
     assert _WORKER_ENGINE is not None
     if png is None:
         return PageRef(source, index, None, problem, rendered=False)
     try:
-        return PageRef(source, index, extract_page(load_page(png), _WORKER_ENGINE, expect))
+        page = extract_page(load_page(png), _WORKER_ENGINE, expect, people=people)
+        return PageRef(source, index, page)
     except Exception as exc:  # one page's failure is that page's problem
         log.exception("extraction failed on %s page %d", source, index + 1)
         return PageRef(source, index, None, f"extraction failed: {exc!r}")
@@ -322,12 +323,14 @@ def extract_paths(
     engine_name: str = "rapidocr",
     workers: int = 1,
     expect: tuple[str, ...] | Mapping[str, tuple[str, ...]] = (),
+    people: tuple[str, ...] | Mapping[str, tuple[str, ...]] = (),
 ) -> tuple[list[PageRef], dict[str, str]]:
     """Every page of every (name, path) file, read, pages in parallel over ``workers``
     processes; files that cannot be opened come back as problems, by name. ``expect``:
-    the names each page's seals and name lines are weighed against (for all files, or by
-    file name). Files are opened and rendered by the isolated reader (see
-    ``pipeline.ingest.isolate``), ``workers`` at a time."""
+    the names each page's seals and name lines are weighed against, ``people`` the people
+    its ID card and letter names are (each for all files, or by file name). Files are
+    opened and rendered by the isolated reader (see ``pipeline.ingest.isolate``),
+    ``workers`` at a time."""
     files = list(files)
     problems: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="sealdesk-extract-") as scratch:
@@ -344,7 +347,8 @@ def extract_paths(
                 problems[name] = opened.message
                 return []
             names = expect.get(name, ()) if isinstance(expect, Mapping) else expect
-            return [(name, p.index, p.png, p.problem, names) for p in opened.pages]
+            who = people.get(name, ()) if isinstance(people, Mapping) else people
+            return [(name, p.index, p.png, p.problem, names, who) for p in opened.pages]
 
         numbered = list(enumerate(files))
         if workers <= 1:
@@ -422,6 +426,7 @@ def extract_documents(
     engine_name: str = "rapidocr",
     workers: int = 1,
     expect: tuple[str, ...] = (),
+    people: tuple[str, ...] = (),
 ) -> tuple[list[DocumentEntry], dict[str, str]]:
-    refs, problems = extract_paths(files, limits, engine_name, workers, expect)
+    refs, problems = extract_paths(files, limits, engine_name, workers, expect, people)
     return packet_documents(refs, engine_name), problems

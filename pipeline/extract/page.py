@@ -167,14 +167,23 @@ def _label_end(label: TextLine, lines: list[TextLine]) -> int:
 
 NAME_FIELDS = ("company_name", "principal")
 """Fields whose line is weighed against the expected names (see OcrEngine.disagreement)."""
+PERSON_FIELDS = ("name", "agent_name")
+"""Fields whose line is weighed against the expected people (an ID card's holder, the
+agent an authorization letter names)."""
 
 
 def extract_page(
-    image: np.ndarray, engine: OcrEngine, expect: tuple[str, ...] = (), seals: bool = True
+    image: np.ndarray,
+    engine: OcrEngine,
+    expect: tuple[str, ...] = (),
+    seals: bool = True,
+    people: tuple[str, ...] = (),
 ) -> PageExtraction:
     """``expect``: names the page should bear (the application's company name): each seal
-    rim and name line is weighed against them, beside what was read. ``seals=False``: the
-    text only (the mailroom's routing read: kind, application id, credit code)."""
+    rim and name line is weighed against them, beside what was read. ``people``: the
+    names of the people the application names (contact, agent), weighed on the line of an
+    ID card's name or a letter's agent. ``seals=False``: the text only (the mailroom's
+    routing read: kind, application id, credit code)."""
     started = time.perf_counter()
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -192,7 +201,9 @@ def extract_page(
         if signed is not None:
             fields.values["signature_present"] = signed
     if expect:
-        _check_names(fields, engine, text_layer(upright), expect)
+        _check_names(fields, engine, text_layer(upright), expect, NAME_FIELDS)
+    if people:
+        _check_names(fields, engine, text_layer(upright), people, PERSON_FIELDS)
     found = tuple(detect_and_read(image, engine, expect)) if seals else ()
     grey = seals and not page_has_colour(image)
     authority = next((s for s in found if s.owner == "authority" and s.text), None)
@@ -242,9 +253,13 @@ def _form_extras(fields: Fields, image: np.ndarray, lines: list[TextLine]) -> No
 
 
 def _check_names(
-    fields: Fields, engine: OcrEngine, page: np.ndarray, expect: tuple[str, ...]
+    fields: Fields,
+    engine: OcrEngine,
+    page: np.ndarray,
+    expect: tuple[str, ...],
+    which: tuple[str, ...],
 ) -> None:
-    for name in NAME_FIELDS:
+    for name in which:
         line, value = fields.lines.get(name), fields.values.get(name)
         if line is None or not isinstance(value, str) or len(line.quad) != 4:
             continue

@@ -47,11 +47,18 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def reading_key(purpose: str, image_sha256: str, engine: str, expect: tuple[str, ...]) -> str:
+def reading_key(
+    purpose: str,
+    image_sha256: str,
+    engine: str,
+    expect: tuple[str, ...],
+    people: tuple[str, ...] = (),
+) -> str:
     """The cache key of a page's reading: what it is read for (``page``: everything;
     ``route``: the mailroom's read), its pixels (the stored PNG's sha256), the engine, the
-    names it is weighed against, and the code."""
-    names = hashlib.sha256("\x1f".join(expect).encode("utf-8")).hexdigest()[:16]
+    names and people it is weighed against, and the code."""
+    weighed = "\x1f".join(expect) + ("\x1e" + "\x1f".join(people) if people else "")
+    names = hashlib.sha256(weighed.encode("utf-8")).hexdigest()[:16]
     return f"{purpose}-{image_sha256}-{engine}-{names}-{code_version()}"
 
 
@@ -74,9 +81,14 @@ def load_page(path: Path) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def read_here(path: str, expect: tuple[str, ...], engine: str) -> PageExtraction:
-    """Read one stored page image in this process."""
-    return extract_page(load_page(Path(path)), engine_here(engine), tuple(expect))
+def read_here(
+    path: str, expect: tuple[str, ...], people: tuple[str, ...], engine: str
+) -> PageExtraction:
+    """Read one stored page image in this process (see extract_page for ``expect`` and
+    ``people``); the engine's name last, as a PagePool hands it."""
+    return extract_page(
+        load_page(Path(path)), engine_here(engine), tuple(expect), people=tuple(people)
+    )
 
 
 def _pool_worker() -> None:

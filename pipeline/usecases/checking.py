@@ -30,10 +30,12 @@ def extract_stored(
     files: tuple[FileOutcome, ...],
     expect: tuple[str, ...] = (),
     progress: Progress = silent,
+    people: tuple[str, ...] = (),
 ) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
     """Read the documents in the pages intake rendered and stored of the readable files,
     under their names, and the pages that could not be read (file, page, why); ``expect``:
-    names the seals and name lines are weighed against; ``progress`` hears of each page."""
+    names the seals and name lines are weighed against, ``people``: the people ID cards
+    and letters name; ``progress`` hears of each page."""
     from pipeline.extract.documents import documents_of, read_pages
 
     with workspace.session() as session:
@@ -45,6 +47,7 @@ def extract_stored(
             workspace.store.path_of(page.image_sha256) if page.image_sha256 else None,
             page.problem,
             expect,
+            people,
         )
         for page in pages
     ]
@@ -85,6 +88,13 @@ def expected_names(record: ApplicationRecord) -> tuple[str, ...]:
     return (record.company_name,)
 
 
+def expected_people(record: ApplicationRecord) -> tuple[str, ...]:
+    """The people an application names (its contact, and its agent if one applies): their
+    ID cards' and the authorization letter's name lines are weighed against them."""
+    names = [record.contact.get("name"), (record.agent or {}).get("name")]
+    return tuple(dict.fromkeys(str(n) for n in names if n))
+
+
 def check_intake(
     workspace: Workspace,
     intake: IntakeResult,
@@ -96,7 +106,9 @@ def check_intake(
     """The report for the files of this intake (a dry run's whole world)."""
     if not extract:
         return build_report(intake)
-    documents, failures = extract_stored(workspace, intake.files, expected_names(record), progress)
+    documents, failures = extract_stored(
+        workspace, intake.files, expected_names(record), progress, expected_people(record)
+    )
     return build_report(intake, documents, record, today, failures)
 
 
@@ -116,7 +128,7 @@ def check_and_save(
         register = held_by_other_names(session, record)
     if extract:
         documents, failures = extract_stored(
-            workspace, everything.files, expected_names(record), progress
+            workspace, everything.files, expected_names(record), progress, expected_people(record)
         )
         report = build_report(everything, documents, record, today, failures, register)
     else:

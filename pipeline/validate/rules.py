@@ -478,7 +478,7 @@ def id_cards(case: Case) -> Iterator[Finding]:
         who = "联系人" if role == "contact" else "代理人"
         place = _where(document)
         fields = document.fields
-        number, name = fields.get("id_number"), fields.get("name")
+        number = fields.get("id_number")
         note = _note(document, "id_number")
         if number is not None:
             yield from _id_number_form(index, document, str(number), note)
@@ -495,30 +495,76 @@ def id_cards(case: Case) -> Iterator[Finding]:
                 person=role,
                 bbox=note.get("bbox"),
             )
-        if name is None or not same(name, person["name"]):
-            confident = name is not None and (_note(document, "name").get("confidence") or 0) >= 0.9
-            said = f"“{name}”" if name else "未能读出"
-            # the number names the card's holder: where it is the registered one, read
-            # surely, a name that differs is in doubt (冯丽字 read for 冯丽宇), not another's card
-            holder = number is not None and str(number) == str(expected_number or "")
-            holder = holder and not note.get("guessed")
-            yield _finding(
-                Code.ID_NAME_MISMATCH,
-                Severity.ERROR if confident and not holder else Severity.WARNING,
-                f"{place}上的姓名{said}，与{who}“{person['name']}”不一致"
-                + (
-                    "，但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。"
-                    if holder and name
-                    else "。"
-                ),
-                index,
-                document,
-                expected=person["name"],
-                found=name,
-                person=role,
-                bbox=_note(document, "name").get("bbox"),
-            )
+        # the number names the card's holder: where it is the registered one, read
+        # surely, a name that differs is in doubt (冯丽字 read for 冯丽宇), not another's card
+        holder = number is not None and str(number) == str(expected_number or "")
+        yield from _person_name(
+            document, index, "name", person["name"], f"{place}上的姓名", f"{who}", role, holder
+        )
         yield from _id_validity(case, index, document)
+
+
+def _person_name(
+    document: DocumentEntry,
+    index: int,
+    field: str,
+    expected: str,
+    what: str,
+    who: str,
+    role: str = "agent",
+    holder: bool = False,
+    unscored: float | None = None,
+) -> Iterator[Finding]:
+    """A person's name as the document gives it, judged against the registered one as a
+    company's name is (see pipeline.model.names.judge): the registered name weighed on the
+    name's line settles a misread character (info); a read that neither fits nor clearly
+    differs is a doubt (warning); a sure, clear difference is another person (error), unless
+    the card's number is the registered one, read surely (``holder``): then the name is in
+    doubt, not the card. ``unscored``: the confidence of a read whose note has none."""
+    name = document.fields.get(field)
+    note = _note(document, field)
+    fits = note.get("disagreement") or {}
+    verdict = judge(
+        expected,
+        str(name) if name else None,
+        note.get("confidence", unscored) if name else None,
+        fits.get(expected) if isinstance(fits, dict) else None,
+    )
+    if verdict.outcome == "match":
+        return
+    sure_number = holder and not _note(document, "id_number").get("guessed")
+    said = f"“{name}”" if name else "未能读出"
+    evidence = {
+        "expected": expected,
+        **verdict.evidence,
+        "person": role,
+        "field": field,
+        "bbox": note.get("bbox"),
+    }
+    if verdict.outcome == "fits":
+        yield _finding(
+            Code.ID_NAME_MISMATCH,
+            Severity.INFO,
+            f"{what}识别为{said}，但图像与{who}“{expected}”相符（个别字迹不清）。",
+            index,
+            document,
+            **evidence,
+        )
+        return
+    differs = verdict.outcome == "differs" and not sure_number
+    but = (
+        "，但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。"
+        if sure_number and name
+        else "。"
+    )
+    yield _finding(
+        Code.ID_NAME_MISMATCH,
+        Severity.ERROR if differs else Severity.WARNING,
+        f"{what}{said}，与{who}“{expected}”不一致" + but,
+        index,
+        document,
+        **evidence,
+    )
 
 
 def _id_number_form(
@@ -601,21 +647,12 @@ def authorization(case: Case) -> Iterator[Finding]:
     if agent is None:
         return
     for index, document in case.of_kind("authorization_letter"):
-        name = document.fields.get("agent_name")
-        if name is None or not same(name, agent["name"]):
-            yield _finding(
-                Code.ID_NAME_MISMATCH,
-                Severity.ERROR if name else Severity.WARNING,
-                f"{_where(document)}上的受托人“{name or '未读出'}”"
-                f"与代理人“{agent['name']}”不一致。",
-                index,
-                document,
-                expected=agent["name"],
-                found=name,
-                person="agent",
-                field="agent_name",
-                bbox=_note(document, "agent_name").get("bbox"),
-            )
+        # a letter's print reads surely unless its note says otherwise
+        yield from _person_name(
+            *(document, index, "agent_name", agent["name"]),
+            *(f"{_where(document)}上的受托人", "代理人"),
+            unscored=1.0,
+        )
         number = document.fields.get("agent_id_number")
         if number and agent.get("id_number") and number != agent["id_number"]:
             yield _finding(
