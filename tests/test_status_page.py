@@ -96,6 +96,7 @@ def test_an_applicant_reads_the_rejection_and_uploads_a_corrected_licence(
     # progress it polls ends with what came of it
     finished = _progress_until_done(client, token)
     assert "已收到 1 个文件" in finished["message"], finished
+    assert "通过" not in finished["message"] and "核对" not in finished["message"]  # no verdict
     after = client.get(f"/status/{token}")
     assert "第 2 轮" in after.text and 'id="checking"' not in after.text, after.text
     # another link's visitor, or none, learns nothing of this check
@@ -140,7 +141,7 @@ def test_while_the_files_sent_are_checked_the_page_shows_how_far_and_takes_no_mo
         follow_redirects=False,
     )
     assert "%E8%BF%98%E5%9C%A8%E6%A3%80%E6%9F%A5" in busy.headers["location"]  # 还在检查
-    running.finished, running.message = True, "已收到 1 个文件，重新检查：通过"
+    running.finished, running.message = True, "已收到 1 个文件，材料已转交审核，结果请留意本页"
     assert client.get(f"/status/{token}/progress").json()["running"] is False
     assert 'id="checking"' not in client.get(f"/status/{token}").text
 

@@ -362,6 +362,8 @@ def test_the_applicant_status_page_in_a_browser(
         assert page.locator("#upload").count() == 0  # no second upload meanwhile
         _shot(page, "status-checking.png")
         page.wait_for_selector("text=已收到 1 个文件", timeout=240_000)
+        notice = page.inner_text(".notice")
+        assert "材料已转交审核" in notice and "核对" not in notice  # no back-office verdict
         assert page.locator("#checking").count() == 0
         _shot(page, "status-checked.png")
     finally:

@@ -171,6 +171,10 @@ def quoted(text: str) -> str:
     return quote(text)
 
 
+APPLICANT = "applicant:"
+"""How an applicant's own uploads are recorded (``applicant:APPLICATION_ID``)."""
+
+
 def take_files(
     workspace: Workspace,
     app_id: str,
@@ -198,8 +202,11 @@ def take_files(
         report = check_and_save(workspace, result, actor, progress=progress)
     except SealdeskError as exc:
         return f"未能补交：{exc.zh or exc}"
-    verdict = "需人工核对" if report.verdict == "flagged" else "通过"
-    said = f"已收到 {len(paths) - len(refused)} 个文件，重新检查：{verdict}"
+    said = f"已收到 {len(paths) - len(refused)} 个文件"
+    if actor.startswith(APPLICANT):  # the check's verdict is the back office's, not theirs
+        said += "，材料已转交审核，结果请留意本页"
+    else:
+        said += "，重新检查：" + ("需人工核对" if report.verdict == "flagged" else "通过")
     if refused:
         said += "；拒收：" + "、".join(
             f"{f.name}（{in_chinese(f.problem_code, f.problem or '')}）" for f in refused

@@ -21,7 +21,7 @@ from pipeline.records.applications import by_status_token
 from pipeline.records.models import Application
 from pipeline.review.service import OPEN_TO_APPLICANT, applicant_view
 from pipeline.web import auth
-from pipeline.web.site import save_uploads, site
+from pipeline.web.site import APPLICANT, save_uploads, site
 
 router = APIRouter(prefix="/status/{token}")
 
@@ -140,7 +140,7 @@ async def upload(
     if app.status not in {s.value for s in OPEN_TO_APPLICANT}:
         raise HTTPException(409, "当前不需要补交材料。")
     folder, paths = await save_uploads(files, here.settings.limits.max_file_bytes)
-    if not here.checks.start(here.workspace, app.id, folder, paths, f"applicant:{app.id}"):
+    if not here.checks.start(here.workspace, app.id, folder, paths, f"{APPLICANT}{app.id}"):
         shutil.rmtree(folder, ignore_errors=True)
         busy = "上次补交的材料还在检查，请等检查完成后再提交。"
         return RedirectResponse(f"/status/{token}?message={quote(busy)}", status_code=303)
