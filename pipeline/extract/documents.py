@@ -299,22 +299,33 @@ def _init_worker(engine_name: str, own_process: bool = True) -> None:
     _WORKER_ENGINE = make_engine(engine_name, threads=1)
 
 
-Job = tuple[str, int, Path | None, str | None, tuple[str, ...], tuple[str, ...]]
-"""(name, 0-based page, the page's PNG as the isolated reader rendered it, or why there is
-none, expected names, expected people): a worker loads only the page it reads."""
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One page to read: a worker loads only the page it reads."""
+
+    source: str
+    """The file's name."""
+    index: int
+    """0-based page."""
+    png: Path | None
+    """The page as the isolated reader rendered it; None: see ``problem``."""
+    problem: str | None
+    expect: tuple[str, ...] = ()
+    """Company names to weigh seals and name lines against."""
+    people: tuple[str, ...] = ()
+    """People to weigh ID card and letter names against."""
 
 
 def _extract_in_worker(job: Job) -> PageRef:
-    source, index, png, problem, expect, people = job
     assert _WORKER_ENGINE is not None
-    if png is None:
-        return PageRef(source, index, None, problem, rendered=False)
+    if job.png is None:
+        return PageRef(job.source, job.index, None, job.problem, rendered=False)
     try:
-        page = extract_page(load_page(png), _WORKER_ENGINE, expect, people=people)
-        return PageRef(source, index, page)
+        page = extract_page(load_page(job.png), _WORKER_ENGINE, job.expect, people=job.people)
+        return PageRef(job.source, job.index, page)
     except Exception as exc:  # one page's failure is that page's problem
-        log.exception("extraction failed on %s page %d", source, index + 1)
-        return PageRef(source, index, None, f"extraction failed: {exc!r}")
+        log.exception("extraction failed on %s page %d", job.source, job.index + 1)
+        return PageRef(job.source, job.index, None, f"extraction failed: {exc!r}")
 
 
 def extract_paths(
@@ -348,7 +359,7 @@ def extract_paths(
                 return []
             names = expect.get(name, ()) if isinstance(expect, Mapping) else expect
             who = people.get(name, ()) if isinstance(people, Mapping) else people
-            return [(name, p.index, p.png, p.problem, names, who) for p in opened.pages]
+            return [Job(name, p.index, p.png, p.problem, names, who) for p in opened.pages]
 
         numbered = list(enumerate(files))
         if workers <= 1:

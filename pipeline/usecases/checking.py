@@ -36,12 +36,12 @@ def extract_stored(
     under their names, and the pages that could not be read (file, page, why); ``expect``:
     names the seals and name lines are weighed against, ``people``: the people ID cards
     and letters name; ``progress`` hears of each page."""
-    from pipeline.extract.documents import documents_of, read_pages
+    from pipeline.extract.documents import Job, documents_of, read_pages
 
     with workspace.session() as session:
         pages = readable_pages(session, files)
     jobs = [
-        (
+        Job(
             page.file,
             page.index,
             workspace.store.path_of(page.image_sha256) if page.image_sha256 else None,
