@@ -34,7 +34,7 @@ from pipeline.extract.seals.read import (
 from pipeline.extract.stored import load_page
 from pipeline.ingest import InvalidFile
 from pipeline.ingest.isolate import Opened, open_into
-from pipeline.model.names import added_inside, fits_where_clear, judge
+from pipeline.model.names import fits_where_clear, judge, open_to_a_twin
 from pipeline.model.progress import PAGES, Progress, silent
 from pipeline.model.report import DocumentEntry
 
@@ -166,9 +166,9 @@ def _compared(
 
 
 def _in_doubt(seal: Seal, name: str) -> bool:
-    """Whether the seal's own read leaves ``name`` in doubt, as validation judges it (see
-    pipeline.validate.rules.seals): only then can a clear impression settle it; a read that
-    fits, or surely differs, or holds characters the name lacks, stands as it is."""
+    """Whether the seal's own read leaves ``name`` in doubt that a clear impression may
+    settle, as validation judges it (see pipeline.validate.rules.seals); a read that fits,
+    or surely differs, or holds characters the name lacks, stands as it is."""
     verdict = judge(
         name,
         seal.text or None,
@@ -178,9 +178,7 @@ def _in_doubt(seal: Seal, name: str) -> bool:
         worn=seal.worn,
         by_character=dict(seal.by_character).get(name),
     )
-    return verdict.outcome == "unsure" and not added_inside(
-        str(verdict.found or ""), name, loose=True
-    )
+    return open_to_a_twin(verdict, name)
 
 
 def _other_side(first: PageExtraction, second: PageExtraction) -> bool:

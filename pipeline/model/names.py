@@ -233,6 +233,15 @@ def out_of_step(found: str | None, cells: Sequence[float]) -> bool:
     return bool(found) and max(cells) >= DIFFERS and len(_loose(str(found))) >= len(cells)
 
 
+def open_to_a_twin(verdict: Judgement, expected: str) -> bool:
+    """Whether a seal rim's verdict is a doubt that a clear impression of the same seal
+    elsewhere in the application may settle (see pipeline.extract.documents
+    .compare_impressions): unsure, and holding no character inside it that the name lacks
+    (such a read differs whatever any image says)."""
+    found = str(verdict.found or "")
+    return verdict.outcome == "unsure" and not added_inside(found, expected, loose=True)
+
+
 def added_inside(found: str, expected: str, loose: bool = False) -> bool:
     """Whether ``found`` holds characters, inside the name (not at its ends, where a rim
     read picks up pieces of the inscription or the code), that ``expected`` lacks. On a

@@ -20,10 +20,10 @@ from pipeline.extract.codes import TO_USCC, check_id_number
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import (
     Judgement,
-    added_inside,
     fits_where_clear,
     fold,
     judge,
+    open_to_a_twin,
     same,
 )
 from pipeline.model.report import Code, DocumentEntry, Finding, Severity
@@ -208,15 +208,22 @@ def _name_findings(
     field: str,
     what: str,
     bbox: list[int] | None = None,
+    named: str = "申请单位名称",
+    doubt: str = "",
+    **more: Any,
 ) -> Iterator[Finding]:
+    """The finding a name's verdict calls for: a difference an error (a warning, saying
+    why, when ``doubt`` gives a reason to doubt the read), a doubt a warning, a misread the
+    image fits information. ``named``: what the expected name is; ``more``: evidence."""
     place = _where(document)
     box = bbox if bbox is not None else _note(document, field).get("bbox")
-    evidence = {"expected": expected, **verdict.evidence, "field": field, "bbox": box}
+    evidence = {"expected": expected, **verdict.evidence, "field": field, "bbox": box, **more}
     if verdict.outcome == "differs":
+        differs = f"{place}上的{what}“{verdict.found}”与{named}“{expected}”不一致"
         yield _finding(
             code,
-            Severity.ERROR,
-            f"{place}上的{what}“{verdict.found}”与申请单位名称“{expected}”不一致",
+            Severity.WARNING if doubt else Severity.ERROR,
+            f"{differs}，{doubt}" if doubt else differs,
             index,
             document,
             **evidence,
@@ -266,8 +273,7 @@ def seals(case: Case) -> Iterator[Finding]:
                 else None,
             )
             twin = _same_seal(seal, case.company)
-            added = added_inside(str(verdict.found or ""), case.company, loose=True)
-            if verdict.outcome == "unsure" and twin is not None and not added:
+            if twin is not None and open_to_a_twin(verdict, case.company):
                 yield _twin_finding(verdict, case.company, index, document, seal, twin)
                 continue
             yield from _name_findings(
@@ -498,9 +504,8 @@ def id_cards(case: Case) -> Iterator[Finding]:
         # the number names the card's holder: where it is the registered one, read
         # surely, a name that differs is in doubt (冯丽字 read for 冯丽宇), not another's card
         holder = number is not None and str(number) == str(expected_number or "")
-        yield from _person_name(
-            document, index, "name", person["name"], f"{place}上的姓名", f"{who}", role, holder
-        )
+        holder = holder and not note.get("guessed")
+        yield from _person_name(document, index, "name", person["name"], "姓名", who, role, holder)
         yield from _id_validity(case, index, document)
 
 
@@ -511,16 +516,15 @@ def _person_name(
     expected: str,
     what: str,
     who: str,
-    role: str = "agent",
+    role: str,
     holder: bool = False,
     unscored: float | None = None,
 ) -> Iterator[Finding]:
     """A person's name as the document gives it, judged against the registered one as a
-    company's name is (see pipeline.model.names.judge): the registered name weighed on the
-    name's line settles a misread character (info); a read that neither fits nor clearly
-    differs is a doubt (warning); a sure, clear difference is another person (error), unless
-    the card's number is the registered one, read surely (``holder``): then the name is in
-    doubt, not the card. ``unscored``: the confidence of a read whose note has none."""
+    company's name is (see pipeline.model.names.judge: the registered name weighed on the
+    name's line settles a misread character), except that a difference on a card whose
+    number is the registered one, read surely (``holder``), is a doubt: the number names the
+    holder. ``unscored``: the confidence of a read whose note has none."""
     name = document.fields.get(field)
     note = _note(document, field)
     fits = note.get("disagreement") or {}
@@ -530,40 +534,17 @@ def _person_name(
         note.get("confidence", unscored) if name else None,
         fits.get(expected) if isinstance(fits, dict) else None,
     )
-    if verdict.outcome == "match":
-        return
-    sure_number = holder and not _note(document, "id_number").get("guessed")
-    said = f"“{name}”" if name else "未能读出"
-    evidence = {
-        "expected": expected,
-        **verdict.evidence,
-        "person": role,
-        "field": field,
-        "bbox": note.get("bbox"),
-    }
-    if verdict.outcome == "fits":
-        yield _finding(
-            Code.ID_NAME_MISMATCH,
-            Severity.INFO,
-            f"{what}识别为{said}，但图像与{who}“{expected}”相符（个别字迹不清）。",
-            index,
-            document,
-            **evidence,
-        )
-        return
-    differs = verdict.outcome == "differs" and not sure_number
-    but = (
-        "，但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。"
-        if sure_number and name
-        else "。"
-    )
-    yield _finding(
+    yield from _name_findings(
         Code.ID_NAME_MISMATCH,
-        Severity.ERROR if differs else Severity.WARNING,
-        f"{what}{said}，与{who}“{expected}”不一致" + but,
+        verdict,
+        expected,
         index,
         document,
-        **evidence,
+        field,
+        what,
+        named=who,
+        doubt="但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。" if holder else "",
+        person=role,
     )
 
 
@@ -649,9 +630,7 @@ def authorization(case: Case) -> Iterator[Finding]:
     for index, document in case.of_kind("authorization_letter"):
         # a letter's print reads surely unless its note says otherwise
         yield from _person_name(
-            *(document, index, "agent_name", agent["name"]),
-            *(f"{_where(document)}上的受托人", "代理人"),
-            unscored=1.0,
+            document, index, "agent_name", agent["name"], "受托人", "代理人", "agent", unscored=1.0
         )
         number = document.fields.get("agent_id_number")
         if number and agent.get("id_number") and number != agent["id_number"]:
