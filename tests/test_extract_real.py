@@ -18,6 +18,7 @@ from pipeline.extract.engines import make_engine
 from pipeline.extract.ocr import PERFECT_FIT, OcrEngine
 from pipeline.extract.page import PageExtraction, extract_page
 from pipeline.extract.seals import detect_and_read, unrolled_rim
+from pipeline.extract.seals.find import Blob
 from pipeline.ingest import probe_file, render_pages
 from pipeline.issue.seal_image import SealDesign, name_masks, render_seal
 from pipeline.model.names import FITS, fits_where_clear
@@ -29,6 +30,22 @@ PACKETS = REPO / "fixtures" / "packets"
 @pytest.fixture(scope="module")
 def engine() -> OcrEngine:
     return make_engine("rapidocr", threads=1)
+
+
+def assert_found_at(
+    seal: Blob,
+    centre: tuple[int, int],
+    within: int,
+    smaller: tuple[int, int],
+    larger: tuple[int, int] | None = None,
+) -> None:
+    """The seal's centre within ``within`` px of the generator's truth, its smaller and
+    larger axes in their ranges (a round seal's both in ``smaller``)."""
+    larger = larger or smaller
+    assert abs(seal.centre[0] - centre[0]) <= within, seal.centre
+    assert abs(seal.centre[1] - centre[1]) <= within, seal.centre
+    assert smaller[0] <= min(seal.axes) <= smaller[1], seal.axes
+    assert larger[0] <= max(seal.axes) <= larger[1], seal.axes
 
 
 def data_page(name: str) -> np.ndarray:
@@ -458,8 +475,7 @@ def test_a_dry_press_with_half_its_ring_barely_pink_is_found_round() -> None:
     # (须加盖单位公章) on a clean packet
     (seal,) = find_seals(data_page("dry-red-seal-page.png"))
     # the generator's truth at this size: centre near (214, 702), 124 px across
-    assert abs(seal.centre[0] - 214) <= 8 and abs(seal.centre[1] - 702) <= 8
-    assert 112 <= min(seal.axes) <= max(seal.axes) <= 132
+    assert_found_at(seal, (214, 702), 8, (112, 132))
 
 
 def test_a_dry_press_on_a_photo_whose_ring_held_ink_only_at_its_sides_is_found() -> None:
@@ -470,8 +486,7 @@ def test_a_dry_press_on_a_photo_whose_ring_held_ink_only_at_its_sides_is_found()
     # past the circle the palest ink runs along (its middle); an error (须加盖单位公章)
     (seal,) = find_seals(data_page("dry-red-seal-photo.jpg"))
     # the generator's truth at this size: centre near (511, 388), 103 px across
-    assert abs(seal.centre[0] - 511) <= 6 and abs(seal.centre[1] - 388) <= 6
-    assert 92 <= min(seal.axes) <= max(seal.axes) <= 110
+    assert_found_at(seal, (511, 388), 6, (92, 110))
 
 
 def test_a_licence_emblem_a_red_disc_in_a_gold_ring_is_no_seal() -> None:
@@ -508,8 +523,7 @@ def test_a_grey_seal_whose_star_a_dry_patch_half_paled_is_found() -> None:
     # name were there, the seal was only a trace
     (seal,) = find_grey_seals(data_page("grey-seal-dry-star.png"))
     # the generator's truth: centre near (1869, 1409), 482 px across
-    assert abs(seal.centre[0] - 1869) <= 10 and abs(seal.centre[1] - 1409) <= 10
-    assert 460 <= min(seal.axes) <= max(seal.axes) <= 500
+    assert_found_at(seal, (1869, 1409), 10, (460, 500))
 
 
 def test_a_grey_oval_seal_is_found_by_its_star_though_a_character_looks_like_one() -> None:
@@ -520,8 +534,7 @@ def test_a_grey_oval_seal_is_found_by_its_star_though_a_character_looks_like_one
     # a four-pointed star; the star, within three of its widths, was passed over for it
     (seal,) = find_grey_seals(data_page("grey-oval-seal-small-star.png"))
     # the generator's truth: centre near (1625, 1315), 511 × 363 px
-    assert abs(seal.centre[0] - 1625) <= 10 and abs(seal.centre[1] - 1315) <= 10
-    assert 330 <= min(seal.axes) <= 380 and 490 <= max(seal.axes) <= 540
+    assert_found_at(seal, (1625, 1315), 10, (330, 380), (490, 540))
 
 
 def test_a_grey_oval_seal_with_a_star_too_small_for_the_shrunk_page_is_found() -> None:
@@ -531,8 +544,7 @@ def test_a_grey_oval_seal_with_a_star_too_small_for_the_shrunk_page_is_found() -
     # page, where its notches cannot be told; at full size they can
     (seal,) = find_grey_seals(data_page("grey-oval-seal-by-print.png"))
     # the generator's truth: centre near (708, 1968), 516 × 363 px tilted 14°
-    assert abs(seal.centre[0] - 708) <= 10 and abs(seal.centre[1] - 1968) <= 10
-    assert 320 <= min(seal.axes) <= 370 and 490 <= max(seal.axes) <= 545
+    assert_found_at(seal, (708, 1968), 10, (320, 370), (490, 545))
 
 
 def test_on_a_grey_page_a_card_frame_or_emblem_is_no_trace() -> None:
