@@ -293,6 +293,56 @@ def test_a_latin_name_s_spaces_are_never_faint_nor_count_towards_its_typical_ink
     assert [c for c, f in zip(name, faint_characters(kept, name), strict=True) if f] == ["i", "q"]
 
 
+@pytest.mark.parametrize(
+    ("name", "inscription", "code", "oval"),
+    [
+        ("瑞达（深圳）国源际贸易有限公司", "", "3101150012345", False),
+        ("Nordic Instruments AB", "合同专用章", "", False),
+        ("青岛鼎新新材料科技有限公司", "财务专用章", "3101150012345", False),
+        ("Nordic Instruments AB", "合同专用章", "", True),
+    ],
+)
+def test_a_styled_seal_s_name_never_runs_into_its_code_inscription_or_rings(
+    name: str, inscription: str, code: str, oval: bool
+) -> None:
+    """The widest arc and the largest letters either style set draws: no character of the
+    name is cut over the code, the inscription, the ring or an inner ring (no engraver
+    would; a held-out seal had run 瑞 and 司 over the code's digits)."""
+    import random
+
+    import cv2
+    import numpy as np
+
+    from fixtures.corpus.styles import HELD_OUT, TUNED, draw_style
+    from pipeline.issue.seal_image import SealDesign, name_masks, render_seal
+
+    for styles in (TUNED, HELD_OUT):
+        style = replace(
+            draw_style(styles, random.Random(1)),
+            span_extra_deg=styles.span_extra_deg[1],
+            char_height=styles.char_height[1],
+            char_width=styles.char_width[1],
+            inner_ring=styles.inner_ring > 0,
+            oval=oval,
+        )
+        design = style.seal(SealDesign(name, inscription, code))
+        rest = render_seal(replace(design, name=" ", star=False), 150).getchannel("A")
+        others = np.asarray(rest, np.float32) / 255 > 0.3
+        for char, mask in zip(design.name, name_masks(design, 150), strict=True):
+            touching = int((others & (np.asarray(mask, np.float32) / 255 > 0.3)).sum())
+            assert touching == 0, (styles.name, char, touching)
+        if inscription:  # nor does a ring cross the inscription
+            bare = replace(design, name=" ", star=False, inscription="", code="")
+            rings = np.asarray(render_seal(bare, 150).getchannel("A"), np.float32) / 255 > 0.3
+            words = replace(bare, inscription=inscription)
+            ink = np.asarray(render_seal(words, 150).getchannel("A"), np.float32) / 255 > 0.3
+            assert int((ink & ~rings).sum()) > 0
+            assert int((ink & rings).sum()) == int(rings.sum()), styles.name
+            letters = ink & ~rings
+            grown = cv2.dilate(letters.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+            assert not (grown & rings).any(), styles.name
+
+
 def test_the_held_out_styles_share_no_face_and_no_seal_range_with_the_tuned_ones() -> None:
     from fixtures.corpus.styles import HELD_OUT, TUNED
 
