@@ -26,7 +26,7 @@ from pipeline.extract.fields import (
 )
 from pipeline.extract.ocr import TextLine
 from pipeline.extract.page import PageExtraction, signature_present, to_original
-from pipeline.extract.seals import Seal, clean_rim_read
+from pipeline.extract.seals import Seal, clean_rim_read, is_authority
 from pipeline.extract.seals.impression import Impression, cut_like
 from pipeline.extract.seals.name import Run, extend_by_ink, is_worn, name_span
 from pipeline.extract.seals.read import _best_fit, _character_fit, _vote, widenings
@@ -607,6 +607,24 @@ def test_a_label_half_counts_only_as_one_glyph_before_a_value() -> None:
 )
 def test_a_rim_read_is_spelled_as_the_name_is_written(read: str, name: str) -> None:
     assert clean_rim_read(read) == name
+
+
+@pytest.mark.parametrize(
+    ("read", "authority"),
+    [
+        ("宁波市鄞州区市场监督管理局", True),
+        ("日220宁波市鄞州区市场监督管", True),  # cut short at the rim's end, a date before it
+        ("北京市朝阳区市场监", True),
+        ("苏州工业园区工商行政管", True),
+        ("杭州卓越智能装备有限公司", False),
+        ("上海市场监测技术有限公司", False),  # a company's legal form keeps it a company's
+        ("宁波新华联电子科技有限局", False),
+    ],
+)
+def test_an_authority_s_seal_is_known_by_its_words_even_cut_short(
+    read: str, authority: bool
+) -> None:
+    assert is_authority(read) is authority
 
 
 @pytest.mark.parametrize("word", ["Kansas Tools", "Toy Bag", "Hamburg Logistik GmbH"])

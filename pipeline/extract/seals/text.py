@@ -9,7 +9,9 @@ import re
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-AUTHORITY = re.compile(r"(局|委员会|厅|人民政府|法院|公安|监督管理|行政管理|质量技术监督)")
+AUTHORITY = re.compile(r"(局|委员会|厅|人民政府|法院|公安|市场监督?|监督管|行政管|质量技术监督)")
+"""Words of a government body's seal, also as a read cut short at the rim's end reads them
+(…鄞州区市场监督管 for …市场监督管理局, the date printed over its foot read in front)."""
 
 
 def unspaced(text: str) -> str:
