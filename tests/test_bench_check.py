@@ -48,3 +48,36 @@ def test_the_weakest_name_character_is_told_as_a_share_of_its_name_s_median_ink(
     assert weakest_ink(truth, "scan.pdf", 2) == "航 kept 0.36 of its name's median ink"
     assert weakest_ink(truth, "scan.pdf", 1) is None
     assert weakest_ink(truth, "other.pdf", 1) is None
+
+
+def test_reading_lists_the_sure_reads_that_were_wrong_and_counts_calibration_bands() -> None:
+    from types import SimpleNamespace
+
+    from bench.check import reading
+
+    truth = {
+        "application_id": "CQC-7",
+        "company_seal": {"text": "杭州卓越智能装备有限公司"},
+        "documents": [
+            {"kind": "business_licence", "fields": {"company_name": "杭州卓越智能装备有限公司"}}
+        ],
+    }
+    licence = SimpleNamespace(
+        kind="business_licence",
+        fields={"company_name": "杭州卓越智能装备有限公司"},
+        field_notes={"company_name": {"confidence": 0.99}},
+        seals=[
+            {"owner": "company", "text": "杭州卓越智能装备白限公司", "confidence": 0.95},
+            {"owner": "company", "text": "杭州卓越智能装备有限公司", "confidence": 0.99},
+            {"owner": "company", "text": "卓越智能装备有限公司", "confidence": 0.8},
+            {"owner": "authority", "text": "杭州市市场监督管理局", "confidence": 0.99},
+        ],
+    )
+    figures = reading([{"truth": truth, "documents": [licence]}])
+    rim = figures["company seal rim"]
+    assert (rim["reads"], rim["sure_reads"], rim["sure_wrong"]) == (3, 2, 1)
+    assert rim["sure_wrong_reads"] == [
+        "CQC-7: '杭州卓越智能装备白限公司' for '杭州卓越智能装备有限公司'"
+    ]
+    assert rim["bands"]["0.50-0.90"] == [0, 1] and rim["bands"]["0.90-0.97"] == [0, 1]
+    assert figures["company name"]["sure_wrong_reads"] == []
