@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -33,6 +33,9 @@ from pipeline.records.models import Application
 from pipeline.usecases.checking import check_and_save, check_intake
 from pipeline.usecases.intake import IntakeResult, intake_application
 from pipeline.workspace import Workspace, configure_logging, open_workspace
+
+if TYPE_CHECKING:
+    from pipeline.extract.documents import PageReaders
 from sealdesk import issue as cli_issue
 from sealdesk import review as cli_review
 from sealdesk import run as cli_flows
@@ -221,12 +224,16 @@ def check(
     record = load_record(application)
     _all_there(files)
     day = today.date() if today is not None else None
-    with _check_workspace(ctx.settings, save) as workspace, progress_bars(not as_json) as progress:
+    with (
+        _check_workspace(ctx.settings, save) as workspace,
+        progress_bars(not as_json) as progress,
+        _page_readers(ctx.settings) as pool,  # their models load while the files go in
+    ):
         result = intake_application(workspace, record, list(files), ctx.actor, progress)
         if save:
-            report = check_and_save(workspace, result, ctx.actor, day, progress=progress)
+            report = check_and_save(workspace, result, ctx.actor, day, progress=progress, pool=pool)
         else:
-            report = check_intake(workspace, result, record, day, progress=progress)
+            report = check_intake(workspace, result, record, day, progress=progress, pool=pool)
     if as_json:
         click.echo(report.dumps())
     else:
@@ -245,6 +252,12 @@ def _recheck(
             raise NotFound(f"no application {app_id} (sealdesk list shows them)")
         taken = IntakeResult(app.id, app.status, app.round, False)
     return check_and_save(workspace, taken, ctx.actor, day, progress=progress)
+
+
+def _page_readers(settings: Settings) -> PageReaders:
+    from pipeline.extract.documents import PageReaders
+
+    return PageReaders(settings.extract.engine, settings.extract.workers)
 
 
 @contextmanager

@@ -314,6 +314,25 @@ def test_a_dry_press_is_read_where_a_clear_impression_of_its_seal_has_the_name()
     assert weighed.by_character is not None and weighed.by_character[1] >= 8.0  # ... 远
 
 
+def test_page_workers_started_ahead_compare_impressions_where_their_engine_is_loaded() -> None:
+    """PageReaders (a command starts them before it takes its files in) compare a dry press
+    with the clear one in a worker, as compare_impressions does in the command's process,
+    and leave pages with nothing in doubt as they are, without a worker's round trip."""
+    from pipeline.extract.documents import PageReaders
+
+    design = SealDesign(NAME_PRESSED, inscription="合同专用章")
+    clear = ("licence.pdf", render_seal(design, 300), -12.0)
+    pages = _pages(("form.pdf", _dry(design, (3,), 0.04), 31.0), clear)
+    with PageReaders("rapidocr", 1) as pool:
+        form, licence = pool.compare(pages)
+        (alone,) = pool.compare([licence])
+        assert alone is licence
+    assert form.result is not None
+    ((name, weighed),) = form.result.seals[0].same_seal
+    assert name == NAME_PRESSED and weighed.source == "licence.pdf"
+    assert fits_where_clear(NAME_PRESSED, weighed.disagreement, weighed.by_character)
+
+
 def _grey(page: np.ndarray) -> np.ndarray:
     """The page as a greyscale scanner saves it."""
     return np.asarray(Image.fromarray(page).convert("L").convert("RGB"))

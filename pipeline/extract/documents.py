@@ -178,6 +178,20 @@ def _compared(
     return replace(seal, same_seal=tuple(found)) if found else seal
 
 
+def _worth_comparing(pages: list[PageRef]) -> bool:
+    """Whether any company seal of the pages is left in doubt (see :func:`_in_doubt`)."""
+    return any(
+        seal.owner == "company"
+        and seal.impression is not None
+        and any(
+            plain_form(seal.text) != plain_form(name) and _in_doubt(seal, name)
+            for name, _ in seal.checks
+        )
+        for page in pages
+        for seal in (page.result.seals if page.result is not None else ())
+    )
+
+
 def _in_doubt(seal: Seal, name: str) -> bool:
     """Whether the seal's own read leaves ``name`` in doubt that a clear impression may
     settle, as validation judges it (see pipeline.validate.rules.seals); a read that fits,
@@ -389,13 +403,59 @@ def extract_paths(
     return refs, problems
 
 
+class PageReaders:
+    """Page-reading worker processes started ahead of the pages, their engines loading
+    while the command does other work (taking the files in, rendering them): a check of a
+    few pages otherwise waited a second or two for each worker's models before its first
+    page. The comparison of impressions runs in one of them too, where the engine is
+    already loaded. A context manager; the workers end with it."""
+
+    def __init__(self, engine_name: str, workers: int) -> None:
+        self.engine_name = engine_name
+        self.workers = max(1, workers)
+        self._pool = _page_workers(engine_name, self.workers)
+        # one task per worker makes the executor start them all now, each loading its
+        # engine in its initializer; nothing waits for these
+        self._ready = [self._pool.submit(_ready) for _ in range(self.workers)]
+
+    def __enter__(self) -> PageReaders:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def read(self, jobs: list[Job], progress: Progress = silent) -> list[PageRef]:
+        futures = {self._pool.submit(_extract_in_worker, job): i for i, job in enumerate(jobs)}
+        done: dict[int, PageRef] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            progress(PAGES, len(done), len(jobs))
+        return [done[i] for i in range(len(jobs))]
+
+    def compare(self, refs: list[PageRef]) -> list[PageRef]:
+        if not _worth_comparing(refs):
+            return refs
+        return self._pool.submit(compare_impressions, refs, self.engine_name).result()
+
+
+def _ready() -> bool:
+    return _WORKER_ENGINE is not None
+
+
 def read_pages(
-    jobs: list[Job], engine_name: str = "rapidocr", workers: int = 1, progress: Progress = silent
+    jobs: list[Job],
+    engine_name: str = "rapidocr",
+    workers: int = 1,
+    progress: Progress = silent,
+    pool: PageReaders | None = None,
 ) -> list[PageRef]:
-    """Read rendered pages (see ``Job``), in parallel over ``workers`` processes, in their
-    order; ``progress`` hears of each page as it is done."""
+    """Read rendered pages (see ``Job``), in parallel over ``workers`` processes (or in
+    ``pool``, already started), in their order; ``progress`` hears of each page as it is
+    done."""
     total = len(jobs)
     progress(PAGES, 0, total)
+    if pool is not None:
+        return pool.read(jobs, progress)
     if workers <= 1 or total <= 1:
         _init_worker(engine_name, own_process=False)
         refs = []
@@ -403,13 +463,8 @@ def read_pages(
             refs.append(_extract_in_worker(job))
             progress(PAGES, len(refs), total)
         return refs
-    with _page_workers(engine_name, min(workers, total)) as pool:
-        futures = {pool.submit(_extract_in_worker, job): i for i, job in enumerate(jobs)}
-        done: dict[int, PageRef] = {}
-        for future in as_completed(futures):
-            done[futures[future]] = future.result()
-            progress(PAGES, len(done), total)
-        return [done[i] for i in range(total)]
+    with PageReaders(engine_name, min(workers, total)) as started:
+        return started.read(jobs, progress)
 
 
 def _page_workers(engine_name: str, workers: int) -> ProcessPoolExecutor:
@@ -424,15 +479,18 @@ def _page_workers(engine_name: str, workers: int) -> ProcessPoolExecutor:
 
 
 def documents_of(
-    refs: list[PageRef], engine_name: str = "rapidocr"
+    refs: list[PageRef], engine_name: str = "rapidocr", pool: PageReaders | None = None
 ) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
     """The documents the read pages (of one application) form, and (file, 1-based page, why)
-    for each page that could not be read; ``engine_name``: the engine that read them."""
+    for each page that could not be read; ``engine_name``: the engine that read them, in
+    ``pool`` if given (the impressions are compared there)."""
     failures = [
         (r.source, r.index + 1, r.problem)
         for r in refs
         if r.result is None and r.problem and r.rendered
     ]
+    if pool is not None:
+        return [document_entry(g) for g in group_documents(pool.compare(refs))], failures
     return packet_documents(refs, engine_name), failures
 
 

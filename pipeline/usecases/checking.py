@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pipeline.model.application import ApplicationRecord
 from pipeline.model.names import fold
@@ -24,6 +25,9 @@ from pipeline.usecases.intake import (
 from pipeline.usecases.report import build_report
 from pipeline.workspace import Workspace
 
+if TYPE_CHECKING:
+    from pipeline.extract.documents import PageReaders
+
 
 def extract_stored(
     workspace: Workspace,
@@ -31,11 +35,13 @@ def extract_stored(
     expect: tuple[str, ...] = (),
     progress: Progress = silent,
     people: tuple[str, ...] = (),
+    pool: PageReaders | None = None,
 ) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
     """Read the documents in the pages intake rendered and stored of the readable files,
     under their names, and the pages that could not be read (file, page, why); ``expect``:
     names the seals and name lines are weighed against, ``people``: the people ID cards
-    and letters name; ``progress`` hears of each page."""
+    and letters name; ``progress`` hears of each page; ``pool``: page workers already
+    started (see PageReaders), else the workspace's number of them are started here."""
     from pipeline.extract.documents import Job, documents_of, read_pages
 
     with workspace.session() as session:
@@ -52,8 +58,8 @@ def extract_stored(
         for page in pages
     ]
     settings = workspace.settings
-    refs = read_pages(jobs, settings.extract.engine, settings.extract.workers, progress)
-    return documents_of(refs, settings.extract.engine)
+    refs = read_pages(jobs, settings.extract.engine, settings.extract.workers, progress, pool)
+    return documents_of(refs, settings.extract.engine, pool)
 
 
 def held_by_other_names(session: Session, record: ApplicationRecord) -> list[ReportFinding]:
@@ -102,12 +108,14 @@ def check_intake(
     today: date | None = None,
     extract: bool = True,
     progress: Progress = silent,
+    pool: PageReaders | None = None,
 ) -> CheckReport:
-    """The report for the files of this intake (a dry run's whole world)."""
+    """The report for the files of this intake (a dry run's whole world); ``pool``: see
+    extract_stored."""
     if not extract:
         return build_report(intake)
     documents, failures = extract_stored(
-        workspace, intake.files, expected_names(record), progress, expected_people(record)
+        workspace, intake.files, expected_names(record), progress, expected_people(record), pool
     )
     return build_report(intake, documents, record, today, failures)
 
@@ -119,16 +127,22 @@ def check_and_save(
     today: date | None = None,
     extract: bool = True,
     progress: Progress = silent,
+    pool: PageReaders | None = None,
 ) -> CheckReport:
     """The report over every file the application has (all rounds), validated against the
-    stored record and saved with it."""
+    stored record and saved with it; ``pool``: see extract_stored."""
     with workspace.session() as session:
         everything = replace(intake, files=application_files(session, intake.application_id))
         record = ApplicationRecord(dict(session.get_one(Application, intake.application_id).record))
         register = held_by_other_names(session, record)
     if extract:
         documents, failures = extract_stored(
-            workspace, everything.files, expected_names(record), progress, expected_people(record)
+            workspace,
+            everything.files,
+            expected_names(record),
+            progress,
+            expected_people(record),
+            pool,
         )
         report = build_report(everything, documents, record, today, failures, register)
     else:
