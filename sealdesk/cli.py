@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -144,16 +144,19 @@ def intake(ctx: Context, application: Path, files: tuple[Path, ...], no_check: b
     record = load_record(application)
     _all_there(files)
     workspace = ctx.workspace()
-    with progress_bars() as progress:
-        result = intake_application(workspace, record, list(files), ctx.actor, progress)
-    _print_intake(result)
-    if any(f.outcome == "rejected" for f in result.files):
-        click.echo("\nRefused files are listed above with what to ask the sender for.")
-    if not no_check:
-        click.echo("")
+    with ExitStack() as stack:
+        # the page workers' models load while the files are taken in
+        pool = None if no_check else stack.enter_context(_page_readers(ctx.settings))
         with progress_bars() as progress:
-            report = check_and_save(workspace, result, ctx.actor, progress=progress)
-        _print_report(report)
+            result = intake_application(workspace, record, list(files), ctx.actor, progress)
+        _print_intake(result)
+        if any(f.outcome == "rejected" for f in result.files):
+            click.echo("\nRefused files are listed above with what to ask the sender for.")
+        if pool is not None:
+            click.echo("")
+            with progress_bars() as progress:
+                report = check_and_save(workspace, result, ctx.actor, progress=progress, pool=pool)
+            _print_report(report)
 
 
 def _all_there(files: tuple[Path, ...]) -> None:
