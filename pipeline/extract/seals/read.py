@@ -37,7 +37,15 @@ from pipeline.extract.seals.ring import (
     rigid_unroll,
 )
 from pipeline.extract.seals.text import CJK, clean_rim_read, is_authority, unspaced
-from pipeline.model.names import FITS, added_inside, fragment, looks_whole, scant, turned
+from pipeline.model.names import (
+    FITS,
+    SURE,
+    added_inside,
+    fragment,
+    looks_whole,
+    scant,
+    turned,
+)
 
 READ_RADIUS = 230
 """The larger semi-axis (px) a seal is read at: a 40 mm seal at 300 dpi; smaller ones (phone
@@ -232,6 +240,9 @@ def read_seal(
                 weighed.append((name, fit))
         by_character = tuple(weighed)
         score = held_by_fits(score, clean_rim_read(text), checks)
+        if score >= SURE and expect and rim is not engine:
+            other = rim if agreement == "print" else engine
+            score = seconded(score, text, expect, other.recognize(crops[:2]))
         name_columns = (span[0], span[1] - span[0])
         # the name's middle is the seal's top; the span grown over ink can take in the
         # inscription's outer characters, which reach into the name's band low on the
@@ -515,6 +526,24 @@ def held_by_fits(score: float, text: str, checks: tuple[tuple[str, float | None]
         if not added_inside(text, name, loose=True):
             return min(score, UNSURE)
     return score
+
+
+def seconded(
+    score: float, text: str, expected: tuple[str, ...], others: list[tuple[str, float]]
+) -> float:
+    """The read's confidence, held below sure (UNSURE) when it is none of the ``expected``
+    names and the other recogniser, on the same unrolled rim, does not read it too. Two
+    unrolls read alike by one recogniser are one model's view twice; a stroke lost to a
+    dry pad or a perspective makes a character look like another (王 for 正) to that model
+    as surely. A seal cut with another character shows it to both; a misread, often to
+    one. Only how sure a differing read is changes (an error or a warning); an exact read,
+    or one of another name that both see, is left as it was."""
+    read = plain_form(clean_rim_read(text))
+    if read in {plain_form(name) for name in expected}:
+        return score
+    if any(plain_form(clean_rim_read(t)) == read for t, _ in others):
+        return score
+    return min(score, UNSURE)
 
 
 def _vote(reads: list[tuple[str, float]]) -> tuple[str, float]:
