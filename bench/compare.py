@@ -5,7 +5,8 @@ slows both alike), one process each.
     git worktree add /tmp/before COMMIT
     .venv/bin/python -m bench.compare --before /tmp/before --corpus DIR [--n 10]
 
-Prints seconds a page for each packet and the medians, and the ratio new / old.
+Prints seconds a page for each packet and the medians, the ratio new / old, and each
+against a plain full-page RapidOCR pass over the same pages (as bench.throughput makes it).
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     before, now = statistics.median(old), statistics.median(new)
     print(
         f"median of {len(old)}: {before:.2f} s a page before, {now:.2f} s now: {now / before:.2f}x"
+    )
+    from bench.throughput import plain_pass
+
+    files = [f for _, packet_files in four_page_packets(args.corpus, args.n) for f in packet_files]
+    plain = plain_pass(files, 2)
+    per_page = plain["wall"] / max(1, plain["pages"])
+    print(
+        f"a plain full-page RapidOCR pass over the same {plain['pages']} pages (2 warm "
+        f"processes, recogniser calls only): {per_page:.2f} s a page; the check now takes "
+        f"{now / per_page:.2f}x that, before {before / per_page:.2f}x (target ≤ 0.5x)"
     )
     return 0
 
