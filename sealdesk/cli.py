@@ -30,6 +30,7 @@ from pipeline.records.files import page_count, received_files
 from pipeline.records.issuances import revoked_of
 from pipeline.records.lifecycle import STATUS_LABELS, Status
 from pipeline.records.models import Application
+from pipeline.review.calendar import MINUTE, SECOND, beijing
 from pipeline.usecases.checking import check_and_save, check_intake
 from pipeline.usecases.intake import IntakeResult, intake_application
 from pipeline.workspace import Workspace, configure_logging, open_workspace
@@ -415,7 +416,7 @@ def show(ctx: Context, application_id: str) -> None:
         label = STATUS_LABELS[Status(app.status)]
         click.echo(f"{app.id}  {app.scheme}/{app.kind}  {app.status} ({label})  round {app.round}")
         click.echo(f"company  {app.company_name}  {app.company_uscc}")
-        click.echo(f"taken in by {app.received_by} at {app.created_at:%Y-%m-%d %H:%M} UTC")
+        click.echo(f"taken in by {app.received_by} at {beijing(app.created_at, MINUTE)}")
         click.echo("\nfiles")
         for link, stored in received_files(session, app.id):
             pages = page_count(session, stored.id)
@@ -427,7 +428,7 @@ def show(ctx: Context, application_id: str) -> None:
         for entry in history_of(session, app.id):
             detail = json.dumps(entry.detail, ensure_ascii=False)
             click.echo(
-                f"  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor:<12} {entry.action:<28} {detail}"
+                f"  {beijing(entry.at, SECOND)}  {entry.actor:<12} {entry.action:<28} {detail}"
             )
 
 
@@ -506,7 +507,7 @@ def audit_log(ctx: Context, subject: str | None, limit: int) -> None:
         for entry in audit_entries(session, subject, limit):
             detail = json.dumps(entry.detail, ensure_ascii=False)
             click.echo(
-                f"{entry.seq:>6} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor:<12} "
+                f"{entry.seq:>6} {beijing(entry.at, SECOND)} {entry.actor:<12} "
                 f"{entry.action:<28} {entry.subject_id:<18} {detail}"
             )
 

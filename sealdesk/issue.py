@@ -17,6 +17,7 @@ from cryptography import x509
 
 from pipeline.records.issuances import credentials
 from pipeline.records.users import Role
+from pipeline.review.calendar import MINUTE, beijing
 from sealdesk.context import acting_as as _as
 from sealdesk.context import current as _ctx
 
@@ -82,8 +83,8 @@ def ca_show() -> None:
     else:
         click.echo(
             f"{'CRL':<16} {len(list(crl))} revoked, "
-            f"this update {crl.last_update_utc:%Y-%m-%d %H:%M}, "
-            f"next {crl.next_update_utc:%Y-%m-%d %H:%M}"
+            f"this update {beijing(crl.last_update_utc, MINUTE)}, "
+            f"next {beijing(crl.next_update_utc, MINUTE)}"
         )
 
 
@@ -291,7 +292,7 @@ def crl() -> None:
         record = publish_crl(session, authority, actor)
         click.echo(
             f"CRL number {record.number}: {record.revoked_count} revoked, next update "
-            f"{record.next_update:%Y-%m-%d %H:%M} UTC → {authority.files.crl}"
+            f"{beijing(record.next_update, MINUTE)} → {authority.files.crl}"
         )
 
 

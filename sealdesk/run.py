@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipeline.records.users import Role
+from pipeline.review.calendar import MINUTE, beijing
 from sealdesk.context import acting_as as _as
 from sealdesk.context import current as _ctx
 
@@ -223,7 +224,7 @@ def mail_batches(limit: int) -> None:
             states = page_states(session, batch.id)
             names = ", ".join(batch_applications(session, batch.id)) or "-"
             click.echo(
-                f"{batch.id}  {batch.received_at:%Y-%m-%d %H:%M}  {batch.received_by:<10} "
+                f"{batch.id}  {beijing(batch.received_at, MINUTE)}  {batch.received_by:<10} "
                 f"{sum(states.values())} p.: {states.get('routed', 0)} routed, "
                 f"{states.get('unrouted', 0)} unrouted, {states.get('assigned', 0)} assigned, "
                 f"{states.get('blank', 0)} blank  → {names}  "

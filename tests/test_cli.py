@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,12 @@ def test_intake_prints_what_was_kept(tmp_path: Path) -> None:
     assert "CQC-2026-000101" in listing.stdout and "checked" in listing.stdout  # and checked
     shown = run(tmp_path, "show", "CQC-2026-000101")
     assert "2 p." in shown.stdout and "application.received" in shown.stdout
+    # times as a person here reads them: Beijing time, the offset said (they are kept in UTC)
+    taken = next(line for line in shown.stdout.splitlines() if line.startswith("taken in by"))
+    at = datetime.strptime(taken.split(" at ", 1)[1], "%Y-%m-%d %H:%M %z")
+    assert at.utcoffset() == timedelta(hours=8)
+    assert abs(at - datetime.now(UTC)) < timedelta(minutes=5)
+    assert "UTC" not in shown.stdout and "+0800  " in shown.stdout  # the history rows too
     assert run(tmp_path, "audit", "verify").returncode == 0
 
 

@@ -19,6 +19,11 @@ import chinese_calendar
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+MINUTE = "%Y-%m-%d %H:%M %z"
+"""A time for a command's output: Beijing time, its offset said (+0800)."""
+SECOND = "%Y-%m-%d %H:%M:%S %z"
+
+
 def beijing(moment: datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
     """A moment as a person here reads it: Beijing time (stored times are UTC; one without
     a zone is taken as UTC)."""
