@@ -787,6 +787,7 @@ def test_a_configured_time_stamp_service_stamps_the_certificate_pdf(
     result = env.verify(Path(issued.outputs["certificate_pdf"]))
     (signature,) = result.signatures
     assert result.valid and signature.timestamp, result.to_json()
+    assert signature.timestamp.endswith(" +0800"), signature.timestamp  # Beijing time, said so
     assert signature.checks["timestamp"].ok is True
 
 

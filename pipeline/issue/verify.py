@@ -29,6 +29,7 @@ from pipeline.issue.documents import parse_keywords
 from pipeline.issue.hsm import asn1_certificate
 from pipeline.issue.signing import run_sync
 from pipeline.records.issuances import credential, newest_credential
+from pipeline.review.calendar import SECOND, beijing
 from pipeline.workspace import Workspace
 
 
@@ -280,7 +281,7 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
         stamped = status.timestamp_validity
         report.level = _level(reader, embedded, status)
         if stamped is not None:
-            report.timestamp = f"{stamped.timestamp:%Y-%m-%d %H:%M:%S %Z}"
+            report.timestamp = beijing(stamped.timestamp, SECOND)
             report.checks["timestamp"] = (
                 Check(True, f"time-stamped {report.timestamp} by {_name_of(stamped.signing_cert)}")
                 if stamped.intact and stamped.valid and stamped.trusted
