@@ -13,7 +13,7 @@ from pipeline.extract import documents
 from pipeline.extract.classify import classify
 from pipeline.extract.codes import check_id_number, read_id_number, read_uscc, valid_id_number
 from pipeline.extract.dates import parse_date, parse_period
-from pipeline.extract.documents import PageRef, _compared, _shows_the_name, group_documents
+from pipeline.extract.documents import PageRef, _compared, group_documents
 from pipeline.extract.fields import (
     Fields,
     application_form,
@@ -1016,22 +1016,6 @@ def test_only_a_seal_left_in_doubt_is_laid_beside_a_clear_impression() -> None:
     assert asked == []
     assert _compared(doubt, readers, weigh).same_seal
     assert asked == [doubt]
-
-
-def test_a_grey_seal_read_as_the_name_whose_ink_fits_it_shows_where_the_name_is() -> None:
-    """A grey page's seal is read at 0.8 at most (black print may cross it); read as the
-    name with its ink fitting the name closely, it shows a dry press of the same seal
-    where the characters are, as a colour one read surely does. A read of the name whose
-    ink fits it less well, a read of another name and an authority's seal do not."""
-    name = "上海卓越机械设备有限公司"
-    grey = replace(_seal(name, 0.8), grey=True)
-    assert _shows_the_name(replace(grey, checks=((name, 0.0),)), name)
-    assert _shows_the_name(replace(_seal(name, 0.95), checks=((name, None),)), name)
-    assert not _shows_the_name(replace(grey, checks=((name, 2.0),)), name)
-    assert not _shows_the_name(replace(grey, checks=((name, None),)), name)
-    misread = replace(_seal("上海卓越机械没备有限公司", 0.99), checks=((name, 0.3),))
-    assert not _shows_the_name(misread, name)
-    assert not _shows_the_name(replace(_seal(name, 0.99), owner="authority"), name)
 
 
 def test_a_comparison_that_fails_leaves_the_seal_in_doubt(monkeypatch: pytest.MonkeyPatch) -> None:

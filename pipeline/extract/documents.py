@@ -73,20 +73,6 @@ def group_documents(pages: list[PageRef]) -> list[list[PageRef]]:
 READ_SURELY = 0.9
 """A seal read as the name at this confidence or above can show where a faint impression of
 it has the name."""
-FITS_CLOSELY = 0.5
-"""Or, read as the name below that confidence, with its image this close to the name
-(nats): a grey page's seal is never read surely (black print may cross it), yet where its
-read is the name and its ink fits the name, it shows where the name's characters are as
-well as a colour one; the faint impression is still weighed on its own ink."""
-
-
-def _shows_the_name(seal: Seal, name: str) -> bool:
-    """Whether ``seal`` can show where a fainter impression of the same seal has ``name``:
-    a company seal read as the name, surely or with its ink fitting the name closely."""
-    if seal.owner != "company" or plain_form(seal.text) != plain_form(name):
-        return False
-    whole = dict(seal.checks).get(name)
-    return seal.confidence >= READ_SURELY or (whole is not None and whole <= FITS_CLOSELY)
 
 
 READERS = 3
@@ -98,7 +84,7 @@ laid beside a seal not read as the name, until one fits it: each costs the recog
 def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> list[PageRef]:
     """The pages (of one application), each company seal whose read leaves a name it was
     weighed against in doubt (see :func:`_in_doubt`) weighed again where the application's
-    seals read as that name (see :func:`_shows_the_name`) have it
+    seals read as that name (surely) have it
     (see pipeline.extract.seals.impression): one seal pressed on every page, a dry press on
     one of them is read at the places a clear one shows. Recorded on it (``Seal.same_seal``):
     the first weighing that fits (see pipeline.model.names.fits_where_clear), else the
@@ -107,7 +93,8 @@ def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> 
     for page in pages:
         for seal in page.result.seals if page.result is not None else ():
             for name, _ in seal.checks:
-                if _shows_the_name(seal, name):
+                clear = plain_form(seal.text) == plain_form(name)
+                if clear and seal.owner == "company" and seal.confidence >= READ_SURELY:
                     readers.setdefault(name, []).append((page, seal))
     if not readers:
         return pages
