@@ -23,7 +23,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 
-from flows.pages import PAGE, read_all
+from flows.pages import PAGE, PoolCompares, read_all
 from flows.runtime import (
     LOCAL,
     check_paths,
@@ -68,8 +68,9 @@ def validate(
     record: ApplicationRecord,
     today: date | None,
     actor: str,
+    comparer: PoolCompares | None = None,
 ) -> CheckReport:
-    documents, failures = documents_of(refs, workspace.settings.extract.engine)
+    documents, failures = documents_of(refs, workspace.settings.extract.engine, comparer)
     with workspace.session() as session:
         register = held_by_other_names(session, record)
     report = build_report(intake, documents, record, today, failures, register)
@@ -149,6 +150,7 @@ def intake(
         the_record,
         date.fromisoformat(today) if today else None,
         actor,
+        None if reads_here(runner) else PoolCompares(settings.extract.engine, page_workers),
     )
     steps["validate"], mark = time.perf_counter() - mark, time.perf_counter()
     made = packet(workspace, taken.application_id)

@@ -16,7 +16,7 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from flows.runtime import PageCache
-from pipeline.extract.stored import PagePool, read_here, reading_key
+from pipeline.extract.stored import PagePool, compare_here, read_here, reading_key
 from pipeline.mail.route import read_for_routing
 
 PAGE, ROUTE = "page", "route"
@@ -66,6 +66,22 @@ def read_page(
     if workers:
         return PagePool.shared(engine, workers).submit(read_for_routing, image_path).result()
     return read_for_routing(image_path, engine)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolCompares:
+    """An application's seal impressions compared in this machine's page workers, whose
+    engines are loaded (see pipeline.extract.documents.Compares), not in the flow's own
+    process, which would load an engine of its own for each application with a seal in
+    doubt."""
+
+    engine: str
+    workers: int
+
+    def compare(self, refs: list[Any]) -> list[Any]:
+        pool = PagePool.shared(self.engine, self.workers)
+        compared: list[Any] = pool.submit(compare_here, refs).result()
+        return compared
 
 
 @dataclass(frozen=True, slots=True)

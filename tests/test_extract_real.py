@@ -314,23 +314,37 @@ def test_a_dry_press_is_read_where_a_clear_impression_of_its_seal_has_the_name()
     assert weighed.by_character is not None and weighed.by_character[1] >= 8.0  # ... 远
 
 
-def test_page_workers_started_ahead_compare_impressions_where_their_engine_is_loaded() -> None:
-    """PageReaders (a command starts them before it takes its files in) compare a dry press
-    with the clear one in a worker, as compare_impressions does in the command's process,
-    and leave pages with nothing in doubt as they are, without a worker's round trip."""
-    from pipeline.extract.documents import PageReaders
+def test_page_workers_compare_impressions_where_their_engine_is_loaded() -> None:
+    """The command's PageReaders (started before it takes its files in) and the flow's
+    page pool (PoolCompares) compare a dry press with the clear one in a worker, as
+    compare_impressions does in the calling process; documents_of hands them nothing when
+    no seal is in doubt."""
+    from flows.pages import PoolCompares
+    from pipeline.extract.documents import PageReaders, documents_of
+    from pipeline.extract.stored import PagePool
 
     design = SealDesign(NAME_PRESSED, inscription="合同专用章")
     clear = ("licence.pdf", render_seal(design, 300), -12.0)
     pages = _pages(("form.pdf", _dry(design, (3,), 0.04), 31.0), clear)
-    with PageReaders("rapidocr", 1) as pool:
-        form, licence = pool.compare(pages)
-        (alone,) = pool.compare([licence])
-        assert alone is licence
-    assert form.result is not None
-    ((name, weighed),) = form.result.seals[0].same_seal
-    assert name == NAME_PRESSED and weighed.source == "licence.pdf"
-    assert fits_where_clear(NAME_PRESSED, weighed.disagreement, weighed.by_character)
+    asked = []
+
+    class Never:
+        def compare(self, refs: list[PageRef]) -> list[PageRef]:
+            asked.append(refs)
+            return refs
+
+    documents_of(pages[1:], "rapidocr", Never())
+    assert asked == []  # the clear seal alone: nothing to compare
+    try:
+        with PageReaders("rapidocr", 1) as pool:
+            compared = [pool.compare(pages), PoolCompares("rapidocr", 1).compare(pages)]
+    finally:
+        PagePool.shutdown_all()
+    for form, _ in compared:
+        assert form.result is not None
+        ((name, weighed),) = form.result.seals[0].same_seal
+        assert name == NAME_PRESSED and weighed.source == "licence.pdf"
+        assert fits_where_clear(NAME_PRESSED, weighed.disagreement, weighed.by_character)
 
 
 def _grey(page: np.ndarray) -> np.ndarray:

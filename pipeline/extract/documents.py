@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.config import IngestLimits
 from pipeline.extract.engines import make_engine
@@ -81,14 +81,20 @@ laid beside a seal not read as the name, until one fits it: each costs the recog
 0.5 s to place and weigh (1.4 s for a name with brackets)."""
 
 
-def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> list[PageRef]:
+def compare_impressions(
+    pages: list[PageRef],
+    engine_name: str = "rapidocr",
+    engine_here: Callable[[str], OcrEngine] | None = None,
+) -> list[PageRef]:
     """The pages (of one application), each company seal whose read leaves a name it was
     weighed against in doubt (see :func:`_in_doubt`) weighed again where the application's
     seals read as that name (surely) have it
     (see pipeline.extract.seals.impression): one seal pressed on every page, a dry press on
     one of them is read at the places a clear one shows. Recorded on it (``Seal.same_seal``):
     the first weighing that fits (see pipeline.model.names.fits_where_clear), else the
-    nearest. The engine is loaded only when there is such a seal to weigh."""
+    nearest. The engine is loaded only when there is such a seal to weigh: this process's
+    page engine if it reads pages, else ``engine_here(engine_name)`` (a pool worker's own),
+    else a new one."""
     readers: dict[str, list[tuple[PageRef, Seal]]] = {}
     for page in pages:
         for seal in page.result.seals if page.result is not None else ():
@@ -104,6 +110,8 @@ def compare_impressions(pages: list[PageRef], engine_name: str = "rapidocr") -> 
     def loaded() -> OcrEngine:
         if not engine:
             here = _WORKER_ENGINE  # pages read in this process: its engine is loaded
+            if here is None and engine_here is not None:
+                here = engine_here(engine_name)
             engine.append(here if here is not None else make_engine(engine_name, threads=1))
         return engine[0]
 
@@ -420,9 +428,14 @@ class PageReaders:
         return [done[i] for i in range(len(jobs))]
 
     def compare(self, refs: list[PageRef]) -> list[PageRef]:
-        if not _worth_comparing(refs):
-            return refs
         return self._pool.submit(compare_impressions, refs, self.engine_name).result()
+
+
+class Compares(Protocol):
+    """Where an application's seal impressions are compared (see compare_impressions):
+    page workers whose engines are loaded already."""
+
+    def compare(self, refs: list[PageRef]) -> list[PageRef]: ...
 
 
 def _ready() -> bool:
@@ -466,18 +479,19 @@ def _page_workers(engine_name: str, workers: int) -> ProcessPoolExecutor:
 
 
 def documents_of(
-    refs: list[PageRef], engine_name: str = "rapidocr", pool: PageReaders | None = None
+    refs: list[PageRef], engine_name: str = "rapidocr", pool: Compares | None = None
 ) -> tuple[list[DocumentEntry], list[tuple[str, int, str]]]:
     """The documents the read pages (of one application) form, and (file, 1-based page, why)
     for each page that could not be read; ``engine_name``: the engine that read them, in
-    ``pool`` if given (the impressions are compared there)."""
+    ``pool`` if given (the impressions are compared there, when a seal is in doubt)."""
     failures = [
         (r.source, r.index + 1, r.problem)
         for r in refs
         if r.result is None and r.problem and r.rendered
     ]
     if pool is not None:
-        return [document_entry(g) for g in group_documents(pool.compare(refs))], failures
+        compared = pool.compare(refs) if _worth_comparing(refs) else refs
+        return [document_entry(g) for g in group_documents(compared)], failures
     return packet_documents(refs, engine_name), failures
 
 

@@ -76,6 +76,15 @@ def engine_here(name: str) -> OcrEngine:
         return _ENGINES[name]
 
 
+def compare_here(refs: list[Any], engine: str) -> list[Any]:
+    """An application's read pages, its seal impressions compared (see
+    documents.compare_impressions) with this process's engine; the engine's name last, as a
+    PagePool hands it."""
+    from pipeline.extract.documents import compare_impressions
+
+    return compare_impressions(refs, engine, engine_here)
+
+
 def load_page(path: Path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
