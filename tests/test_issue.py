@@ -562,9 +562,10 @@ def test_the_commands_from_a_shell(tmp_path: Path, record_data: dict[str, Any]) 
     summary = json.loads(issued.stdout)
     serial = summary["issued"][0]["serial"]
     trail = run("audit", "log", app_id, user="iss").stdout
-    steps = [line.split()[4] for line in trail.splitlines() if "issuance." in line]
+    # seq, date, time, +0800 (Beijing time), actor, action, …
+    steps = [line.split()[5] for line in trail.splitlines() if "issuance." in line]
     assert steps == ["issuance.start", "issuance.key_made"], trail
-    assert all(line.split()[3] == "iss" for line in trail.splitlines() if "issuance." in line)
+    assert all(line.split()[4] == "iss" for line in trail.splitlines() if "issuance." in line)
     pdf = settings.issued_dir / app_id / "v1" / "certificate.pdf"
     ok = run("verify", str(pdf), user="nobody")  # anyone may verify
     assert ok.returncode == 0 and "VALID" in ok.stdout, ok.stdout + ok.stderr
