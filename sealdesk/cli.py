@@ -34,13 +34,13 @@ from pipeline.review.calendar import MINUTE, SECOND, beijing
 from pipeline.usecases.checking import check_and_save, check_intake
 from pipeline.usecases.intake import IntakeResult, intake_application
 from pipeline.workspace import Workspace, configure_logging, open_workspace
-
-if TYPE_CHECKING:
-    from pipeline.extract.documents import PageReaders
 from sealdesk import issue as cli_issue
 from sealdesk import review as cli_review
 from sealdesk import run as cli_flows
 from sealdesk.progress import progress_bars
+
+if TYPE_CHECKING:
+    from pipeline.extract.documents import PageReaders
 
 SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 

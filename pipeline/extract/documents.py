@@ -150,12 +150,8 @@ def _compared(
     readers: dict[str, list[tuple[PageRef, Seal]]],
     weigh: Callable[[Seal, str, Seal], SameSealFit | None],
 ) -> Seal:
-    if seal.owner != "company" or seal.impression is None:
-        return seal
     found = []
-    for name, _ in seal.checks:
-        if plain_form(seal.text) == plain_form(name) or not _in_doubt(seal, name):
-            continue
+    for name in _doubted(seal):
         best: SameSeal | None = None
         surest = sorted(readers.get(name, []), key=lambda r: -r[1].confidence)[:READERS]
         for page, reader in surest:
@@ -173,17 +169,23 @@ def _compared(
     return replace(seal, same_seal=tuple(found)) if found else seal
 
 
+def _doubted(seal: Seal) -> list[str]:
+    """The names a company seal with an impression was weighed against, not read as them,
+    that its read leaves in doubt (see :func:`_in_doubt`): what a clear impression may
+    settle."""
+    if seal.owner != "company" or seal.impression is None:
+        return []
+    return [
+        name
+        for name, _ in seal.checks
+        if plain_form(seal.text) != plain_form(name) and _in_doubt(seal, name)
+    ]
+
+
 def _worth_comparing(pages: list[PageRef]) -> bool:
-    """Whether any company seal of the pages is left in doubt (see :func:`_in_doubt`)."""
+    """Whether any seal of the pages is left in doubt (see :func:`_doubted`)."""
     return any(
-        seal.owner == "company"
-        and seal.impression is not None
-        and any(
-            plain_form(seal.text) != plain_form(name) and _in_doubt(seal, name)
-            for name, _ in seal.checks
-        )
-        for page in pages
-        for seal in (page.result.seals if page.result is not None else ())
+        _doubted(seal) for page in pages for seal in (page.result.seals if page.result else ())
     )
 
 
@@ -411,7 +413,8 @@ class PageReaders:
         self._pool = _page_workers(engine_name, self.workers)
         # one task per worker makes the executor start them all now, each loading its
         # engine in its initializer; nothing waits for these
-        self._ready = [self._pool.submit(_ready) for _ in range(self.workers)]
+        for _ in range(self.workers):
+            self._pool.submit(_ready)
 
     def __enter__(self) -> PageReaders:
         return self
@@ -489,16 +492,20 @@ def documents_of(
         for r in refs
         if r.result is None and r.problem and r.rendered
     ]
-    if pool is not None:
-        compared = pool.compare(refs) if _worth_comparing(refs) else refs
-        return [document_entry(g) for g in group_documents(compared)], failures
-    return packet_documents(refs, engine_name), failures
+    return packet_documents(refs, engine_name, pool), failures
 
 
-def packet_documents(refs: list[PageRef], engine_name: str = "rapidocr") -> list[DocumentEntry]:
+def packet_documents(
+    refs: list[PageRef], engine_name: str = "rapidocr", pool: Compares | None = None
+) -> list[DocumentEntry]:
     """The documents an application's read pages form, its seals compared with each other
-    (see :func:`compare_impressions`)."""
-    return [document_entry(g) for g in group_documents(compare_impressions(refs, engine_name))]
+    (see :func:`compare_impressions`): in ``pool`` if given, when a seal is in doubt, else
+    in this process."""
+    if pool is None:
+        compared = compare_impressions(refs, engine_name)
+    else:
+        compared = pool.compare(refs) if _worth_comparing(refs) else refs
+    return [document_entry(g) for g in group_documents(compared)]
 
 
 def extract_documents(
