@@ -215,13 +215,13 @@ def _child_main() -> int:
     limits = IngestLimits(**request["limits"])
     path, out = Path(request["path"]), Path(request["out"])
 
-    def say(kind: str, **fields: Any) -> None:
+    def report(kind: str, **fields: Any) -> None:
         sys.stdout.write(json.dumps({"kind": kind, **fields}, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
     try:
         probe = probe_file(path, limits)
-        say(
+        report(
             "probe",
             media_type=probe.media_type,
             size=probe.size,
@@ -230,7 +230,7 @@ def _child_main() -> int:
         )
         for page in render_pages(path, probe, limits):
             if page.image is None:
-                say("page", index=page.index, problem=page.problem, dpi=page.dpi, text=page.text)
+                report("page", index=page.index, problem=page.problem, dpi=page.dpi, text=page.text)
                 continue
             name = f"page-{page.index + 1:04d}.png"
             dpi = (page.dpi, page.dpi) if page.dpi else None
@@ -239,7 +239,7 @@ def _child_main() -> int:
             )
             width, height = page.image.size
             page.image.close()
-            say(
+            report(
                 "page",
                 index=page.index,
                 png=name,
@@ -249,13 +249,13 @@ def _child_main() -> int:
                 text=page.text,
             )
     except InvalidFile as bad:
-        say("refused", problem=bad.problem.value, message=bad.message)
+        report("refused", problem=bad.problem.value, message=bad.message)
         return 0
     except MemoryError:
         sys.stderr.write("MemoryError\n")
         return 1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    say("done", peak_rss_bytes=peak)
+    report("done", peak_rss_bytes=peak)
     return 0
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pipeline.model.messages import Say
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -64,9 +66,17 @@ class Finding:
     document: int | None = None
     page: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    wording: Say | None = None
+    """The message as a sentence to be told in another language (``message`` is it told in
+    the default one, as the contract has it)."""
+
+    @classmethod
+    def told(cls, code: Code, severity: Severity, wording: Say, **where: Any) -> Finding:
+        """A finding whose message is ``wording`` told in the default language."""
+        return cls(code, severity, wording.told(), wording=wording, **where)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "code": self.code.value,
             "severity": self.severity.value,
             "message": self.message,
@@ -74,6 +84,9 @@ class Finding:
             "page": self.page,
             "evidence": self.evidence,
         }
+        if self.wording is not None:
+            found["wording"] = self.wording.to_json()
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,6 +159,9 @@ class Finding(Base):
     document: Mapped[int | None]
     page: Mapped[int | None]
     evidence: Mapped[dict[str, Any]]
+    wording: Mapped[dict[str, Any] | None] = mapped_column(ProtectedJSON, nullable=True)
+    """The message as a sentence (pipeline.model.messages.Say) to be told in the reader's
+    language; none on findings recorded before catalogues."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

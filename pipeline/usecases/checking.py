@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from pipeline.model.application import ApplicationRecord
+from pipeline.model.messages import say
 from pipeline.model.names import fold
 from pipeline.model.progress import Progress, silent
 from pipeline.model.report import CheckReport, Code, DocumentEntry, Severity
@@ -72,13 +73,19 @@ def held_by_other_names(session: Session, record: ApplicationRecord) -> list[Rep
         if fold(holder.company_name) == fold(record.company_name):
             continue
         out.append(
-            ReportFinding(
+            ReportFinding.told(
                 Code.USCC_HELD_BY_OTHER_NAME,
                 Severity.ERROR,
-                f"统一社会信用代码 {record.company_uscc} 已有有效证书（序列号 {cred.serial}，"
-                f"申请 {holder.id}），单位名称为“{holder.company_name}”，与本申请的"
-                f"“{record.company_name}”不同；签发本申请将吊销该证书（被替代）。请核实单位"
-                "名称变更（名称变更通知书）后说明，或退回。",
+                say(
+                    "统一社会信用代码 {uscc} 已有有效证书（序列号 {serial}，申请 {application}），"
+                    "单位名称为“{holder}”，与本申请的“{company}”不同；签发本申请将吊销该证书"
+                    "（被替代）。请核实单位名称变更（名称变更通知书）后说明，或退回。",
+                    uscc=record.company_uscc,
+                    serial=cred.serial,
+                    application=holder.id,
+                    holder=holder.company_name,
+                    company=record.company_name,
+                ),
                 evidence={
                     "expected": holder.company_name,
                     "found": record.company_name,
@@ -167,6 +174,7 @@ def save_report(session: Session, report: CheckReport, actor: str) -> Applicatio
                 document=finding.document,
                 page=finding.page,
                 evidence=finding.evidence,
+                wording=finding.wording.to_json() if finding.wording else None,
             )
         )
     session.add(

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from pipeline.ingest.problems import in_chinese
+from pipeline.ingest.problems import refusal
 from pipeline.model.application import ApplicationRecord
+from pipeline.model.messages import NOTHING, say
 from pipeline.model.report import CheckReport, Code, DocumentEntry, Finding, Severity
 from pipeline.usecases.intake import REJECTED_FILE, FileOutcome, IntakeResult
 from pipeline.validate.rules import KIND_NAMES, validate
@@ -43,13 +44,19 @@ def in_force(documents: Sequence[DocumentEntry]) -> tuple[list[DocumentEntry], l
             kept.append(doc)
             continue
         newest = max(d.round for d in later)
-        what = KIND_NAMES.get(doc.kind, doc.kind)
         notes.append(
-            Finding(
+            Finding.told(
                 Code.DOCUMENT_REPLACED,
                 Severity.INFO,
-                f"第 {doc.round} 轮的{what}（{doc.source} 第 {doc.page} 页）已由第 {newest} 轮"
-                "补交的同类材料替换，不再核对。",
+                say(
+                    "第 {round} 轮的{what}（{source} 第 {page} 页）已由第 {newest} 轮"
+                    "补交的同类材料替换，不再核对。",
+                    round=doc.round,
+                    what=say(KIND_NAMES.get(doc.kind, doc.kind)),
+                    source=doc.source,
+                    page=doc.page,
+                    newest=newest,
+                ),
                 evidence={
                     "kind": doc.kind,
                     "file": doc.source,
@@ -127,10 +134,10 @@ def build_report(
         return CheckReport(intake.application_id, tuple(findings), tuple(documents))
     missing = ["validate"] if extracted is not None else ["extract", "validate"]
     findings.append(
-        Finding(
+        Finding.told(
             Code.CHECK_INCOMPLETE,
             Severity.WARNING,
-            "材料尚未自动核对：请人工逐项核对名称、公章、信用代码与证件。",
+            say("材料尚未自动核对：请人工逐项核对名称、公章、信用代码与证件。"),
             evidence={"missing_stages": missing},
         )
     )
@@ -147,11 +154,15 @@ def _failed_pages(
         return None
 
     return [
-        Finding(
+        Finding.told(
             Code.UNREADABLE_PAGE,
             Severity.WARNING,
-            f"文件“{name}”第 {page} 页未能自动读取，请人工核对；"
-            "若仍看不清，请申请人提供更清晰的复印件。",
+            say(
+                "文件“{name}”第 {page} 页未能自动读取，请人工核对；"
+                "若仍看不清，请申请人提供更清晰的复印件。",
+                name=name,
+                page=page,
+            ),
             document=document_of(name, page),
             page=page,
             evidence={"file": name, "stage": "extract", "detail": why},
@@ -162,13 +173,17 @@ def _failed_pages(
 
 def _file_findings(outcome: FileOutcome, document: int | None, earlier: bool) -> list[Finding]:
     if outcome.outcome == REJECTED_FILE or outcome.problem_code:
-        when = f"（第 {outcome.round} 轮已退回）" if earlier else ""
+        when = say("（第 {round} 轮已退回）", round=outcome.round) if earlier else NOTHING
         return [
-            Finding(
+            Finding.told(
                 Code.INVALID_FILE,
                 Severity.INFO if earlier else Severity.ERROR,
-                f"文件“{outcome.name}”无法读取{when}："
-                + in_chinese(outcome.problem_code, outcome.problem or ""),
+                say(
+                    "文件“{name}”无法读取{when}：{why}",
+                    name=outcome.name,
+                    when=when,
+                    why=refusal(outcome.problem_code),
+                ),
                 evidence={
                     "file": outcome.name,
                     "reason": outcome.problem_code,
@@ -179,10 +194,10 @@ def _file_findings(outcome: FileOutcome, document: int | None, earlier: bool) ->
             )
         ]
     findings = [
-        Finding(
+        Finding.told(
             Code.INVALID_FILE,
             Severity.WARNING,
-            f"文件“{outcome.name}”有损坏：{warning}",
+            say("文件“{name}”有损坏，后部缺失：请申请人重新发送。", name=outcome.name),
             document=document,
             evidence={"file": outcome.name, "reason": "damaged", "detail": warning},
         )
@@ -190,10 +205,14 @@ def _file_findings(outcome: FileOutcome, document: int | None, earlier: bool) ->
         if "cut short" in warning
     ]
     findings.extend(
-        Finding(
+        Finding.told(
             Code.UNREADABLE_PAGE,
             Severity.WARNING,
-            f"文件“{outcome.name}”第 {page.index + 1} 页无法读取：{page.problem}",
+            say(
+                "文件“{name}”第 {page} 页无法读取：请人工核对，或请申请人重新扫描该页。",
+                name=outcome.name,
+                page=page.index + 1,
+            ),
             document=document,
             page=page.index + 1,
             evidence={"file": outcome.name, "detail": page.problem},

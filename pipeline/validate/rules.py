@@ -18,6 +18,7 @@ from stdnum.cn import uscc
 
 from pipeline.extract.codes import TO_USCC, check_id_number
 from pipeline.model.application import ApplicationRecord
+from pipeline.model.messages import N_, NOTHING, Say, say
 from pipeline.model.names import (
     Judgement,
     fits_where_clear,
@@ -52,13 +53,13 @@ NAMED_KINDS = {
 }
 """Where each kind of document names the company."""
 KIND_NAMES = {
-    "application_form": "申请表",
-    "confirmation_letter": "确认函",
-    "business_licence": "营业执照",
-    "org_code_certificate": "组织机构代码证",
-    "id_card_copy": "身份证复印件",
-    "authorization_letter": "授权委托书",
-    "foreign_registration": "境外注册证明",
+    "application_form": N_("申请表"),
+    "confirmation_letter": N_("确认函"),
+    "business_licence": N_("营业执照"),
+    "org_code_certificate": N_("组织机构代码证"),
+    "id_card_copy": N_("身份证复印件"),
+    "authorization_letter": N_("授权委托书"),
+    "foreign_registration": N_("境外注册证明"),
 }
 
 
@@ -94,21 +95,26 @@ def _note(document: DocumentEntry, name: str) -> dict[str, Any]:
     return note if isinstance(note, dict) else {}
 
 
-def _where(document: DocumentEntry) -> str:
-    return (
-        f"{KIND_NAMES.get(document.kind, document.kind)}（{document.source} 第 {document.page} 页）"
+def _where(document: DocumentEntry) -> Say:
+    return say(
+        "{kind}（{source} 第 {page} 页）",
+        kind=say(KIND_NAMES.get(document.kind, document.kind)),
+        source=document.source,
+        page=document.page,
     )
 
 
 def _finding(
     code: Code,
     severity: Severity,
-    message: str,
+    message: Say,
     index: int | None,
     document: DocumentEntry | None,
     **evidence: Any,
 ) -> Finding:
-    return Finding(
+    """A finding whose message is told in the default language and kept as a sentence
+    (``wording``) to be told in another."""
+    return Finding.told(
         code,
         severity,
         message,
@@ -140,7 +146,7 @@ def documents_present(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.DOCUMENT_MISSING,
                 Severity.ERROR,
-                f"缺少{KIND_NAMES[kind]}。请申请人补交。",
+                say("缺少{kind}。请申请人补交。", kind=say(KIND_NAMES[kind])),
                 None,
                 None,
                 kind=kind,
@@ -149,15 +155,15 @@ def documents_present(case: Case) -> Iterator[Finding]:
         # with an agent, two people's cards: each must be there (by name or by number)
         cards = [d for _, d in case.of_kind("id_card_copy")]
         for role, person, who in (
-            ("agent", case.agent, "经办人（代理人）"),
-            ("contact", case.record.contact, "联系人"),
+            ("agent", case.agent, N_("经办人（代理人）")),
+            ("contact", case.record.contact, N_("联系人")),
         ):
             if any(_card_of(card, person) for card in cards):
                 continue
             yield _finding(
                 Code.DOCUMENT_MISSING,
                 Severity.ERROR,
-                f"缺少{who}{person['name']}的身份证复印件。",
+                say("缺少{who}{name}的身份证复印件。", who=say(who), name=person["name"]),
                 None,
                 None,
                 kind="id_card_copy",
@@ -195,7 +201,7 @@ def company_names(case: Case) -> Iterator[Finding]:
             continue
         verdict = _judge_field(case, document, field)
         yield from _name_findings(
-            Code.NAME_MISMATCH, verdict, case.company, index, document, field, "单位名称"
+            Code.NAME_MISMATCH, verdict, case.company, index, document, field, say("单位名称")
         )
 
 
@@ -206,10 +212,10 @@ def _name_findings(
     index: int,
     document: DocumentEntry,
     field: str,
-    what: str,
+    what: Say,
     bbox: list[int] | None = None,
-    named: str = "申请单位名称",
-    doubt: str = "",
+    named: Say | None = None,
+    doubt: Say | None = None,
     **more: Any,
 ) -> Iterator[Finding]:
     """The finding a name's verdict calls for: a difference an error (a warning, saying
@@ -218,24 +224,37 @@ def _name_findings(
     place = _where(document)
     box = bbox if bbox is not None else _note(document, field).get("bbox")
     evidence = {"expected": expected, **verdict.evidence, "field": field, "bbox": box, **more}
+    named = named or say("申请单位名称")
     if verdict.outcome == "differs":
-        differs = f"{place}上的{what}“{verdict.found}”与{named}“{expected}”不一致"
+        parts = dict(place=place, what=what, found=verdict.found, named=named, expected=expected)
         yield _finding(
             code,
             Severity.WARNING if doubt else Severity.ERROR,
-            f"{differs}，{doubt}" if doubt else differs,
+            say(
+                "{place}上的{what}“{found}”与{named}“{expected}”不一致，{doubt}",
+                doubt=doubt,
+                **parts,
+            )
+            if doubt
+            else say("{place}上的{what}“{found}”与{named}“{expected}”不一致", **parts),
             index,
             document,
             **evidence,
         )
     elif verdict.outcome == "unsure":
-        read = f"读作“{verdict.found}”" if verdict.found else "未能读出"
+        read = say("读作“{found}”", found=verdict.found) if verdict.found else say("未能读出")
         if verdict.worn:
-            read += "（印文部分缺墨，字迹不全）"
+            read += say("（印文部分缺墨，字迹不全）")
         yield _finding(
             code,
             Severity.WARNING,
-            f"{place}上的{what}{read}，无法确认与“{expected}”一致：请人工核对。",
+            say(
+                "{place}上的{what}{read}，无法确认与“{expected}”一致：请人工核对。",
+                place=place,
+                what=what,
+                read=read,
+                expected=expected,
+            ),
             index,
             document,
             **evidence,
@@ -244,7 +263,13 @@ def _name_findings(
         yield _finding(
             code,
             Severity.INFO,
-            f"{place}上的{what}识别为“{verdict.found}”，但图像与“{expected}”相符（个别字迹不清）。",
+            say(
+                "{place}上的{what}识别为“{found}”，但图像与“{expected}”相符（个别字迹不清）。",
+                place=place,
+                what=what,
+                found=verdict.found,
+                expected=expected,
+            ),
             index,
             document,
             **evidence,
@@ -256,7 +281,7 @@ def seals(case: Case) -> Iterator[Finding]:
         company_seals = [s for s in document.seals if s.get("owner") == "company"]
         if document.kind in STAMPED_KINDS and not company_seals:
             authority = [s for s in document.seals if s.get("owner") == "authority"]
-            also = "（仅有登记机关印章，不是单位公章）" if authority else ""
+            also = say("（仅有登记机关印章，不是单位公章）") if authority else NOTHING
             yield _seal_missing(index, document, also)
         for seal in company_seals:
             fits = seal.get("disagreement") or {}
@@ -283,12 +308,12 @@ def seals(case: Case) -> Iterator[Finding]:
                 index,
                 document,
                 "seal",
-                "公章印文（灰度扫描件上按形状找到）" if seal.get("grey") else "公章印文",
+                say("公章印文（灰度扫描件上按形状找到）") if seal.get("grey") else say("公章印文"),
                 bbox=seal.get("bbox"),
             )
 
 
-def _seal_missing(index: int, document: DocumentEntry, also: str) -> Finding:
+def _seal_missing(index: int, document: DocumentEntry, also: Say) -> Finding:
     """No company seal on a copy that needs one. On a page with no colour the seal can
     only be found by its shape: where a ring of ink is there that was not taken for a seal
     (a pale or slanted press), that is a doubt for a person (warning); where nothing round
@@ -297,17 +322,23 @@ def _seal_missing(index: int, document: DocumentEntry, also: str) -> Finding:
     grey, traces = bool(colour.get("grey")), bool(colour.get("seal_traces"))
     place = _where(document)
     if grey and traces:
-        message = (
-            f"{place}上没有红色印迹（灰度扫描或复印件），有疑似印章的痕迹（印圈或五角星），但未能确认为单位公章{also}："
-            "请人工核对，或请申请人提供彩色扫描件。"
+        message = say(
+            "{place}上没有红色印迹（灰度扫描或复印件），有疑似印章的痕迹（印圈或五角星），"
+            "但未能确认为单位公章{also}：请人工核对，或请申请人提供彩色扫描件。",
+            place=place,
+            also=also,
         )
     elif grey:
-        message = (
-            f"{place}上没有红色印迹（灰度扫描或复印件），按形状也未找到单位公章{also}："
-            "须加盖单位公章。"
+        message = say(
+            "{place}上没有红色印迹（灰度扫描或复印件），按形状也未找到单位公章{also}："
+            "须加盖单位公章。",
+            place=place,
+            also=also,
         )
     else:
-        message = f"{place}上未检出单位公章（红色印章）{also}：须加盖单位公章。"
+        message = say(
+            "{place}上未检出单位公章（红色印章）{also}：须加盖单位公章。", place=place, also=also
+        )
     return _finding(
         Code.SEAL_MISSING,
         Severity.WARNING if grey and traces else Severity.ERROR,
@@ -346,13 +377,19 @@ def _twin_finding(
     misreads characters: a seal read surely as another name stays an error, and one read
     with a character inside the name that the name lacks stays a warning (a seal cut with
     a character more is what the comparison must never let pass)."""
-    read = f"读作“{verdict.found}”" if verdict.found else "未能读出"
-    there = f"{twin.get('source')} 第 {twin.get('page')} 页"
+    read = say("读作“{found}”", found=verdict.found) if verdict.found else say("未能读出")
+    there = say("{source} 第 {page} 页", source=twin.get("source"), page=twin.get("page"))
     return _finding(
         Code.SEAL_NAME_MISMATCH,
         Severity.INFO,
-        f"{_where(document)}上的公章印文{read}（字迹不清），但按{there}上清晰的同一枚公章"
-        f"的字位比对，图像与“{expected}”相符。",
+        say(
+            "{place}上的公章印文{read}（字迹不清），但按{there}上清晰的同一枚公章"
+            "的字位比对，图像与“{expected}”相符。",
+            place=_where(document),
+            read=read,
+            there=there,
+            expected=expected,
+        ),
         index,
         document,
         expected=expected,
@@ -399,8 +436,11 @@ def _code_findings(
         yield _finding(
             Code.USCC_MISMATCH,
             Severity.WARNING,
-            f"{place}上未读到统一社会信用代码：若为旧版执照，须附组织机构代码证；"
-            "否则请人工核对执照上的代码。",
+            say(
+                "{place}上未读到统一社会信用代码：若为旧版执照，须附组织机构代码证；"
+                "否则请人工核对执照上的代码。",
+                place=place,
+            ),
             index,
             document,
             **evidence,
@@ -410,7 +450,11 @@ def _code_findings(
         yield _finding(
             Code.USCC_INVALID,
             Severity.WARNING if unsure else Severity.ERROR,
-            f"{place}上的统一社会信用代码“{value}”校验位不正确（GB 32100-2015）。",
+            say(
+                "{place}上的统一社会信用代码“{value}”校验位不正确（GB 32100-2015）。",
+                place=place,
+                value=str(value),
+            ),
             index,
             document,
             **evidence,
@@ -419,7 +463,12 @@ def _code_findings(
         yield _finding(
             Code.USCC_MISMATCH,
             Severity.WARNING if unsure else Severity.ERROR,
-            f"{place}上的统一社会信用代码“{value}”与申请填写的“{expected}”不一致。",
+            say(
+                "{place}上的统一社会信用代码“{value}”与申请填写的“{expected}”不一致。",
+                place=place,
+                value=str(value),
+                expected=expected,
+            ),
             index,
             document,
             **evidence,
@@ -435,7 +484,10 @@ def credit_codes(case: Case) -> Iterator[Finding]:
         yield _finding(
             Code.USCC_INVALID,
             Severity.ERROR,
-            f"申请填写的统一社会信用代码“{typed}”不符合 GB 32100-2015（格式或校验位）。",
+            say(
+                "申请填写的统一社会信用代码“{typed}”不符合 GB 32100-2015（格式或校验位）。",
+                typed=typed,
+            ),
             None,
             None,
             source="application",
@@ -456,9 +508,23 @@ def credit_codes(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.USCC_MISMATCH,
                 Severity.ERROR if code and not look_alike else Severity.WARNING,
-                f"{_where(document)}上的组织机构代码“{code or '未读出'}”与统一社会信用代码"
-                f"第 9–17 位“{expected}”不一致"
-                + ("（仅有形近字符之差，疑为识别误差）：请人工核对。" if look_alike else "。"),
+                (
+                    say(
+                        "{place}上的组织机构代码“{code}”与统一社会信用代码第 9–17 位“{expected}”"
+                        "不一致（仅有形近字符之差，疑为识别误差）：请人工核对。",
+                        place=_where(document),
+                        code=code,
+                        expected=expected,
+                    )
+                    if look_alike
+                    else say(
+                        "{place}上的组织机构代码“{code}”与统一社会信用代码第 9–17 位“{expected}”"
+                        "不一致。",
+                        place=_where(document),
+                        code=code or say("未读出"),
+                        expected=expected,
+                    )
+                ),
                 index,
                 document,
                 expected=expected,
@@ -481,7 +547,7 @@ def _person_for(case: Case, document: DocumentEntry) -> tuple[str, dict[str, Any
 def id_cards(case: Case) -> Iterator[Finding]:
     for index, document in case.of_kind("id_card_copy"):
         role, person = _person_for(case, document)
-        who = "联系人" if role == "contact" else "代理人"
+        who = say("联系人") if role == "contact" else say("代理人")
         place = _where(document)
         fields = document.fields
         number = fields.get("id_number")
@@ -493,7 +559,7 @@ def id_cards(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.ID_NUMBER_MISMATCH,
                 Severity.WARNING if note.get("guessed") else Severity.ERROR,
-                f"{place}上的公民身份号码与{who}登记的号码不一致。",
+                say("{place}上的公民身份号码与{who}登记的号码不一致。", place=place, who=who),
                 index,
                 document,
                 expected=_mask(expected_number),
@@ -505,7 +571,9 @@ def id_cards(case: Case) -> Iterator[Finding]:
         # surely, a name that differs is in doubt (冯丽字 read for 冯丽宇), not another's card
         holder = number is not None and str(number) == str(expected_number or "")
         holder = holder and not note.get("guessed")
-        yield from _person_name(document, index, "name", person["name"], "姓名", who, role, holder)
+        yield from _person_name(
+            document, index, "name", person["name"], say("姓名"), who, role, holder
+        )
         yield from _id_validity(case, index, document)
 
 
@@ -514,8 +582,8 @@ def _person_name(
     index: int,
     field: str,
     expected: str,
-    what: str,
-    who: str,
+    what: Say,
+    who: Say,
     role: str,
     holder: bool = False,
     unscored: float | None = None,
@@ -543,7 +611,9 @@ def _person_name(
         field,
         what,
         named=who,
-        doubt="但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。" if holder else "",
+        doubt=say("但公民身份号码与登记的一致：可能是姓名识别有误，请人工核对。")
+        if holder
+        else None,
         person=role,
     )
 
@@ -560,7 +630,7 @@ def _id_number_form(
         yield _finding(
             Code.ID_NUMBER_INVALID,
             Severity.WARNING if note.get("guessed") else Severity.ERROR,
-            f"{place}上的公民身份号码不符合 GB 11643-1999（校验码或出生日期）。",
+            say("{place}上的公民身份号码不符合 GB 11643-1999（校验码或出生日期）。", place=place),
             index,
             document,
             found=_mask(number),
@@ -570,8 +640,12 @@ def _id_number_form(
         yield _finding(
             Code.ID_REGION_UNKNOWN,
             Severity.WARNING,
-            f"{place}上的公民身份号码以地区码 {number[:6]} 开头，"
-            "该码不在 GB/T 2260 历年行政区划代码中：请人工核对身份证原件。",
+            say(
+                "{place}上的公民身份号码以地区码 {region} 开头，"
+                "该码不在 GB/T 2260 历年行政区划代码中：请人工核对身份证原件。",
+                place=place,
+                region=number[:6],
+            ),
             index,
             document,
             found=_mask(number),
@@ -585,12 +659,16 @@ def _id_validity(case: Case, index: int, document: DocumentEntry) -> Iterator[Fi
     place = _where(document)
     front = "id_number" in fields or "name" in fields
     back = "valid_to" in fields or "issuing_authority" in fields
-    for present, side in ((front, "人像面"), (back, "国徽面")):
+    for present, side in ((front, N_("人像面")), (back, N_("国徽面"))):
         if not present:
             yield _finding(
                 Code.DOCUMENT_MISSING,
                 Severity.WARNING,
-                f"{place}上未读到身份证{side}：正反面须齐全，请人工核对。",
+                say(
+                    "{place}上未读到身份证{side}：正反面须齐全，请人工核对。",
+                    place=place,
+                    side=say(side),
+                ),
                 index,
                 document,
                 kind="id_card_copy",
@@ -606,8 +684,12 @@ def _id_validity(case: Case, index: int, document: DocumentEntry) -> Iterator[Fi
             yield _finding(
                 Code.ID_EXPIRED,
                 Severity.ERROR,
-                f"{place}上的身份证有效期至 {end.isoformat()}，"
-                f"在 {case.today.isoformat()} 已过期。",
+                say(
+                    "{place}上的身份证有效期至 {end}，在 {today} 已过期。",
+                    place=place,
+                    end=end.isoformat(),
+                    today=case.today.isoformat(),
+                ),
                 index,
                 document,
                 valid_to=end.isoformat(),
@@ -630,14 +712,21 @@ def authorization(case: Case) -> Iterator[Finding]:
     for index, document in case.of_kind("authorization_letter"):
         # a letter's print reads surely unless its note says otherwise
         yield from _person_name(
-            document, index, "agent_name", agent["name"], "受托人", "代理人", "agent", unscored=1.0
+            document,
+            index,
+            "agent_name",
+            agent["name"],
+            say("受托人"),
+            say("代理人"),
+            "agent",
+            unscored=1.0,
         )
         number = document.fields.get("agent_id_number")
         if number and agent.get("id_number") and number != agent["id_number"]:
             yield _finding(
                 Code.ID_NUMBER_MISMATCH,
                 Severity.ERROR,
-                f"{_where(document)}上受托人的身份证号码与代理人登记的不一致。",
+                say("{place}上受托人的身份证号码与代理人登记的不一致。", place=_where(document)),
                 index,
                 document,
                 expected=_mask(agent["id_number"]),
@@ -665,7 +754,7 @@ def payment(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.PAYMENT_MISSING,
                 Severity.WARNING,
-                "尚无到账记录：须由单位对公账户汇款后方可审核。",
+                say("尚无到账记录：须由单位对公账户汇款后方可审核。"),
                 None,
                 None,
                 expected=due,
@@ -676,8 +765,11 @@ def payment(case: Case) -> Iterator[Finding]:
         yield _finding(
             Code.PAYER_MISMATCH,
             Severity.ERROR,
-            f"汇款人“{payer}”不是申请单位“{case.company}”：须由单位本身付款，"
-            "不接受个人或其他单位代付。",
+            say(
+                "汇款人“{payer}”不是申请单位“{company}”：须由单位本身付款，不接受个人或其他单位代付。",
+                payer=payer,
+                company=case.company,
+            ),
             None,
             None,
             expected=case.company,
@@ -690,8 +782,17 @@ def payment(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.PAYMENT_AMOUNT_MISMATCH,
                 Severity.INFO,
-                f"本订单无须付费{'（商务部电子钥匙免费申领）' if free_key else ''}，"
-                f"但登记了 {amount} 元到账：请财务退回。",
+                (
+                    say(
+                        "本订单无须付费（商务部电子钥匙免费申领），但登记了 {amount} 元到账："
+                        "请财务退回。",
+                        amount=amount,
+                    )
+                    if free_key
+                    else say(
+                        "本订单无须付费，但登记了 {amount} 元到账：请财务退回。", amount=amount
+                    )
+                ),
                 None,
                 None,
                 expected=0,
@@ -703,8 +804,13 @@ def payment(case: Case) -> Iterator[Finding]:
         yield _finding(
             Code.PAYMENT_AMOUNT_MISMATCH,
             Severity.ERROR,
-            f"到账金额 {amount} 元与订单应付 {due:g} 元"
-            f"（{keys} 个 × {FEE_PER_KEY_CNY} 元/年）不符。",
+            say(
+                "到账金额 {amount} 元与订单应付 {due} 元（{keys} 个 × {fee} 元/年）不符。",
+                amount=amount,
+                due=format(due, "g"),
+                keys=keys,
+                fee=FEE_PER_KEY_CNY,
+            ),
             None,
             None,
             expected=due,
@@ -725,9 +831,16 @@ def licence_period(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.LICENCE_EXPIRED,
                 Severity.WARNING,
-                f"{_where(document)}的营业期限"
-                + (f"读作“{note['printed']}”，" if note.get("printed") else "未能读出，")
-                + "无法确认是否届满：请人工核对。",
+                say(
+                    "{place}的营业期限读作“{printed}”，无法确认是否届满：请人工核对。",
+                    place=_where(document),
+                    printed=note["printed"],
+                )
+                if note.get("printed")
+                else say(
+                    "{place}的营业期限未能读出，无法确认是否届满：请人工核对。",
+                    place=_where(document),
+                ),
                 index,
                 document,
                 operating_period=period,
@@ -739,7 +852,11 @@ def licence_period(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.LICENCE_EXPIRED,
                 Severity.ERROR,
-                f"{_where(document)}的营业期限至 {until.isoformat()}，已届满。",
+                say(
+                    "{place}的营业期限至 {until}，已届满。",
+                    place=_where(document),
+                    until=until.isoformat(),
+                ),
                 index,
                 document,
                 operating_period=period,
@@ -755,8 +872,12 @@ def form_details(case: Case) -> Iterator[Finding]:
             yield _finding(
                 Code.APPLICATION_ID_MISMATCH,
                 Severity.ERROR,
-                f"{_where(document)}的申请编号“{printed}”不是本申请"
-                f"（{case.record.application_id}）的：可能放错了材料。",
+                say(
+                    "{place}的申请编号“{printed}”不是本申请（{ours}）的：可能放错了材料。",
+                    place=_where(document),
+                    printed=printed,
+                    ours=case.record.application_id,
+                ),
                 index,
                 document,
                 expected=case.record.application_id,
@@ -765,11 +886,11 @@ def form_details(case: Case) -> Iterator[Finding]:
 
     for index, document in enumerate(case.documents):
         if document.fields.get("signature_present") is False:
-            who = "经办人" if document.kind == "application_form" else "法定代表人"
+            who = say("经办人") if document.kind == "application_form" else say("法定代表人")
             yield _finding(
                 Code.SIGNATURE_MISSING,
                 Severity.WARNING,
-                f"{_where(document)}上{who}签字处未见签名：请人工核对。",
+                say("{place}上{who}签字处未见签名：请人工核对。", place=_where(document), who=who),
                 index,
                 document,
             )
