@@ -177,7 +177,10 @@ def _verify(settings: Settings, outputs: dict[str, str]) -> None:
     )
     result = verify_pdf(tampered, registry)
     failed = [
-        f"{n}: {c.detail}" for s in result.signatures for n, c in s.checks.items() if not c.ok
+        f"{n}: {c.detail.told('en')}"
+        for s in result.signatures
+        for n, c in s.checks.items()
+        if not c.ok
     ]
     click.echo(
         f"    {tampered.name}: {'VALID' if result.valid else 'NOT VALID'} ({'; '.join(failed)})"

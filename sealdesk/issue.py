@@ -62,7 +62,7 @@ def ca_show() -> None:
     and the newest CRL."""
     from pipeline.issue.ca import load_ca
     from pipeline.issue.certs import SERVICES
-    from pipeline.issue.verify import load_crl
+    from pipeline.issue.verify import MACHINE, load_crl
 
     settings = _ctx().settings
     authority = load_ca(settings)
@@ -79,7 +79,7 @@ def ca_show() -> None:
         )
     crl, problem = load_crl(authority.files.crl, authority.issuing)
     if crl is None:
-        click.echo(f"{'CRL':<16} {problem}")
+        click.echo(f"{'CRL':<16} {problem.told(MACHINE) if problem else ''}")
     else:
         click.echo(
             f"{'CRL':<16} {len(list(crl))} revoked, "
@@ -339,14 +339,17 @@ def _load_cert(path: Path) -> x509.Certificate:
 
 
 def _print_verification(result: Verification) -> None:
+    from pipeline.issue.verify import MACHINE
+
+    problem = result.problem.told(MACHINE) if result.problem else ""
     if result.kind in ("no_such_file", "unreadable", "not_pdf"):
-        click.secho(f"{result.file}: cannot verify: {result.problem}", fg="yellow", err=True)
+        click.secho(f"{result.file}: cannot verify: {problem}", fg="yellow", err=True)
         return
     if result.kind == "unsigned":
-        click.secho(f"{result.file}: NOT SIGNED: {result.problem}", fg="red", bold=True)
+        click.secho(f"{result.file}: NOT SIGNED: {problem}", fg="red", bold=True)
         return
     if result.problem:
-        click.secho(f"{result.file}: NOT VALID: {result.problem}", fg="red", bold=True)
+        click.secho(f"{result.file}: NOT VALID: {problem}", fg="red", bold=True)
         return
     verdict = (
         click.style("VALID", fg="green", bold=True)
@@ -372,4 +375,4 @@ def _print_verification(result: Verification) -> None:
                 mark = (
                     click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
                 )
-            click.echo(f"    {mark} {name:<15} {check.detail}")
+            click.echo(f"    {mark} {name:<15} {check.detail.told(MACHINE)}")

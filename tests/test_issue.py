@@ -280,10 +280,14 @@ def test_a_change_makes_version_two_and_supersedes_version_one(
     assert crl.get_revoked_certificate_by_serial_number(int(v2.serial, 16)) is None
     result = env.verify(Path(v1.outputs["certificate_pdf"]))
     checks = result.signatures[0].checks
-    assert checks["newest_version"].ok is False and "version 2" in checks["newest_version"].detail
+    assert checks["newest_version"].ok is False and "version 2" in checks[
+        "newest_version"
+    ].detail.told("en")
     assert checks["not_revoked"].ok is False
     sealed = env.verify(Path(v1.outputs["sealed_form"])).signatures[0].checks
-    assert sealed["not_revoked"].ok is False and "superseded" in sealed["not_revoked"].detail
+    assert sealed["not_revoked"].ok is False and "superseded" in sealed["not_revoked"].detail.told(
+        "en"
+    )
     assert env.verify(Path(v2.outputs["certificate_pdf"])).valid
 
 
@@ -691,9 +695,16 @@ def test_the_public_verification_page(env: Env, record_data: dict[str, Any]) -> 
         return response.text
 
     signed = Path(v1.outputs["certificate_pdf"]).read_bytes()
-    assert "有效 VALID" in upload(signed)
+    assert '<span class="pill clear">有效</span>' in upload(signed)
     tampered = upload(signed + b"\n% appended\n")
-    assert "无效 NOT VALID" in tampered and "签名覆盖全文" in tampered
+    assert '<span class="pill flagged">无效</span>' in tampered and "签名覆盖全文" in tampered
+    # what each check found is said in the page's language (it was English on a Chinese page)
+    assert "签名后文件被改动" in tampered and "changed after signing" not in tampered
+    client.cookies.set("lang", "en")
+    english = upload(signed + b"\n% appended\n")
+    assert '<span class="pill flagged">Not valid</span>' in english
+    assert "the file was changed after signing" in english and "签名后" not in english
+    client.cookies.delete("lang")
     refused = client.post("/verify", files={"file": ("x.pdf", signed, "application/pdf")})
     assert refused.status_code == 403  # no form token
     env.approve(_record(record_data, "CQC-2026-000502"))
@@ -890,7 +901,9 @@ def test_re_signed_and_wrapped_copies_are_rejected(
         assert not result.valid, how
         if how == "re-signed":
             ours, theirs = result.signatures  # ours intact for its revision, theirs foreign
-            assert "a later signature covers the file" in ours.checks["whole_file"].detail
+            assert "a later signature covers the file" in ours.checks["whole_file"].detail.told(
+                "en"
+            )
             assert theirs.checks["chain"].ok is False
         else:
             assert result.signatures == [] or not any(s.valid for s in result.signatures), how
@@ -944,7 +957,10 @@ def test_pyhanko_judges_both_pdfs_valid_trusted_and_long_term(
             Path(os.environ["KEEP_PDF"], "root.der").write_bytes(root.dump())
         result = env.verify(Path(issued.outputs[name]))
         assert result.valid, [
-            (k, c.detail) for s in result.signatures for k, c in s.checks.items() if not c.ok
+            (k, c.detail.told("en"))
+            for s in result.signatures
+            for k, c in s.checks.items()
+            if not c.ok
         ]
         assert result.signatures[0].level == "B-LT"
 

@@ -112,10 +112,12 @@ PUBLIC = (
     "/status/{token}",
     "/status/{token}/files",
     "/status/{token}/progress",
+    "/language/{code}",
 )
 """Sign-in, the certificate verification that anyone may use (tests/test_issue.py
-verifies real certificates through it), and the applicant's status page, guarded by its
-link and the credit code instead (tests/test_status_page.py)."""
+verifies real certificates through it), the applicant's status page, guarded by its
+link and the credit code instead (tests/test_status_page.py), and the choice of language
+(a cookie and a redirect to a path of this site)."""
 
 
 @pytest.mark.parametrize("path", ["/login", "/verify", "/verify/0123abcd"])
@@ -187,14 +189,14 @@ def test_approving_over_an_error_needs_a_remark_on_it_and_shows_it(client: TestC
         refused = client.post(
             f"/applications/{APP_ID}/decision", data={"action": "approve", "csrf": token, **data}
         )
-        assert "未能记录：第 1 项（name_mismatch）为错误" in refused.text
+        assert "未能记录：第 1 项（单位名称不一致）为错误" in refused.text
         assert "without" not in refused.text  # one language on the screen
     done = client.post(
         f"/applications/{APP_ID}/decision",
         data={"action": "approve", "csrf": token, "override-1": WHY},
     )
     assert "已记录：核验通过" in done.text
-    assert f"确认第 1 项 <code>name_mismatch</code> 不影响通过：{WHY}" in done.text
+    assert f"确认第 1 项 单位名称不一致 不影响通过：{WHY}" in done.text
 
 
 def test_a_cookie_copied_before_logout_is_worthless_after_it(client: TestClient) -> None:
@@ -227,7 +229,7 @@ def test_the_due_date_is_shown_in_beijing_time(client: TestClient, workspace: Wo
         assert item is not None
         due = item.due
     page = client.get(f"/applications/{APP_ID}").text
-    assert f'应于 <span class="">{beijing(due)}</span>' in page
+    assert f"应于 {beijing(due)} 前完成" in page
     assert due.strftime("%Y-%m-%d %H:%M") not in page  # the UTC wall clock, 8 h off, is not
 
 
@@ -441,10 +443,12 @@ def test_a_resubmission_is_checked_in_the_background_with_its_progress_shown(
     release = threading.Event()
     real = site_module.take_files
 
-    def slow(workspace: Workspace, app_id: str, paths: list[Any], actor: str, progress: Any) -> str:
+    def slow(
+        workspace: Workspace, app_id: str, paths: list[Any], actor: str, progress: Any, *more: Any
+    ) -> str:
         progress("pages", 1, 3)
         release.wait(30)
-        return real(workspace, app_id, paths, actor, progress)
+        return real(workspace, app_id, paths, actor, progress, *more)
 
     monkeypatch.setattr(site_module, "take_files", slow)
     sign_in(client, "ingrid")
@@ -505,3 +509,50 @@ def test_an_issuing_authority_sees_only_its_own_regions_applications(
     sign_in(client, "rui")  # the service company's reviewer sees both
     queue = client.get("/").text
     assert "MOF-2026-000401" in queue and APP_ID in queue
+
+
+def _visible_text(html: str) -> str:
+    """What a person reads on a page: no scripts, styles or tags."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_a_reader_who_chose_english_reads_only_english_but_the_data(
+    client: TestClient, workspace: Workspace, record_data: dict[str, Any]
+) -> None:
+    # seen: Chinese labels beside English outcomes, English words on the verify page
+    chosen = client.get("/language/en?next=/login", follow_redirects=False)
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/login"
+    assert sign_in(client, "rui").status_code == 303
+    data = [
+        record_data["company"]["name"],
+        record_data["contact"]["name"],
+        (record_data.get("agent") or {}).get("name") or "",
+        "名称不一致",  # the fixture's finding, recorded without a kept sentence: not shown
+        "中文",  # the way back to Chinese, named in Chinese as language switches are
+    ]
+    cjk = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+    for path in ("/", f"/applications/{APP_ID}", "/certificates", "/password", "/verify"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert '<html lang="en">' in page.text
+        text = _visible_text(page.text)
+        for value in data:
+            text = text.replace(value, "") if value else text
+        assert not cjk.findall(text), (path, sorted(set(cjk.findall(text))))
+    missing = client.get("/applications/NO-SUCH-ID", headers={"accept": "text/html"})
+    assert missing.status_code == 404 and "No application NO-SUCH-ID" in missing.text
+    assert 'class="notice refused"' in missing.text  # a refusal looks like an error
+    scripted = client.get("/applications/NO-SUCH-ID", headers={"accept": "application/json"})
+    assert scripted.json() == {"detail": "No application NO-SUCH-ID"}
+
+
+def test_without_a_choice_the_browser_s_language_decides_and_chinese_is_the_default(
+    client: TestClient,
+) -> None:
+    assert '<html lang="zh-CN">' in client.get("/login").text
+    english = client.get("/login", headers={"accept-language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in english.text and "Sign in" in english.text
+    back = client.get("/language/zh_CN?next=//evil.example/", follow_redirects=False)
+    assert back.headers["location"] == "/"  # never a page elsewhere
+    assert client.get("/language/xx", follow_redirects=False).status_code == 404

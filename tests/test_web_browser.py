@@ -5,6 +5,7 @@ person cannot do both). Screenshots of the queue and the application page are ke
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -20,7 +21,7 @@ from PIL import Image
 from pipeline.config import Settings
 from pipeline.model.application import load_record
 from pipeline.records.lifecycle import Status
-from pipeline.records.models import Application, ReviewDecision, User
+from pipeline.records.models import Application, CheckRun, ReviewDecision, User
 from pipeline.records.users import add_user
 from pipeline.usecases.checking import check_and_save
 from pipeline.usecases.intake import intake_application
@@ -87,8 +88,8 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def _sign_in(browser: object, base: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+def _sign_in(browser: object, base: str, username: str, locale: str = "zh-CN"):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(f"{base}/")
     assert "/login" in page.url  # nothing without signing in
@@ -193,6 +194,50 @@ def test_reject_resubmit_and_two_people_approve(
     # the packet downloads as a PDF
     response = wen.request.get(f"{server}/applications/{app_id}/packet.pdf")
     assert response.ok and response.body()[:5] == b"%PDF-"
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def test_a_reviewer_whose_browser_asks_for_english_works_in_english(
+    server: str, browser: object, workspace: Workspace
+) -> None:
+    """The same flagged application, read by a reviewer whose browser asks for English:
+    every word on the queue and the application page is English but the data (names,
+    files, what was read off the pages), and a decision is confirmed in English."""
+    app_id = PACKET.name
+    record = load_record(PACKET / "application.json")
+    data = {record.company_name, record.contact["name"], "李审", "中文"}
+    with workspace.session() as session:
+        run = session.query(CheckRun).filter_by(application_id=app_id).one()
+        for finding in run.report["findings"]:
+            data.update(str(v) for v in (finding.get("evidence") or {}).values() if v)
+            data.update(_said(finding.get("wording") or {}))
+    li = _sign_in(browser, server, "li", locale="en-GB")
+    assert li.locator("html").get_attribute("lang") == "en"
+    shots = {"queue-en.png": f"{server}/", "application-en.png": f"{server}/applications/{app_id}"}
+    for name, address in shots.items():
+        li.goto(address)
+        li.wait_for_load_state("networkidle")
+        text = li.locator("body").inner_text()
+        # where a read differs, the places are said in English around pieces of the data
+        pieces = set(li.locator(".difference strong").all_inner_texts())
+        for value in sorted(data | pieces, key=len, reverse=True):
+            text = text.replace(value, "")
+        assert not CJK.findall(text), (name, sorted(set(CJK.findall(text))))
+        _shot(li, name)
+    assert "Seal text differs from the company name" in li.content()
+    li.fill("#remarks", "The seal's text differs from the applicant's name; stamp again.")
+    li.click("#reject")
+    li.wait_for_selector("text=Recorded: Pre-review sent back")
+
+
+def _said(wording: dict[str, Any]) -> list[str]:
+    """The data a kept sentence carries (names, files, reads), not its words."""
+    values: list[str] = []
+    for value in (wording.get("args") or {}).values():
+        values.extend(_said(value) if isinstance(value, dict) else [str(value)])
+    return values
 
 
 CLEAN = REPO / "fixtures" / "packets" / "CQC-2026-606079"

@@ -28,19 +28,24 @@ from pyhanko_certvalidator import ValidationContext
 from pipeline.issue.documents import parse_keywords
 from pipeline.issue.hsm import asn1_certificate
 from pipeline.issue.signing import run_sync
+from pipeline.model.messages import Say, say
 from pipeline.records.issuances import credential, newest_credential
 from pipeline.review.calendar import SECOND, beijing
 from pipeline.workspace import Workspace
+
+MACHINE = "en"
+"""The language of the JSON a script reads (as it always was: English)."""
 
 
 @dataclass
 class Check:
     ok: bool | None
     """None: could not be checked (said in ``detail``)."""
-    detail: str
+    detail: Say
+    """What was found, as a sentence for the reader's language (the JSON gives English)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "detail": self.detail}
+        return {"ok": self.ok, "detail": self.detail.told(MACHINE)}
 
 
 @dataclass
@@ -75,7 +80,7 @@ class SignatureReport:
 @dataclass
 class Verification:
     file: str
-    problem: str = ""
+    problem: Say | None = None
     signatures: list[SignatureReport] = field(default_factory=list)
     certificate: dict[str, Any] = field(default_factory=dict)
     """What an electronic certificate PDF says it is about (serial, version, uscc)."""
@@ -98,7 +103,7 @@ class Verification:
             "file": self.file,
             "valid": self.valid,
             "outcome": self.outcome,
-            "problem": self.problem or None,
+            "problem": self.problem.told(MACHINE) if self.problem else None,
             "certificate": self.certificate or None,
             "signatures": [s.to_json() for s in self.signatures],
         }
@@ -112,16 +117,26 @@ class Registry:
     roots: list[x509.Certificate]
     intermediates: list[x509.Certificate]
     crls: list[x509.CertificateRevocationList] = field(default_factory=list)
-    crl_problem: str = ""
+    crl_problem: Say | None = None
     workspace: Workspace | None = None
 
     def revoked(self, serial: int, issuer: x509.Name) -> Check:
         crl = next((c for c in self.crls if c.issuer == issuer), None)
         if crl is None:
-            return Check(None, self.crl_problem or f"no CRL of {_cn(issuer)} to check against")
+            return Check(
+                None,
+                self.crl_problem or say("没有 {issuer} 的证书吊销列表可供核对", issuer=_cn(issuer)),
+            )
         entry = crl.get_revoked_certificate_by_serial_number(serial)
         if entry is None:
-            return Check(True, f"not on {_cn(issuer)}'s CRL number {_crl_number(crl)}")
+            return Check(
+                True,
+                say(
+                    "未列入 {issuer} 的第 {number} 号证书吊销列表",
+                    issuer=_cn(issuer),
+                    number=_crl_number(crl),
+                ),
+            )
         reason = ""
         try:
             reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
@@ -129,30 +144,44 @@ class Registry:
             reason = "unspecified"
         return Check(
             False,
-            f"revoked on {entry.revocation_date_utc:%Y-%m-%d} ({reason}), CRL number "
-            f"{_crl_number(crl)}",
+            say(
+                "已于 {date} 吊销（{reason}），见第 {number} 号证书吊销列表",
+                date=format(entry.revocation_date_utc, "%Y-%m-%d"),
+                reason=reason,
+                number=_crl_number(crl),
+            ),
         )
 
     def newest(self, serial_hex: str, claimed_version: int | None) -> Check:
         if self.workspace is None:
-            return Check(None, "no register of issued certificates given (run in a workspace)")
+            return Check(None, say("没有已签发证书的登记可供核对（须在工作区中运行）"))
         with self.workspace.session() as db:
             cred = credential(db, serial_hex)
             if cred is None:
-                return Check(False, f"certificate {serial_hex} was not issued here")
+                return Check(False, say("证书 {serial} 不是本机构签发的", serial=serial_hex))
             newest = newest_credential(db, cred.company_uscc)
             assert newest is not None
             if claimed_version is not None and claimed_version != cred.version:
                 return Check(
-                    False, f"says version {claimed_version}, but {serial_hex} is {cred.version}"
+                    False,
+                    say(
+                        "文件自称第 {claimed} 版，但证书 {serial} 是第 {version} 版",
+                        claimed=claimed_version,
+                        serial=serial_hex,
+                        version=cred.version,
+                    ),
                 )
             if newest.serial != cred.serial:
                 return Check(
                     False,
-                    f"version {cred.version} is superseded by version {newest.version} "
-                    f"(certificate {newest.serial})",
+                    say(
+                        "第 {version} 版已被第 {newest} 版替代（证书 {serial}）",
+                        version=cred.version,
+                        newest=newest.version,
+                        serial=newest.serial,
+                    ),
                 )
-            return Check(True, f"version {cred.version} is the newest")
+            return Check(True, say("第 {version} 版是最新版本", version=cred.version))
 
 
 def _crl_number(crl: x509.CertificateRevocationList) -> str:
@@ -164,11 +193,13 @@ def _crl_number(crl: x509.CertificateRevocationList) -> str:
 
 def load_crl(
     path: Path, issuer: x509.Certificate
-) -> tuple[x509.CertificateRevocationList | None, str]:
+) -> tuple[x509.CertificateRevocationList | None, Say | None]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return None, f"cannot read the CRL {path}: {exc.strerror}"
+        return None, say(
+            "无法读取证书吊销列表 {path}：{why}", path=str(path), why=exc.strerror or ""
+        )
     try:
         crl = (
             x509.load_pem_x509_crl(data)
@@ -176,10 +207,14 @@ def load_crl(
             else x509.load_der_x509_crl(data)
         )
     except ValueError:
-        return None, f"{path} is not a CRL"
+        return None, say("{path} 不是证书吊销列表", path=str(path))
     if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-        return None, f"the CRL {path} is not signed by {issuer.subject.rfc4514_string()}"
-    return crl, ""
+        return None, say(
+            "证书吊销列表 {path} 不是由 {issuer} 签名的",
+            path=str(path),
+            issuer=issuer.subject.rfc4514_string(),
+        )
+    return crl, None
 
 
 def _cn(name: x509.Name) -> str:
@@ -196,23 +231,26 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        result.problem, result.kind = f"no such file: {path}", "no_such_file"
+        result.problem, result.kind = say("没有这个文件：{path}", path=str(path)), "no_such_file"
         return result
     except OSError as exc:
-        result.problem, result.kind = f"cannot read {path}: {exc.strerror}", "unreadable"
+        why = exc.strerror or ""
+        result.problem = say("无法读取 {path}：{why}", path=str(path), why=why)
+        result.kind = "unreadable"
         return result
     if b"%PDF-" not in data[:1024]:  # the header, within the first 1024 bytes (ISO 32000)
-        result.problem, result.kind = f"{path} is not a PDF", "not_pdf"
+        result.problem, result.kind = say("{path} 不是 PDF 文件", path=str(path)), "not_pdf"
         return result
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
     except Exception as exc:  # a hostile or broken file: say so, never crash the caller
-        result.problem = f"not a readable PDF: {type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
+        result.problem = say("无法读取的 PDF：{error}", error=error)
         result.kind = "not_pdf"
         return result
     if not signatures:
-        result.problem, result.kind = "the PDF carries no signature", "unsigned"
+        result.problem, result.kind = say("该 PDF 没有签名"), "unsigned"
         return result
     try:
         info = reader.trailer_view.get("/Info")
@@ -245,47 +283,58 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
                 )
             )
         except Exception as exc:  # pyHanko raises many kinds on a mangled signature
-            report.checks["intact"] = Check(False, f"the signature cannot be read: {exc}")
+            report.checks["intact"] = Check(False, say("无法读取签名：{error}", error=str(exc)))
             continue
         signer = status.signing_cert
         report.signer = _name_of(signer)
         report.signer_serial = format(signer.serial_number, "x")
         report.checks["intact"] = (
-            Check(True, "the signed bytes are unchanged")
+            Check(True, say("签名所覆盖的内容未被改动"))
             if status.intact and status.valid
-            else Check(False, "the signed content was changed, or the signature does not match it")
+            else Check(False, say("签名所覆盖的内容已被改动，或签名与内容不符"))
         )
         coverage = status.coverage
         if index == newest_index:
             report.checks["whole_file"] = (
-                Check(True, "the signature covers the whole file")
+                Check(True, say("签名覆盖整个文件"))
                 if coverage == SignatureCoverageLevel.ENTIRE_FILE
-                else Check(True, "the signature covers the file but its validation data (DSS)")
+                else Check(True, say("签名覆盖整个文件（其后仅有验证数据 DSS）"))
                 if _only_validation_data_after(status) and data.rstrip().endswith(b"%%EOF")
                 else Check(
                     False,
-                    "the file was changed after signing (content added after the signed part: "
-                    f"{coverage.name.lower().replace('_', ' ') if coverage else 'unclear'})",
+                    say(
+                        "签名后文件被改动（签名部分之后有新增内容：{coverage}）",
+                        coverage=coverage.name.lower().replace("_", " ") if coverage else "?",
+                    ),
                 )
             )
         else:
             report.checks["whole_file"] = Check(
                 coverage >= SignatureCoverageLevel.ENTIRE_REVISION,
-                "covers its revision; a later signature covers the file",
+                say("覆盖其所在的版本；之后的签名覆盖整个文件"),
             )
         report.checks["chain"] = (
-            Check(True, "chains to " + " → ".join(_name_of(c) for c in _path(status)))
+            Check(True, say("链到 {path}", path=" → ".join(_name_of(c) for c in _path(status))))
             if status.trusted
-            else Check(False, f"does not chain to a trusted root ({status.trust_problem_indic})")
+            else Check(
+                False, say("未链到受信任的根证书（{why}）", why=str(status.trust_problem_indic))
+            )
         )
         stamped = status.timestamp_validity
         report.level = _level(reader, embedded, status)
         if stamped is not None:
             report.timestamp = beijing(stamped.timestamp, SECOND)
             report.checks["timestamp"] = (
-                Check(True, f"time-stamped {report.timestamp} by {_name_of(stamped.signing_cert)}")
+                Check(
+                    True,
+                    say(
+                        "{at} 由 {authority} 加盖时间戳",
+                        at=report.timestamp,
+                        authority=_name_of(stamped.signing_cert),
+                    ),
+                )
                 if stamped.intact and stamped.valid and stamped.trusted
-                else Check(False, "the signature's time-stamp is broken or not trusted")
+                else Check(False, say("签名的时间戳已损坏或不受信任"))
             )
         issuer = x509.load_der_x509_certificate(signer.dump()).issuer
         report.checks["not_revoked"] = registry.revoked(signer.serial_number, issuer)
@@ -299,25 +348,37 @@ def verify_pdf(path: Path, registry: Registry) -> Verification:
             if described.ok is False:
                 report.checks["not_revoked"] = Check(
                     False,
-                    f"the certificate this PDF is about ({subject_serial}) is {described.detail}",
+                    say(
+                        "本 PDF 所述的证书（{serial}）：{detail}",
+                        serial=subject_serial,
+                        detail=described.detail,
+                    ),
                 )
             elif described.ok is None or signer_check.ok is not True:
                 report.checks["not_revoked"] = Check(
                     None if signer_check.ok is not False else False,
-                    f"signer: {signer_check.detail}; the certificate {subject_serial}: "
-                    f"{described.detail}",
+                    say(
+                        "签名者：{signer}；证书 {serial}：{described}",
+                        signer=signer_check.detail,
+                        serial=subject_serial,
+                        described=described.detail,
+                    ),
                 )
             else:
                 report.checks["not_revoked"] = Check(
                     True,
-                    f"neither the signer nor the certificate {subject_serial} is revoked "
-                    f"({described.detail}; {signer_check.detail})",
+                    say(
+                        "签名者与证书 {serial} 均未被吊销（{described}；{signer}）",
+                        serial=subject_serial,
+                        described=described.detail,
+                        signer=signer_check.detail,
+                    ),
                 )
         version = int(claimed["version"]) if claimed.get("version", "").isdigit() else None
         report.checks["newest_version"] = (
             registry.newest(subject_serial, version if for_ca else None)
             if subject_serial
-            else Check(None, "the PDF names no certificate serial")
+            else Check(None, say("该 PDF 未写明证书序列号"))
         )
     return result
 
@@ -407,7 +468,9 @@ def registry_for(
         intermediates.append(issuing)
     registry = Registry(roots, intermediates)
     if issuing is None:
-        registry.crl_problem = f"no CA in {settings.ca_dir}: revocation cannot be checked"
+        registry.crl_problem = say(
+            "{folder} 中没有 CA：无法核对吊销状态", folder=str(settings.ca_dir)
+        )
     else:
         crl, problem = load_crl(crl_path or files.crl, issuing)
         root_crl, root_problem = load_crl(files.root_crl, roots[-1])

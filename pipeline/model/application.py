@@ -20,8 +20,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from pipeline.errors import InvalidRecord
+from pipeline.model.messages import N_
 
-KIND_LABELS = {"new": "申请", "renewal": "更新", "replacement": "补办"}
+KIND_LABELS = {"new": N_("申请"), "renewal": N_("更新"), "replacement": N_("补办")}
 APPLICATION_ID = re.compile(r"[A-Z0-9]{2,4}-\d{4}-\d{6}")
 """An application id as the application systems print it (CQC-2026-000123)."""
 

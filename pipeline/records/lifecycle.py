@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import LifecycleError
+from pipeline.model.messages import N_
 from pipeline.records.audit import record_event
 from pipeline.records.models import Application, ReviewDecision
 
@@ -41,16 +42,16 @@ class Status(StrEnum):
 
 
 STATUS_LABELS = {
-    Status.RECEIVED: "已接收",
-    Status.CHECKED: "已检查",
-    Status.PREREVIEW_PASSED: "核验通过",
-    Status.PREREVIEW_FAILED: "核验未通过",
-    Status.REREVIEW_PASSED: "复核通过",
-    Status.REREVIEW_FAILED: "复核未通过",
-    Status.ISSUED: "已制证",
-    Status.SHIPPED: "已寄出",
-    Status.AT_AUTHORITY: "已到发证机构",
-    Status.COLLECTED: "已领取",
+    Status.RECEIVED: N_("已接收"),
+    Status.CHECKED: N_("已检查"),
+    Status.PREREVIEW_PASSED: N_("核验通过"),
+    Status.PREREVIEW_FAILED: N_("核验未通过"),
+    Status.REREVIEW_PASSED: N_("复核通过"),
+    Status.REREVIEW_FAILED: N_("复核未通过"),
+    Status.ISSUED: N_("已制证"),
+    Status.SHIPPED: N_("已寄出"),
+    Status.AT_AUTHORITY: N_("已到发证机构"),
+    Status.COLLECTED: N_("已领取"),
 }
 
 REJECTED = frozenset({Status.PREREVIEW_FAILED, Status.REREVIEW_FAILED})

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.errors import ConfigError, PermissionDenied
 from pipeline.model import authorities
+from pipeline.model.messages import NP_
 from pipeline.records.audit import record_event
 from pipeline.records.models import SignIn, User
 
@@ -33,11 +34,11 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.INTAKE: "收件",
-    Role.REVIEWER: "核验",
-    Role.REREVIEWER: "复核",
-    Role.ISSUER: "制证",
-    Role.ADMIN: "管理",
+    Role.INTAKE: NP_("role", "收件"),
+    Role.REVIEWER: NP_("role", "核验"),
+    Role.REREVIEWER: NP_("role", "复核"),
+    Role.ISSUER: NP_("role", "制证"),
+    Role.ADMIN: NP_("role", "管理"),
 }
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10

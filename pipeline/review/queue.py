@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.model.messages import N_
 from pipeline.records.applications import (
     finding_severities,
     history_of,
@@ -30,7 +31,7 @@ STAGES = {
     Status.CHECKED: ("prereview", "核验", PREREVIEW_DAYS),
     Status.PREREVIEW_PASSED: ("rereview", "复核", REREVIEW_DAYS),
 }
-STAGE_LABELS = {"prereview": "核验", "rereview": "复核"}
+STAGE_LABELS = {"prereview": N_("核验"), "rereview": N_("复核")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.errors import LifecycleError, NotFound, OverrideNeeded, PermissionDenied
+from pipeline.model.messages import N_
 from pipeline.records import lifecycle
 from pipeline.records.applications import decisions_of, latest_check
 from pipeline.records.database import Session
@@ -21,7 +22,7 @@ from pipeline.records.models import Application, CheckRun, ReviewDecision, User
 from pipeline.records.users import Role
 from pipeline.review import evidence, scope
 from pipeline.review.packet import PacketData, render_packet
-from pipeline.review.queue import item_for
+from pipeline.review.queue import STAGE_LABELS, item_for
 from pipeline.workspace import Workspace
 
 STAGE_ROLES = {"prereview": Role.REVIEWER, "rereview": Role.REREVIEWER}
@@ -169,7 +170,7 @@ def summary(session: Session, app: Application, now: datetime | None = None) -> 
         "kind": app.kind,
         "status": app.status,
         "status_label": (
-            "已吊销" if revoked_of(session, [app.id]) else STATUS_LABELS[Status(app.status)]
+            N_("已吊销") if revoked_of(session, [app.id]) else STATUS_LABELS[Status(app.status)]
         ),
         "verdict": app.verdict,
         "round": app.round,
@@ -282,17 +283,18 @@ def write_packet(workspace: Workspace, app_id: str, now: datetime | None = None)
 
 
 APPLICANT_NEXT = {
-    Status.RECEIVED: "材料已收到，正在自动检查。",
-    Status.CHECKED: "等待核验。",
-    Status.PREREVIEW_PASSED: "核验已通过，等待复核。",
-    Status.PREREVIEW_FAILED: "核验未通过：请按下面的备注补交材料。",
-    Status.REREVIEW_PASSED: "复核已通过，等待制证。",
-    Status.REREVIEW_FAILED: "复核未通过：请按下面的备注补交材料。",
-    Status.ISSUED: "证书已制作，USB Key 将寄出。",
-    Status.SHIPPED: "USB Key 已寄出。",
-    Status.AT_AUTHORITY: "USB Key 已到发证机构：请携带加盖公章的纸质材料原件和经办人身份证前往领取"
-    "（现场盖章终审）。",
-    Status.COLLECTED: "USB Key 已领取。",
+    Status.RECEIVED: N_("材料已收到，正在自动检查。"),
+    Status.CHECKED: N_("等待核验。"),
+    Status.PREREVIEW_PASSED: N_("核验已通过，等待复核。"),
+    Status.PREREVIEW_FAILED: N_("核验未通过：请按下面的备注补交材料。"),
+    Status.REREVIEW_PASSED: N_("复核已通过，等待制证。"),
+    Status.REREVIEW_FAILED: N_("复核未通过：请按下面的备注补交材料。"),
+    Status.ISSUED: N_("证书已制作，USB Key 将寄出。"),
+    Status.SHIPPED: N_("USB Key 已寄出。"),
+    Status.AT_AUTHORITY: N_(
+        "USB Key 已到发证机构：请携带加盖公章的纸质材料原件和经办人身份证前往领取（现场盖章终审）。"
+    ),
+    Status.COLLECTED: N_("USB Key 已领取。"),
 }
 """What the applicant is told of each state (the status page); a state not listed shows
 its label alone."""
@@ -323,7 +325,7 @@ def applicant_view(session: Session, app: Application) -> dict[str, Any]:
         "stage": item.stage_label if item is not None else "",
         "round": app.round,
         "remarks": latest.remarks if latest is not None else "",
-        "remarks_stage": ("核验" if latest.stage == "prereview" else "复核") if latest else "",
+        "remarks_stage": STAGE_LABELS.get(latest.stage, latest.stage) if latest else "",
         "remarks_round": latest.round if latest is not None else None,
         "rounds": sorted(rounds.items()),
         "may_upload": status in OPEN_TO_APPLICANT,

@@ -16,10 +16,19 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.config import Settings
-from pipeline.web import application, certificates, queue, signin, status, verification
-from pipeline.web.site import LoginRequired, Site
+from pipeline.web import (
+    application,
+    certificates,
+    language,
+    queue,
+    signin,
+    status,
+    verification,
+)
+from pipeline.web.site import LoginRequired, Site, refusal_page
 from pipeline.workspace import Workspace, open_workspace
 
 SECURITY_HEADERS = {
@@ -49,12 +58,18 @@ def create_app(settings: Settings, workspace: Workspace | None = None) -> FastAP
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(request: Request, exc: StarletteHTTPException) -> Response:
+        """A refusal in the reader's language: a page that looks like an error for a
+        browser, ``{"detail": ...}`` for a script."""
+        return refusal_page(request, exc.status_code, exc.detail, exc.headers)
+
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    for area in (signin, verification, status, queue, application, certificates):
+    for area in (signin, language, verification, status, queue, application, certificates):
         app.include_router(area.router)
     return app

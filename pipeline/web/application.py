@@ -11,21 +11,26 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pipeline.errors import OverrideNeeded, SealdeskError
+from pipeline.model.messages import N_, say, translator
 from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application, User
 from pipeline.records.users import Role
 from pipeline.review import queue as review_queue
 from pipeline.review import scope, service
 from pipeline.review.evidence import crop
+from pipeline.review.wording import CODE_LABELS, action_label
 from pipeline.web.site import (
     SignedIn,
     Viewer,
     check_csrf,
+    error_words,
+    language_for,
     ordered,
     png,
     quoted,
     save_uploads,
     site,
+    words,
 )
 
 if TYPE_CHECKING:
@@ -39,7 +44,7 @@ def _load(session: Session, app_id: str, user: User) -> Application:
     its own region's; to anyone else it is as if there were none)."""
     row = session.get(Application, app_id)
     if row is None or not scope.sees(user, row):
-        raise HTTPException(404, f"没有申请 {app_id}")
+        raise HTTPException(404, say("没有申请 {id}", id=app_id))
     return row
 
 
@@ -47,7 +52,7 @@ def _report(session: Session, app_id: str, user: User) -> dict[str, Any]:
     """The latest check's report of the application's round (404 before any)."""
     run = service.latest_report(session, _load(session, app_id, user))
     if run is None:
-        raise HTTPException(404, "尚未检查")
+        raise HTTPException(404, N_("尚未检查"))
     return dict(run.report)
 
 
@@ -106,7 +111,7 @@ async def decision(
     user, signed = who
     check_csrf(signed, csrf)
     if action not in ("approve", "reject"):
-        raise HTTPException(400, "action must be approve or reject")
+        raise HTTPException(400, N_("未知的操作：只能通过或退回。"))
     form = await request.form()
     overrides = {
         int(key.removeprefix("override-")): str(value)
@@ -114,21 +119,26 @@ async def decision(
         if key.startswith("override-") and key.removeprefix("override-").isdigit()
     }
     approve = action == "approve"
+    _ = words(request)
     try:
         with site(request).db() as session:
             made = service.decide(
                 session, user, app_id, approve, remarks, overrides if approve else None
             )
-            stage = "核验" if made.stage == "prereview" else "复核"
-            said = stage + ("通过" if made.decision == "approve" else "退回")
+            said = _(action_label(f"review.{made.stage}.{made.decision}"))
     except OverrideNeeded as exc:
-        listed = "、".join(f"第 {n} 项（{code}）" for n, code in exc.missing)
-        said = f"未能记录：{listed}为错误，通过前须逐条写明为何不影响通过；否则请退回。"
-        return _back(app_id, said, refused=True)
+        listed = _("、").join(
+            _("第 {n} 项（{code}）").format(n=n, code=_(CODE_LABELS.get(code, code)))
+            for n, code in exc.missing
+        )
+        said = _("未能记录：{listed}为错误，通过前须逐条写明为何不影响通过；否则请退回。")
+        return _back(app_id, said.format(listed=listed), refused=True)
     except SealdeskError as exc:
-        why = exc.zh or "操作未被接受。请刷新页面后重试；如仍不行，请联系管理员。"
-        return _back(app_id, f"未能记录：{why}", refused=True)
-    return _back(app_id, f"已记录：{said}")
+        why = error_words(exc, language_for(request)) or _(
+            "操作未被接受。请刷新页面后重试；如仍不行，请联系管理员。"
+        )
+        return _back(app_id, _("未能记录：{why}").format(why=why), refused=True)
+    return _back(app_id, _("已记录：{what}").format(what=said))
 
 
 @router.post("/files")
@@ -144,13 +154,15 @@ async def resubmit(
     user, signed = who
     check_csrf(signed, csrf)
     if not user.has(Role.INTAKE):
-        raise HTTPException(403, "只有收件人员可以补交文件")
+        raise HTTPException(403, N_("只有收件人员可以补交文件"))
     with here.db() as session:
         _load(session, app_id, user)
     folder, paths = await save_uploads(files, here.settings.limits.max_file_bytes)
-    if not here.checks.start(here.workspace, app_id, folder, paths, user.username):
+    language = language_for(request)
+    if not here.checks.start(here.workspace, app_id, folder, paths, user.username, language):
         shutil.rmtree(folder, ignore_errors=True)
-        return _back(app_id, "未能补交：这份申请正在检查，请稍候再试。", refused=True)
+        busy = translator(language)("未能补交：这份申请正在检查，请稍候再试。")
+        return _back(app_id, busy, refused=True)
     return RedirectResponse(f"/applications/{app_id}", status_code=303)
 
 
@@ -170,7 +182,7 @@ def packet(request: Request, app_id: str, who: Viewer) -> Response:
     with here.db() as session:
         _load(session, app_id, who[0])
     path = service.write_packet(here.workspace, app_id)
-    return FileResponse(path, media_type="application/pdf", filename=f"{app_id}-审核材料.pdf")
+    return FileResponse(path, media_type="application/pdf", filename=f"{app_id}-packet.pdf")
 
 
 @router.get("/documents/{document}/pages/{number}.png")
@@ -188,7 +200,7 @@ def page_image(
         source = service.Evidence(here.workspace, session, app_id, report)
         image = source.page(document, number, True)
     if image is None:
-        raise HTTPException(404, "没有这一页")
+        raise HTTPException(404, N_("没有这一页"))
     return png(image, max(200, min(width, 2400)))
 
 
@@ -199,11 +211,11 @@ def finding_crop(request: Request, app_id: str, index: int, who: Viewer, rim: in
         report = _report(session, app_id, who[0])
         findings = ordered(report.get("findings") or [])
         if not 0 <= index < len(findings):
-            raise HTTPException(404, "没有这一项")
+            raise HTTPException(404, N_("没有这一项"))
         finding = findings[index]
         bbox = (finding.get("evidence") or {}).get("bbox")
         if finding.get("document") is None or not bbox or not finding.get("page"):
-            raise HTTPException(404, "这一项没有图像证据")
+            raise HTTPException(404, N_("这一项没有图像证据"))
         source = service.Evidence(here.workspace, session, app_id, report)
         image = source.page(int(finding["document"]), int(finding["page"]), False)
         if image is not None and rim:
@@ -219,5 +231,5 @@ def finding_crop(request: Request, app_id: str, index: int, who: Viewer, rim: in
         elif image is not None:
             image = crop(image, bbox)
     if image is None:
-        raise HTTPException(404, "没有图像")
+        raise HTTPException(404, N_("没有图像"))
     return png(image, 900)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.errors import NotFound, SealdeskError
-from pipeline.model.application import KIND_LABELS
+from pipeline.model.messages import N_, say
 from pipeline.records.issuances import (
     applications_of,
     credential,
@@ -23,7 +23,16 @@ from pipeline.records.issuances import (
 from pipeline.records.models import Application, Credential, User
 from pipeline.records.users import Role
 from pipeline.review.calendar import beijing
-from pipeline.web.site import VIEWERS, Who, check_csrf, current, site
+from pipeline.web.site import (
+    VIEWERS,
+    Who,
+    check_csrf,
+    current,
+    error_words,
+    language_for,
+    site,
+    words,
+)
 from pipeline.web.verification import REASON_LABELS
 
 router = APIRouter()
@@ -45,7 +54,7 @@ lifted here (a hold would need unrevoking)."""
 def _ra(request: Request) -> Who:
     user, signed = current(request)
     if not any(user.has(r) for r in RA_VIEWERS):
-        raise HTTPException(403, "你的角色不能查看证书")
+        raise HTTPException(403, N_("你的角色不能查看证书"))
     return user, signed
 
 
@@ -61,7 +70,7 @@ def _row(cred: Credential, company: str) -> dict[str, Any]:
         "not_before": beijing(cred.not_before, "%Y-%m-%d"),
         "not_after": beijing(cred.not_after, "%Y-%m-%d"),
         "revoked": revoked,
-        "status": f"已吊销（{reason}）" if revoked else "有效",
+        "status": say("已吊销（{reason}）", reason=say(reason)) if revoked else say("有效"),
         "revoked_at": beijing(cred.revoked_at, "%Y-%m-%d %H:%M") if cred.revoked_at else "",
         "superseded_by": cred.superseded_by or "",
         "key_serial": cred.token_serial,
@@ -95,13 +104,13 @@ def _certificate(
     with here.db() as session:
         cred = credential(session, serial.lower())
         if cred is None:
-            raise HTTPException(404, f"没有序列号为 {serial} 的证书")
+            raise HTTPException(404, say("没有序列号为 {serial} 的证书", serial=serial))
         row = _row(cred, _company(session, cred))
         versions = [_row(c, _company(session, c)) for c in credentials(session, cred.company_uscc)]
         apps = [
             {
                 "id": a.id,
-                "kind": KIND_LABELS.get(a.kind, a.kind),
+                "kind": a.kind,
                 "status": a.status,
                 "round": a.round,
                 "created": beijing(a.created_at, "%Y-%m-%d"),
@@ -138,14 +147,14 @@ def revoke_certificate(
 
     user, signed = _ra(request)
     check_csrf(signed, csrf)
+    _ = words(request)
     if not any(user.has(r) for r in REVOKERS):
-        raise HTTPException(403, "只有制证人员或管理员可以吊销证书")
+        raise HTTPException(403, N_("只有制证人员或管理员可以吊销证书"))
     if reason not in RA_REASONS:
-        return _certificate(request, user, signed, serial, 400, error="请选择吊销原因。")
+        return _certificate(request, user, signed, serial, 400, error=_("请选择吊销原因。"))
     if not remarks.strip():
-        return _certificate(
-            request, user, signed, serial, 400, error="请写明吊销的依据（申请人来函、核实情况等）。"
-        )
+        why = _("请写明吊销的依据（申请人来函、核实情况等）。")
+        return _certificate(request, user, signed, serial, 400, error=why)
     here = site(request)
     try:
         authority = load_ca(here.settings)
@@ -154,9 +163,13 @@ def revoke_certificate(
             number = publish_crl(session, authority, user.username).number
             serial = cred.serial
     except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, error_words(exc, language_for(request))) from exc
     except SealdeskError as exc:
         log.warning("revoking %s failed: %s", serial, exc)
-        why = exc.zh or "CA 的签名令牌不可用，或证书状态已有变化；未作任何更改。"
-        return _certificate(request, user, signed, serial, 409, error=f"未能吊销：{why}")
+        why = error_words(exc, language_for(request)) or _(
+            "CA 的签名令牌不可用，或证书状态已有变化；未作任何更改。"
+        )
+        return _certificate(
+            request, user, signed, serial, 409, error=_("未能吊销：{why}").format(why=why)
+        )
     return RedirectResponse(f"/certificates/{serial}?done={number}", status_code=303)

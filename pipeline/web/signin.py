@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.errors import ConfigError
+from pipeline.model.messages import N_
 from pipeline.records.models import User
 from pipeline.records.users import (
     MIN_PASSWORD,
@@ -23,7 +24,14 @@ from pipeline.records.users import (
     refuse_sign_in,
 )
 from pipeline.web import auth
-from pipeline.web.site import VIEWERS, check_csrf, current, safe_next, site
+from pipeline.web.site import (
+    VIEWERS,
+    check_csrf,
+    current,
+    safe_next,
+    site,
+    words,
+)
 
 router = APIRouter()
 
@@ -56,14 +64,14 @@ def login(
 ) -> Response:
     here = site(request)
     if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
-        raise HTTPException(403, "登录表单已失效，请刷新页面后重试")
+        raise HTTPException(403, N_("登录表单已失效，请刷新页面后重试"))
     address = request.client.host if request.client else "?"
     name = login_name(username)
     keys = (f"user:{name}", f"addr:{address}")
     if here.limiter.blocked(*keys):
         with here.db() as session:
             refuse_sign_in(session, name, "web", "refused", address)
-        return Response("登录失败次数过多，请 15 分钟后再试。", status_code=429)
+        return Response(words(request)("登录失败次数过多，请 15 分钟后再试。"), status_code=429)
     with here.db() as session:
         user = authenticate(session, name, password, code or None)
         if user is not None:
@@ -124,6 +132,8 @@ def password(
     check_csrf(signed, csrf)
     here = site(request)
 
+    _ = words(request)
+
     def again_with(error: str) -> Response:
         page = here.page(
             request, "password.html", user, signed, error=error, min_length=MIN_PASSWORD
@@ -132,14 +142,14 @@ def password(
         return page
 
     if new != again:
-        return again_with("两次输入的新密码不一致。")
+        return again_with(_("两次输入的新密码不一致。"))
     with here.db() as session:
         if password_fits(session, user.username, current_password) is None:
-            return again_with("当前密码不正确。")
+            return again_with(_("当前密码不正确。"))
         try:
             change_password(session, session.get_one(User, user.username), new, user.username)
         except ConfigError:
-            return again_with(f"新密码至少需要 {MIN_PASSWORD} 个字符。")
+            return again_with(_("新密码至少需要 {n} 个字符。").format(n=MIN_PASSWORD))
     response = RedirectResponse("/login?changed=1", status_code=303)
     response.delete_cookie(auth.COOKIE)
     return response

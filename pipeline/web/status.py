@@ -17,11 +17,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from pipeline.model.messages import N_, translator
 from pipeline.records.applications import by_status_token
 from pipeline.records.models import Application
 from pipeline.review.service import OPEN_TO_APPLICANT, applicant_view
 from pipeline.web import auth
-from pipeline.web.site import APPLICANT, save_uploads, site
+from pipeline.web.site import APPLICANT, language_for, save_uploads, site, words
 
 router = APIRouter(prefix="/status/{token}")
 
@@ -56,7 +57,7 @@ def _application(request: Request, token: str) -> Application:
     with site(request).db() as session:
         app = by_status_token(session, token)
         if app is None:
-            raise HTTPException(404, "这个查询链接无效或已失效，请向受理机构索取新的链接。")
+            raise HTTPException(404, N_("这个查询链接无效或已失效，请向受理机构索取新的链接。"))
         session.expunge(app)
     return app
 
@@ -96,12 +97,12 @@ def give_credit_code(
 ) -> Response:
     here = site(request)
     if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
-        raise HTTPException(403, "表单已失效，请刷新页面后重试")
+        raise HTTPException(403, N_("表单已失效，请刷新页面后重试"))
     app = _application(request, token)
     address = request.client.host if request.client else "?"
     keys = (f"user:status:{_digest(token)}", f"addr:{address}")
     if here.limiter.blocked(*keys):
-        return Response("尝试次数过多，请 15 分钟后再试。", status_code=429)
+        return Response(words(request)("尝试次数过多，请 15 分钟后再试。"), status_code=429)
     typed = uscc.strip().upper()
     if not hmac.compare_digest(typed.encode(), app.company_uscc.upper().encode()):
         here.limiter.failed(*keys)
@@ -135,14 +136,16 @@ async def upload(
     if cookie is None:
         return RedirectResponse(f"/status/{token}", status_code=303)
     if not csrf or not hmac.compare_digest(csrf, _csrf(here.secret, cookie)):
-        raise HTTPException(403, "表单已失效，请刷新页面后重试")
+        raise HTTPException(403, N_("表单已失效，请刷新页面后重试"))
     app = _application(request, token)
     if app.status not in {s.value for s in OPEN_TO_APPLICANT}:
-        raise HTTPException(409, "当前不需要补交材料。")
+        raise HTTPException(409, N_("当前不需要补交材料。"))
     folder, paths = await save_uploads(files, here.settings.limits.max_file_bytes)
-    if not here.checks.start(here.workspace, app.id, folder, paths, f"{APPLICANT}{app.id}"):
+    language = language_for(request)
+    actor = f"{APPLICANT}{app.id}"
+    if not here.checks.start(here.workspace, app.id, folder, paths, actor, language):
         shutil.rmtree(folder, ignore_errors=True)
-        busy = "上次补交的材料还在检查，请等检查完成后再提交。"
+        busy = translator(language)("上次补交的材料还在检查，请等检查完成后再提交。")
         return RedirectResponse(f"/status/{token}?message={quote(busy)}", status_code=303)
     return RedirectResponse(f"/status/{token}", status_code=303)
 

@@ -11,32 +11,33 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from pipeline.model.messages import N_, say
 from pipeline.records.issuances import credential, newest_credential
 from pipeline.records.models import Application
 from pipeline.review.calendar import beijing
 from pipeline.web import auth
-from pipeline.web.site import site
+from pipeline.web.site import site, words
 from pipeline.workspace import Workspace
 
 router = APIRouter()
 
 VERIFY_MAX_BYTES = 20 << 20
 CHECK_LABELS = {
-    "intact": "签名完好",
-    "whole_file": "签名覆盖全文",
-    "chain": "链到根证书",
-    "timestamp": "可信时间戳",
-    "not_revoked": "未被吊销",
-    "newest_version": "最新版本",
+    "intact": N_("签名完好"),
+    "whole_file": N_("签名覆盖全文"),
+    "chain": N_("链到根证书"),
+    "timestamp": N_("可信时间戳"),
+    "not_revoked": N_("未被吊销"),
+    "newest_version": N_("最新版本"),
 }
 REASON_LABELS = {
-    "keyCompromise": "密钥遗失或泄露（补办）",
-    "superseded": "已被新版本替代",
-    "affiliationChanged": "单位信息变更",
-    "cessationOfOperation": "停止使用",
-    "certificateHold": "暂停",
-    "privilegeWithdrawn": "资格撤销",
-    "unspecified": "未说明",
+    "keyCompromise": N_("密钥遗失或泄露（补办）"),
+    "superseded": N_("已被新版本替代"),
+    "affiliationChanged": N_("单位信息变更"),
+    "cessationOfOperation": N_("停止使用"),
+    "certificateHold": N_("暂停"),
+    "privilegeWithdrawn": N_("资格撤销"),
+    "unspecified": N_("未说明"),
 }
 
 
@@ -50,7 +51,7 @@ def _page(request: Request, **ctx: Any) -> Response:
         None,
         form_token=token,
         max_mb=VERIFY_MAX_BYTES >> 20,
-        CHECK_LABELS=CHECK_LABELS,
+        CHECK_LABELS={k: words(request)(v) for k, v in CHECK_LABELS.items()},
         **ctx,
     )
     return here.with_form_cookie(response, token)
@@ -73,13 +74,13 @@ def verify_upload(
 ) -> Response:
     here = site(request)
     if not auth.pre_login_valid(here.secret, request.cookies.get(auth.PRE_COOKIE), csrf):
-        raise HTTPException(403, "表单已失效，请刷新页面后重试")
+        raise HTTPException(403, N_("表单已失效，请刷新页面后重试"))
     from pipeline.issue.verify import registry_for, verify_pdf
 
     # a plain function (run in a worker thread): pyHanko's validation runs its own loop
     data = file.file.read(VERIFY_MAX_BYTES + 1)
     if len(data) > VERIFY_MAX_BYTES:
-        raise HTTPException(413, f"文件超过 {VERIFY_MAX_BYTES >> 20} MB 的上限")
+        raise HTTPException(413, say("文件超过 {n} MB 的上限", n=VERIFY_MAX_BYTES >> 20))
     with tempfile.TemporaryDirectory(prefix="sealdesk-verify-") as folder:
         path = Path(folder) / "upload.pdf"
         path.write_bytes(data)
