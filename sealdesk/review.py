@@ -359,7 +359,7 @@ def review_show(application_id: str) -> None:
             click.echo(f"      over finding {o['finding']} {o['code']}: {o['remark']}")
     if not made:
         click.echo("  none yet")
-    click.echo(f"\n{ctx.actor}: " + (blocked or "may decide this stage"))
+    click.echo(f"\n{ctx.actor}: " + (blocked.told("en") if blocked else "may decide this stage"))
 
 
 @review.command("approve")

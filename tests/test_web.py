@@ -556,3 +556,12 @@ def test_without_a_choice_the_browser_s_language_decides_and_chinese_is_the_defa
     back = client.get("/language/zh_CN?next=//evil.example/", follow_redirects=False)
     assert back.headers["location"] == "/"  # never a page elsewhere
     assert client.get("/language/xx", follow_redirects=False).status_code == 404
+
+
+def test_why_a_person_may_not_decide_is_said_in_their_language(client: TestClient) -> None:
+    sign_in(client, "ingrid")  # intake: the pre-review is not hers
+    page = client.get(f"/applications/{APP_ID}")
+    assert "ingrid 没有核验权限" in page.text
+    client.cookies.set("lang", "en")
+    page = client.get(f"/applications/{APP_ID}")
+    assert "ingrid may not do Pre-review (role reviewer)" in page.text

@@ -7,6 +7,7 @@ stays with the service company."""
 from __future__ import annotations
 
 from pipeline.model.authorities import issuing_authority
+from pipeline.model.messages import Say, say
 from pipeline.records.models import Application, User
 
 
@@ -22,12 +23,12 @@ def sees(user: User, app: Application) -> bool:
     return user.organisation is None or authority_of(app) == user.organisation
 
 
-def outside(user: User, app: Application, stage: str | None) -> str | None:
+def outside(user: User, app: Application, stage: str | None) -> Say | None:
     """Why ``app``'s ``stage`` is not ``user``'s organisation's to decide, or None."""
     if user.organisation is None:
         return None
     if not sees(user, app):
-        return f"{app.id} 不属于{user.organisation}核验的地区"
+        return say("{id} 不属于{authority}核验的地区", id=app.id, authority=user.organisation)
     if stage != "prereview":
-        return f"{user.organisation}只办理核验；复核由服务公司办理"
+        return say("{authority}只办理核验；复核由服务公司办理", authority=user.organisation)
     return None

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.errors import LifecycleError, NotFound, OverrideNeeded, PermissionDenied
-from pipeline.model.messages import N_
+from pipeline.model.messages import N_, Say, say
 from pipeline.records import lifecycle
 from pipeline.records.applications import decisions_of, latest_check
 from pipeline.records.database import Session
@@ -33,24 +33,29 @@ def stage_waiting(app: Application) -> str | None:
     return STAGE_OF.get(Status(app.status))
 
 
-def can_decide(session: Session, user: User, app: Application) -> str | None:
+def can_decide(session: Session, user: User, app: Application) -> Say | None:
     """Why ``user`` may not decide ``app`` now, or None when they may (for the web page,
     which offers the buttons only to someone who may press them)."""
     stage = stage_waiting(app)
     if stage is None:
-        return f"{app.id} 当前{STATUS_LABELS[Status(app.status)]}，无待办审核"
+        status = say(STATUS_LABELS[Status(app.status)])
+        return say("{id} 当前{status}，无待办审核", id=app.id, status=status)
     elsewhere = scope.outside(user, app, stage)
     if elsewhere is not None:
         return elsewhere
     role = STAGE_ROLES[stage]
     if not user.has(role):
-        return (
-            f"{user.username} 没有{'核验' if stage == 'prereview' else '复核'}权限（{role.value}）"
+        stage_name = say(STAGE_LABELS[stage])
+        return say(
+            "{user} 没有{stage}权限（{role}）",
+            user=user.username,
+            stage=stage_name,
+            role=role.value,
         )
     if user.username == app.received_by:
-        return f"{user.username} 是本申请的收件人，不能审核（双人控制）"
+        return say("{user} 是本申请的收件人，不能审核（双人控制）", user=user.username)
     if any(d.actor == user.username and d.round == app.round for d in app_decisions(session, app)):
-        return f"{user.username} 已完成本轮另一审核环节，须由另一人审核（双人控制）"
+        return say("{user} 已完成本轮另一审核环节，须由另一人审核（双人控制）", user=user.username)
     return None
 
 
@@ -140,7 +145,7 @@ def decide(
         raise PermissionDenied(
             f"{user.username} belongs to {user.organisation}: {app.id}'s "
             f"{'核验' if stage == 'prereview' else '复核'} is not theirs to decide",
-            zh=elsewhere + "。",
+            zh=elsewhere.told() + "。",
         )
     if not approve and overrides:
         raise LifecycleError(
