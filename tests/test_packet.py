@@ -62,3 +62,49 @@ def test_the_same_check_gives_the_same_packet_and_new_files_a_new_one(
     taken = intake_application(workspace, record, [copy], "clerk")
     check_and_save(workspace, taken, "clerk")
     assert service.write_packet(workspace, app_id) != packet
+
+
+def test_the_packet_in_english_has_no_chinese_but_the_data(
+    packet: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    import re
+
+    from pipeline.records.models import Application, CheckRun
+
+    record = load_record(PACKET / "application.json")
+    english = service.write_packet(workspace, record.application_id, language="en")
+    assert english != packet  # each language its own file, both kept
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(english), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Electronic seal application · review packet" in text and "Evidence" in text
+    outline = [item.title for item in PdfReader(english).outline if not isinstance(item, list)]
+    assert outline[0] == "Cover and outcome"
+    data = {record.company_name, record.contact["name"]}
+    with workspace.session() as session:
+        app = session.get_one(Application, record.application_id)
+        run = session.query(CheckRun).filter_by(application_id=app.id).one()
+        for finding in run.report["findings"]:
+            data.update(str(v) for v in (finding.get("evidence") or {}).values() if v)
+            data.update(str(v) for v in _leaves(finding.get("wording") or {}))
+        for document in run.report["documents"]:
+            data.update(str(v) for v in document["fields"].values() if v)
+            data.update(str(s.get("text") or "") for s in document["seals"])
+    flat = re.sub(r"\s+", "", text)
+    for value in sorted(data, key=len, reverse=True):
+        flat = flat.replace(re.sub(r"\s+", "", value), "") if value else flat
+    # what is left of the data: single characters, which a difference names ("通" extra
+    # after character 2) and the scores by character list (西 0.10、安 0.08 …)
+    left = re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", flat)
+    characters = set("".join(data))
+    assert all(len(piece) == 1 and piece in characters for piece in left), left
+
+
+def _leaves(wording: dict[str, object]) -> list[object]:
+    values: list[object] = []
+    for value in (wording.get("args") or {}).values():  # type: ignore[union-attr]
+        values.extend(_leaves(value) if isinstance(value, dict) else [value])
+    return values

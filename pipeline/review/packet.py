@@ -26,9 +26,10 @@ from reportlab.pdfgen.canvas import Canvas
 from pipeline.errors import WorkspaceError
 from pipeline.fonts import PDF_FONT, register_pdf_font
 from pipeline.model.application import KIND_LABELS as APPLICATION_KINDS
+from pipeline.model.messages import DEFAULT, N_, catalogue, translator
 from pipeline.review.calendar import beijing
 from pipeline.review.evidence import crop
-from pipeline.review.wording import CODE_LABELS, difference_of
+from pipeline.review.wording import CODE_LABELS, action_label, difference_of, told_finding
 from pipeline.validate.rules import KIND_NAMES
 
 JPEG_QUALITY = 88
@@ -45,22 +46,22 @@ INK = HexColor("#1f2937")
 MUTED = HexColor("#6b7280")
 RULE = HexColor("#d1d5db")
 SEVERITY = {
-    "error": (HexColor("#b91c1c"), HexColor("#fee2e2"), "错误"),
-    "warning": (HexColor("#b45309"), HexColor("#fef3c7"), "警告"),
-    "info": (HexColor("#1d4ed8"), HexColor("#dbeafe"), "提示"),
+    "error": (HexColor("#b91c1c"), HexColor("#fee2e2"), N_("错误")),
+    "warning": (HexColor("#b45309"), HexColor("#fef3c7"), N_("警告")),
+    "info": (HexColor("#1d4ed8"), HexColor("#dbeafe"), N_("提示")),
 }
 VERDICT = {
-    "clear": (HexColor("#15803d"), "通过（无须人工关注）"),
-    "flagged": (HexColor("#b91c1c"), "需人工核对"),
+    "clear": (HexColor("#15803d"), N_("通过（无须人工关注）")),
+    "flagged": (HexColor("#b91c1c"), N_("需人工核对")),
 }
 EVIDENCE_FIELDS = (
-    ("expected", "申请记录"),
-    ("found", "识别结果"),
+    ("expected", N_("申请记录")),
+    ("found", N_("识别结果")),
 )
 DETAIL_FIELDS = (
-    ("confidence", "识别把握（1 为最有把握，不代表名称一致）"),
-    ("disagreement", "与申请名称的差异分（0 为完全吻合）"),
-    ("disagreement_by_character", "逐字差异分"),
+    ("confidence", N_("识别把握（1 为最有把握，不代表名称一致）")),
+    ("disagreement", N_("与申请名称的差异分（0 为完全吻合）")),
+    ("disagreement_by_character", N_("逐字差异分")),
 )
 """Scores, for those who want them: after the plain evidence, in small print."""
 
@@ -115,8 +116,11 @@ def wrap(text: str, size: float, width: float) -> list[str]:
 class _Writer:
     """A canvas with a cursor running down the page."""
 
-    def __init__(self, canvas: Canvas, title: str, scratch: Path) -> None:
+    def __init__(self, canvas: Canvas, title: str, scratch: Path, language: str) -> None:
         self.canvas = canvas
+        self.language = language
+        self._ = translator(language)
+        """The packet's words in its reader's language."""
         self.title = title
         self.scratch = scratch
         """Where the images are encoded before they are drawn (one file each)."""
@@ -158,7 +162,9 @@ class _Writer:
         self.canvas.line(MARGIN, MARGIN, WIDTH - MARGIN, MARGIN)
         self.text(MARGIN, MARGIN - 14, self.title, 8, MUTED)
         self.canvas.setFont(FONT, 8)
-        self.canvas.drawRightString(WIDTH - MARGIN, MARGIN - 14, f"第 {self.number} 页")
+        self.canvas.drawRightString(
+            WIDTH - MARGIN, MARGIN - 14, self._("第 {page} 页").format(page=self.number)
+        )
 
     def heading(self, text: str, key: str, level: int = 0, size: float = 15) -> None:
         self.need(size * 3)
@@ -186,19 +192,24 @@ class _Writer:
         return h
 
 
-def render_packet(data: PacketData, pages: ImageSource, rims: RimSource, out: Path) -> Path:
-    """Write the packet to ``out`` (through a temporary name, so a half-written packet
-    never stands as the packet)."""
+def render_packet(
+    data: PacketData, pages: ImageSource, rims: RimSource, out: Path, language: str = DEFAULT
+) -> Path:
+    """Write the packet to ``out`` in ``language`` (through a temporary name, so a
+    half-written packet never stands as the packet)."""
     register_pdf_font()
+    _ = translator(language)
     app = data.application
     partial = out.with_name(f".{out.name}.partial")
     canvas = Canvas(str(partial), pagesize=A4, pageCompression=1)
-    canvas.setTitle(f"审核材料 {app['id']} {app['company']}")
+    canvas.setTitle(_("审核材料 {id} {company}").format(id=app["id"], company=app["company"]))
     canvas.setAuthor("sealdesk")
-    canvas.setSubject("电子签章申请审核材料包")
+    canvas.setSubject(_("电子签章申请审核材料包"))
     with tempfile.TemporaryDirectory(prefix="sealdesk-packet-") as scratch:
-        title = f"{app['id']}  {app['company']}  · sealdesk 审核材料"
-        _write(_Writer(canvas, title, Path(scratch)), data, pages, rims)
+        title = _("{id}  {company}  · sealdesk 审核材料").format(
+            id=app["id"], company=app["company"]
+        )
+        _write(_Writer(canvas, title, Path(scratch), language), data, pages, rims)
         try:
             canvas.save()
             partial.replace(out)
@@ -216,7 +227,7 @@ def _write(writer: _Writer, data: PacketData, pages: ImageSource, rims: RimSourc
     attention = [f for f in data.findings if f.get("document") is not None]
     if attention:
         writer.new_page()
-        writer.heading(f"证据（{len(attention)} 项）", "evidence")
+        writer.heading(writer._("证据（{n} 项）").format(n=len(attention)), "evidence")
         for index, finding in enumerate(_by_severity(attention)):
             _evidence(writer, data, finding, index, pages, rims)
     for index, document in enumerate(data.documents):
@@ -232,68 +243,77 @@ def _by_severity(findings: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def _cover(w: _Writer, data: PacketData) -> None:
     app = data.application
+    _ = w._
+    pgettext = catalogue(w.language).pgettext
     w.canvas.bookmarkPage("cover")
-    w.canvas.addOutlineEntry("封面与结论", "cover", level=0)
-    w.text(MARGIN, w.y - 12, "电子签章申请 · 审核材料包", 11, MUTED)
+    w.canvas.addOutlineEntry(_("封面与结论"), "cover", level=0)
+    w.text(MARGIN, w.y - 12, _("电子签章申请 · 审核材料包"), 11, MUTED)
     w.y -= 34
     w.text(MARGIN, w.y - 8, str(app["company"]), 20)
     w.y -= 26
-    w.text(MARGIN, w.y - 8, f"{app['id']}    第 {app['round']} 轮", 12, MUTED)
+    w.text(MARGIN, w.y - 8, f"{app['id']}    " + _("第 {n} 轮").format(n=app["round"]), 12, MUTED)
     w.y -= 26
-    colour, label = VERDICT.get(str(app.get("verdict")), (MUTED, "未检查"))
+    colour, label = VERDICT.get(str(app.get("verdict")), (MUTED, N_("未检查")))
     w.canvas.setFillColor(colour)
     w.canvas.roundRect(MARGIN, w.y - 34, WIDTH - 2 * MARGIN, 34, 6, stroke=0, fill=1)
     counts = {s: sum(1 for f in data.findings if f["severity"] == s) for s in SEVERITY}
-    w.text(MARGIN + 12, w.y - 22, f"检查结论：{label}", 14, white)
-    summary = f"错误 {counts['error']}   警告 {counts['warning']}   提示 {counts['info']}"
+    w.text(MARGIN + 12, w.y - 22, _("检查结论：") + _(label), 14, white)
+    summary = _("错误 {errors}   警告 {warnings}   提示 {notes}").format(
+        errors=counts["error"], warnings=counts["warning"], notes=counts["info"]
+    )
     w.canvas.setFont(FONT, 11)
     w.canvas.drawRightString(WIDTH - MARGIN - 12, w.y - 21, summary)
     w.y -= 52
     due = app.get("due")
+    kind = _(APPLICATION_KINDS.get(app["kind"], app["kind"]))
+    waiting = (
+        _("{stage}，应于 {due} 前完成").format(stage=_(app["stage_label"]), due=beijing(due))
+        + (_("（已逾期）") if app.get("overdue") else "")
+        if due is not None
+        else _("无")
+    )
     rows = [
-        ("统一社会信用代码", app.get("uscc") or "—"),
-        ("业务", f"{app['scheme'].upper()} · {APPLICATION_KINDS.get(app['kind'], app['kind'])}"),
-        ("联系人", app.get("contact") or "—"),
-        ("经办人（代理人）", app.get("agent") or "无"),
-        ("收件人", app.get("received_by") or "—"),
-        ("状态", app.get("status_label") or "—"),
-        (
-            "待办",
-            f"{app['stage_label']}，应于 {beijing(due)} 前完成"
-            + ("（已逾期）" if app.get("overdue") else "")
-            if due is not None
-            else "无",
-        ),
+        (_("统一社会信用代码"), app.get("uscc") or "—", False),
+        (_("业务"), f"{app['scheme'].upper()} · {kind}", False),
+        (pgettext("heading", "联系人"), app.get("contact") or "—", False),
+        (pgettext("heading", "经办人（代理人）"), app.get("agent") or _("无"), False),
+        (_("收件人"), app.get("received_by") or "—", False),
+        (_("状态"), _(app["status_label"]) if app.get("status_label") else "—", False),
+        (_("待办"), waiting, bool(app.get("overdue"))),
     ]
-    for key, value in rows:
+    for key, value, overdue in rows:
         w.text(MARGIN, w.y - 10, key, 10, MUTED)
-        overdue = key == "待办" and app.get("overdue")
         w.text(MARGIN + 120, w.y - 10, str(value), 10, SEVERITY["error"][0] if overdue else INK)
         w.y -= 18
     for decision in data.decisions:
-        stage = "核验" if decision["stage"] == "prereview" else "复核"
-        verdict = "通过" if decision["decision"] == "approve" else "退回"
-        w.paragraph(
-            f"{beijing(decision['at'])}  {stage}{verdict}（{decision['actor']}）"
-            + (f"：{decision['remarks']}" if decision.get("remarks") else ""),
-            9,
-            colour=MUTED,
+        what = action_label(f"review.{decision['stage']}.{decision['decision']}", w.language)
+        said = _("{at}  {what}（{actor}）").format(
+            at=beijing(decision["at"]), what=what, actor=decision["actor"]
         )
+        if decision.get("remarks"):
+            said += _("：") + decision["remarks"]
+        w.paragraph(said, 9, colour=MUTED)
         for over in decision.get("overrides") or []:
             w.paragraph(
-                f"    确认第 {over['finding']} 项（{CODE_LABELS.get(over['code'], over['code'])}）"
-                f"不影响通过：{over['remark']}",
+                "    "
+                + _("确认第 {n} 项 {code} 不影响通过：{remark}").format(
+                    n=over["finding"],
+                    code=_(CODE_LABELS.get(over["code"], over["code"])),
+                    remark=over["remark"],
+                ),
                 9,
                 colour=MUTED,
             )
     w.y -= 12
-    w.text(MARGIN, w.y - 13, f"发现的问题（{len(data.findings)}）", 13)
+    w.text(MARGIN, w.y - 13, _("发现的问题（{n}）").format(n=len(data.findings)), 13)
     w.y -= 26
     _findings_table(w, data.findings)
     w.y -= 8
     w.paragraph(
-        f"生成于 {beijing(data.generated)}（北京时间）。身份证号码仅显示后四位。"
-        "红框：发现问题所指之处；蓝框：识别的字段；绿框：识别的印章。",
+        _(
+            "生成于 {at}（北京时间）。身份证号码仅显示后四位。"
+            "红框：发现问题所指之处；蓝框：识别的字段；绿框：识别的印章。"
+        ).format(at=beijing(data.generated)),
         8,
         colour=MUTED,
     )
@@ -301,20 +321,22 @@ def _cover(w: _Writer, data: PacketData) -> None:
 
 def _findings_table(w: _Writer, findings: list[dict[str, Any]]) -> None:
     if not findings:
-        w.paragraph("无。", 10, colour=MUTED)
+        w.paragraph(w._("无。"), 10, colour=MUTED)
         return
     columns = (MARGIN, MARGIN + 46, MARGIN + 176, WIDTH - MARGIN)
     for finding in _by_severity(findings):
         strong, pale, label = SEVERITY.get(finding["severity"], (MUTED, white, "?"))
-        message = wrap(finding["message"], 9, columns[3] - columns[2] - 8)
-        height = max(20.0, 12.0 * len(message) + 8)
+        message = wrap(told_finding(finding, w.language), 9, columns[3] - columns[2] - 8)
+        title = wrap(w._(CODE_LABELS.get(finding["code"], finding["code"])), 8.5, 122)
+        height = max(20.0, 12.0 * max(len(message), len(title)) + 8)
         w.need(height + 2)
         w.canvas.setFillColor(pale)
         w.canvas.rect(MARGIN, w.y - height, WIDTH - 2 * MARGIN, height, stroke=0, fill=1)
         w.canvas.setFillColor(strong)
         w.canvas.rect(MARGIN, w.y - height, 4, height, stroke=0, fill=1)
-        w.text(columns[0] + 10, w.y - 14, label, 9, strong)
-        w.text(columns[1], w.y - 14, CODE_LABELS.get(finding["code"], finding["code"]), 8.5, INK)
+        w.text(columns[0] + 10, w.y - 14, w._(label), 9, strong)
+        for i, line in enumerate(title):
+            w.text(columns[1], w.y - 14 - 12 * i, line, 8.5, INK)
         for i, line in enumerate(message):
             w.text(columns[2], w.y - 14 - 12 * i, line, 9, INK)
         w.y -= height + 2
@@ -333,16 +355,20 @@ def _evidence(
     w.need(240)
     key = f"finding-{index}"
     w.canvas.bookmarkPage(key, fit="XYZ", top=w.y + 4)
-    title = CODE_LABELS.get(finding["code"], finding["code"])
+    _ = w._
+    label = _(label)
+    title = _(CODE_LABELS.get(finding["code"], finding["code"]))
     w.canvas.addOutlineEntry(f"{label} {title}", key, level=1)
     w.canvas.setFillColor(pale)
     w.canvas.rect(MARGIN, w.y - 22, WIDTH - 2 * MARGIN, 22, stroke=0, fill=1)
     w.text(MARGIN + 8, w.y - 15, f"{label}  {title}", 11, strong)
     w.y -= 30
-    w.paragraph(finding["message"], 10)
-    plain = difference_of(finding["code"], evidence)
+    sentence = told_finding(finding, w.language)
+    if sentence:
+        w.paragraph(sentence, 10)
+    plain = difference_of(finding["code"], evidence, w.language)
     if plain:
-        w.paragraph(f"与申请记录相比：{plain}", 10)
+        w.paragraph(_("与申请记录相比：") + plain, 10)
     w.y -= 4
     left = (WIDTH - 2 * MARGIN) * 0.42
     top = w.y
@@ -351,11 +377,11 @@ def _evidence(
             value = evidence.get(name)
             if value in (None, "", []):
                 continue
-            w.text(MARGIN, w.y - 9, caption, min(8, size), MUTED)
-            w.y -= size + 2
-            w.paragraph(_shown(value), size, width=left - 10, colour=colour)
+            w.paragraph(_(caption), min(8, size), width=left - 10, colour=MUTED)
+            w.y -= 1
+            w.paragraph(_shown(value, _), size, width=left - 10, colour=colour)
             w.y -= 3
-    w.text(MARGIN, w.y - 8, f"检查项代码 {finding['code']}", 7, MUTED)
+    w.text(MARGIN, w.y - 8, _("检查项代码") + f" {finding['code']}", 7, MUTED)
     w.y -= 12
     text_bottom = w.y
     w.y = top
@@ -373,7 +399,7 @@ def _evidence(
                 seal = _seal_at(data.documents[int(doc_index)], bbox)
                 rim = rims(int(doc_index), seal) if seal is not None else None
                 if rim is not None:
-                    w.text(x, w.y - 9, "印章外圈展开", 8, MUTED)
+                    w.text(x, w.y - 9, _("印章外圈展开"), 8, MUTED)
                     w.y -= 12
                     used = w.image(rim, x, width, 40)
                     w.y -= used
@@ -383,11 +409,11 @@ def _evidence(
     w.canvas.line(MARGIN, w.y + 8, WIDTH - MARGIN, w.y + 8)
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, _: Callable[[str], str]) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, list | tuple):
-        return "、".join(_pair(v) if isinstance(v, list | tuple) else str(v) for v in value)
+        return _("、").join(_pair(v) if isinstance(v, list | tuple) else str(v) for v in value)
     return str(value)
 
 
@@ -406,27 +432,38 @@ def _seal_at(document: dict[str, Any], bbox: Any) -> dict[str, Any] | None:
 def _document_pages(
     w: _Writer, index: int, document: dict[str, Any], pages: ImageSource, data: PacketData
 ) -> None:
-    kind = KIND_NAMES.get(document["kind"], document["kind"])
+    _ = w._
+    kind = _(KIND_NAMES.get(document["kind"], document["kind"]))
     count = int(document.get("pages") or 1)
     first = int(document["page"])
-    span = f"第 {first} 页" if count == 1 else f"第 {first}–{first + count - 1} 页"
-    w.heading(f"文件 {index + 1}：{kind}", f"document-{index}", level=0, size=14)
+    span = (
+        _("第 {page} 页").format(page=first)
+        if count == 1
+        else _("第 {first}–{last} 页").format(first=first, last=first + count - 1)
+    )
+    w.heading(_("文件 {n}：{kind}").format(n=index + 1, kind=kind), f"document-{index}", 0, 14)
     w.paragraph(
-        f"第 {document.get('round', 1)} 轮 {document['source']}，{span}；"
-        f"识别为{kind}（置信度 {document.get('confidence', 0):.2f}）",
+        _("第 {round} 轮 {source}，{span}；识别为{kind}（置信度 {confidence}）").format(
+            round=document.get("round", 1),
+            source=document["source"],
+            span=span,
+            kind=kind,
+            confidence=format(document.get("confidence", 0), ".2f"),
+        ),
         9,
         colour=MUTED,
     )
     flagged = sum(1 for f in data.findings if f.get("document") == index)
     if flagged:
-        w.paragraph(f"本文件有 {flagged} 项发现，见证据部分。", 9, colour=SEVERITY["warning"][0])
+        said = _("本文件有 {n} 项发现，见证据部分。").format(n=flagged)
+        w.paragraph(said, 9, colour=SEVERITY["warning"][0])
     w.y -= 6
     width = WIDTH - 2 * MARGIN
     tallest = HEIGHT - 2 * MARGIN - 60  # a whole packet page, but for its header and footer
     for page in range(first, first + count):
         image = pages(index, page, True)
         if image is None:
-            w.paragraph(f"第 {page} 页：没有可显示的图像。", 9, colour=MUTED)
+            w.paragraph(_("第 {page} 页：没有可显示的图像。").format(page=page), 9, colour=MUTED)
             continue
         # each scanned page as large as the paper allows, to be read printed: on a page of
         # its own unless what is left of this one holds it nearly whole
@@ -434,7 +471,7 @@ def _document_pages(
         if w.y - MARGIN - 40 < height * 0.9:
             w.new_page()
         height = min(height, w.y - MARGIN - 40)
-        w.text(MARGIN, w.y - 9, f"第 {page} 页", 8, MUTED)
+        w.text(MARGIN, w.y - 9, _("第 {page} 页").format(page=page), 8, MUTED)
         w.y -= 12
         used = w.image(image, MARGIN, width, height)
         w.y -= used + 12

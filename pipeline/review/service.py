@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.errors import LifecycleError, NotFound, OverrideNeeded, PermissionDenied
-from pipeline.model.messages import N_, Say, say
+from pipeline.model.messages import DEFAULT, N_, Say, say
 from pipeline.records import lifecycle
 from pipeline.records.applications import decisions_of, latest_check
 from pipeline.records.database import Session
@@ -253,16 +253,21 @@ class Evidence:
         return None if strip is None else Image.fromarray(strip)
 
 
-def packet_path(workspace: Workspace, app: Application, run: CheckRun | None) -> Path:
+def packet_path(
+    workspace: Workspace, app: Application, run: CheckRun | None, language: str = DEFAULT
+) -> Path:
     folder = workspace.settings.home / "packets"
     folder.mkdir(parents=True, exist_ok=True)
     check = f"check{run.id}" if run is not None else "unchecked"
-    return folder / f"{app.id}-round{app.round}-{check}.pdf"
+    said = "" if language == DEFAULT else f"-{language}"
+    return folder / f"{app.id}-round{app.round}-{check}{said}.pdf"
 
 
-def write_packet(workspace: Workspace, app_id: str, now: datetime | None = None) -> Path:
-    """The application's review packet, made anew whenever a new check (new files, a new
-    round) or a decision has happened since it was last made."""
+def write_packet(
+    workspace: Workspace, app_id: str, now: datetime | None = None, language: str = DEFAULT
+) -> Path:
+    """The application's review packet in ``language``, made anew whenever a new check (new
+    files, a new round) or a decision has happened since it was last made."""
     with workspace.session() as session:
         app = session.get(Application, app_id)
         if app is None:
@@ -270,7 +275,7 @@ def write_packet(workspace: Workspace, app_id: str, now: datetime | None = None)
         run = latest_report(session, app)
         report = dict(run.report) if run is not None else {"documents": [], "findings": []}
         made = decisions(session, app)
-        out = packet_path(workspace, app, run)
+        out = packet_path(workspace, app, run, language)
         stamp = out.with_suffix(".decisions")
         seen = str(len(made))
         if out.exists() and stamp.exists() and stamp.read_text() == seen:
@@ -282,7 +287,7 @@ def write_packet(workspace: Workspace, app_id: str, now: datetime | None = None)
             documents=source.documents,
             decisions=made,
         )
-        render_packet(data, source.page, source.rim, out)
+        render_packet(data, source.page, source.rim, out, language)
         stamp.write_text(seen)
     return out
 

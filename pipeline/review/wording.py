@@ -4,10 +4,11 @@ Scores (confidence, nats) stay in the details for those who want them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from difflib import SequenceMatcher
+from typing import Any
 
-from pipeline.model.messages import DEFAULT, N_, translator
+from pipeline.model.messages import DEFAULT, N_, Say, translator
 
 CODE_LABELS = {
     "invalid_file": N_("文件无法读取"),
@@ -116,3 +117,13 @@ ACTION_LABELS = {
 
 def action_label(action: str, language: str = DEFAULT) -> str:
     return translator(language)(ACTION_LABELS.get(action, action))
+
+
+def told_finding(finding: Mapping[str, Any], language: str = DEFAULT) -> str:
+    """A recorded finding's sentence in ``language``, from the sentence kept with it. One
+    recorded before sentences were kept has only its Chinese message: in another language
+    nothing of it is said (its title and evidence still are), never the Chinese."""
+    wording = finding.get("wording")
+    if isinstance(wording, Mapping):
+        return Say.from_json(wording).told(language)
+    return str(finding.get("message") or "") if language == DEFAULT else ""

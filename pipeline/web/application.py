@@ -181,7 +181,7 @@ def packet(request: Request, app_id: str, who: Viewer) -> Response:
     here = site(request)
     with here.db() as session:
         _load(session, app_id, who[0])
-    path = service.write_packet(here.workspace, app_id)
+    path = service.write_packet(here.workspace, app_id, language=language_for(request))
     return FileResponse(path, media_type="application/pdf", filename=f"{app_id}-packet.pdf")
 
 

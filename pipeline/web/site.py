@@ -42,7 +42,7 @@ from pipeline.records.models import User
 from pipeline.records.users import ROLE_LABELS, Role, signed_in_user
 from pipeline.review.calendar import beijing
 from pipeline.review.evidence import mask_id
-from pipeline.review.wording import CODE_LABELS, action_label, difference_of
+from pipeline.review.wording import CODE_LABELS, action_label, difference_of, told_finding
 from pipeline.validate.rules import KIND_NAMES
 from pipeline.web import auth
 from pipeline.workspace import Workspace
@@ -168,10 +168,7 @@ def told(item: Any, language: str) -> str:
     if isinstance(item, Say):
         return item.told(language)
     if isinstance(item, Mapping):
-        wording = item.get("wording")
-        if isinstance(wording, Mapping):
-            return Say.from_json(wording).told(language)
-        return str(item.get("message") or "") if language == DEFAULT else ""
+        return told_finding(item, language)
     return "" if item is None else str(item)
 
 
