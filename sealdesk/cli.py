@@ -28,15 +28,17 @@ from pipeline.records.applications import audit_entries, history_of, listed
 from pipeline.records.database import DatabaseUnavailable
 from pipeline.records.files import page_count, received_files
 from pipeline.records.issuances import revoked_of
-from pipeline.records.lifecycle import STATUS_LABELS, Status
+from pipeline.records.lifecycle import Status
 from pipeline.records.models import Application
 from pipeline.review.calendar import MINUTE, SECOND, beijing
+from pipeline.review.wording import action_label
 from pipeline.usecases.checking import check_and_save, check_intake
 from pipeline.usecases.intake import IntakeResult, intake_application
 from pipeline.workspace import Workspace, configure_logging, open_workspace
 from sealdesk import issue as cli_issue
 from sealdesk import review as cli_review
 from sealdesk import run as cli_flows
+from sealdesk.context import SPOKEN
 from sealdesk.progress import progress_bars
 
 if TYPE_CHECKING:
@@ -173,7 +175,7 @@ def _all_there(files: tuple[Path, ...]) -> None:
 def _print_intake(result: IntakeResult) -> None:
     status = Status(result.status)
     state = "new application" if result.created else f"round {result.round}"
-    click.echo(f"{result.application_id}: {state}, {status.value} ({STATUS_LABELS[status]})")
+    click.echo(f"{result.application_id}: {state}, {status.value}")
     for f in result.files:
         sha = (f.sha256 or "-")[:12]
         pages = f"{len(f.pages)} p." if f.pages else "-"
@@ -288,7 +290,8 @@ def _print_report(report: CheckReport) -> None:
             f"{finding.severity.value:<7}", fg=SEVERITY_COLOURS[finding.severity]
         )
         where = f"doc {finding.document}" if finding.document is not None else ""
-        click.echo(f"  {severity} {finding.code.value:<18} {where:<6} {finding.message}")
+        message = finding.wording.told(SPOKEN) if finding.wording else finding.message
+        click.echo(f"  {severity} {finding.code.value:<18} {where:<6} {message}")
     click.echo(f"\nDocuments ({len(report.documents)})")
     for index, doc in enumerate(report.documents):
         click.echo(f"  {index:>2}  {doc.kind:<20} {doc.pages:>3} p.  {doc.source}")
@@ -370,12 +373,11 @@ def list_applications(ctx: Context, status: str | None) -> None:
         rows = listed(session, status)
         revoked = revoked_of(session, [app.id for app in rows])
         for app in rows:
-            state, label = app.status, STATUS_LABELS[Status(app.status)]
+            state = app.status
             if app.id in revoked:
-                state, label = f"revoked ({revoked[app.id].revocation_reason})", "已吊销"
+                state = f"revoked ({revoked[app.id].revocation_reason})"
             click.echo(
-                f"{app.id:<18} {app.kind:<11} {state:<17} {label:<6} "
-                f"{app.verdict or '':<8} {app.company_name}"
+                f"{app.id:<18} {app.kind:<11} {state:<28} {app.verdict or '':<8} {app.company_name}"
             )
         if not rows:
             click.echo("no applications")
@@ -413,8 +415,7 @@ def show(ctx: Context, application_id: str) -> None:
         app = session.get(Application, application_id)
         if app is None:
             raise NotFound(f"no application {application_id}")
-        label = STATUS_LABELS[Status(app.status)]
-        click.echo(f"{app.id}  {app.scheme}/{app.kind}  {app.status} ({label})  round {app.round}")
+        click.echo(f"{app.id}  {app.scheme}/{app.kind}  {app.status}  round {app.round}")
         click.echo(f"company  {app.company_name}  {app.company_uscc}")
         click.echo(f"taken in by {app.received_by} at {beijing(app.created_at, MINUTE)}")
         click.echo("\nfiles")
@@ -428,7 +429,8 @@ def show(ctx: Context, application_id: str) -> None:
         for entry in history_of(session, app.id):
             detail = json.dumps(entry.detail, ensure_ascii=False)
             click.echo(
-                f"  {beijing(entry.at, SECOND)}  {entry.actor:<12} {entry.action:<28} {detail}"
+                f"  {beijing(entry.at, SECOND)}  {entry.actor:<12} "
+                f"{action_label(entry.action, SPOKEN):<28} {detail}"
             )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.errors import PermissionDenied
+from pipeline.model.messages import translator
 from pipeline.records.database import Session
 from pipeline.records.models import User
 from pipeline.records.users import Role, signed_in_user
@@ -15,6 +16,17 @@ from pipeline.records.users import Role, signed_in_user
 if TYPE_CHECKING:
     from pipeline.workspace import Workspace
     from sealdesk.cli import Context
+
+
+SPOKEN = "en"
+"""The language the command line speaks, whole: its own sentences are English, and the labels
+and findings it shows are told in English from the catalogue (pipeline/locale); the data
+(names, what was read off a page) stay as they are. The web app speaks the reader's."""
+
+
+def said(text: str) -> str:
+    """A label of the catalogue (a status, a stage, a role) as the command line says it."""
+    return translator(SPOKEN)(text)
 
 
 def current() -> Context:

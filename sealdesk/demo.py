@@ -81,7 +81,7 @@ def _intake_summary(summary: dict[str, Any]) -> None:
 def _decide(workspace: Workspace, app_id: str, who: str, approve: bool, remarks: str) -> None:
     """A reviewer's decision; an approval over error findings says, for each, that the
     reviewer looked at the original (as a real one must write what they saw)."""
-    from pipeline.records.lifecycle import STATUS_LABELS, Status
+    from pipeline.records.lifecycle import Status
     from pipeline.review.service import decide, error_findings
 
     with workspace.session() as session:
@@ -91,7 +91,7 @@ def _decide(workspace: Workspace, app_id: str, who: str, approve: bool, remarks:
         overrides = {n: f"已对照原件核对 {f['code']}：不影响通过" for n, f in errors}
         decide(session, user, app_id, approve, remarks, overrides)
         status = Status(app.status)
-    click.echo(f"    {who}: {app_id} {status.value} ({STATUS_LABELS[status]})  备注：{remarks}")
+    click.echo(f"    {who}: {app_id} {status.value}  remarks: {remarks}")
     for number, remark in overrides.items():
         click.echo(f"      over finding {number}: {remark}")
 

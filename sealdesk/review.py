@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.errors import NotFound, PermissionDenied
+from pipeline.model.messages import catalogue
 from pipeline.records.models import Application, User
 from pipeline.records.users import (
     ROLE_LABELS,
@@ -30,8 +31,9 @@ from pipeline.records.users import (
 from pipeline.review import queue as review_queue
 from pipeline.review import scope
 from pipeline.review.calendar import beijing
+from pipeline.review.wording import told_finding
+from sealdesk.context import SPOKEN, proven, said
 from sealdesk.context import current as _ctx
-from sealdesk.context import proven
 
 if TYPE_CHECKING:
     pass
@@ -98,7 +100,7 @@ def user_add(
             session, username, password, list(roles), ctx.actor, display_name, organisation
         )
         uri = totp_uri(made) if made.totp_secret else None
-    labels = "、".join(ROLE_LABELS[Role(r)] for r in roles)
+    labels = ", ".join(catalogue(SPOKEN).pgettext("role", ROLE_LABELS[Role(r)]) for r in roles)
     where = f", {organisation}" if organisation else ""
     click.echo(f"added {username} ({', '.join(roles)}: {labels}{where})")
     if uri:
@@ -300,14 +302,14 @@ def review_list(stage: str | None, flagged: bool, overdue: bool, search: str) ->
     if not items:
         click.echo("nothing waits for review")
         return
-    click.echo(f"{'application':<18} {'stage':<6} {'verdict':<8} {'E/W':<6} {'due':<17} company")
+    click.echo(f"{'application':<18} {'stage':<10}  {'verdict':<8} {'E/W':<6} {'due':<17} company")
     for item in items:
         verdict = click.style(f"{item.verdict or '':<8}", fg="red" if item.flagged else "green")
         due = beijing(item.due)
         due = click.style(f"{due} !", fg="red", bold=True) if item.overdue(now) else f"{due}  "
         click.echo(
-            f"{item.id:<18} {item.stage_label:<4}  {verdict} {item.errors}/{item.warnings:<4} "
-            f"{due} {item.company}"
+            f"{item.id:<18} {said(item.stage_label):<10}  {verdict} "
+            f"{item.errors}/{item.warnings:<4} {due} {item.company}"
         )
 
 
@@ -329,17 +331,17 @@ def review_show(application_id: str) -> None:
         made = service.decisions(session, app)
         blocked = service.can_decide(session, viewer, app)
     click.echo(f"{info['id']}  {info['company']}  round {info['round']}")
-    click.echo(f"status   {info['status_label']} ({info['status']}), verdict {info['verdict']}")
+    click.echo(f"status   {info['status']}, verdict {info['verdict']}")
     if info["due"] is not None:
         late = click.style(" overdue", fg="red", bold=True) if info["overdue"] else ""
-        click.echo(f"waiting  {info['stage_label']} until {beijing(info['due'])}{late}")
+        click.echo(f"waiting  {said(info['stage_label'])} until {beijing(info['due'])}{late}")
     click.echo(f"\nfindings ({len(findings)})")
     for number, finding in enumerate(findings, 1):
         colour = SEVERITY_COLOURS.get(finding["severity"], "white")
         click.echo(
             f"  {number:>2} "
             + click.style(f"{finding['severity']:<8}", fg=colour)
-            + f"{finding['code']:<22} {finding['message']}"
+            + f"{finding['code']:<22} {told_finding(finding, SPOKEN)}"
         )
         evidence = finding.get("evidence") or {}
         shown = {
@@ -359,7 +361,7 @@ def review_show(application_id: str) -> None:
             click.echo(f"      over finding {o['finding']} {o['code']}: {o['remark']}")
     if not made:
         click.echo("  none yet")
-    click.echo(f"\n{ctx.actor}: " + (blocked.told("en") if blocked else "may decide this stage"))
+    click.echo(f"\n{ctx.actor}: " + (blocked.told(SPOKEN) if blocked else "may decide this stage"))
 
 
 @review.command("approve")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,14 +89,14 @@ def test_intake_prints_what_was_kept(tmp_path: Path) -> None:
     result = run(tmp_path, "intake", str(SAMPLE_RECORD), *samples(*GOOD, *BAD))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "CQC-2026-000101: new application, received (已接收)"
+    assert lines[0] == "CQC-2026-000101: new application, received"
     for name in GOOD:
         assert any(line.split()[0] == "new" and line.endswith(name) for line in lines), name
     assert "the PDF is cut short" in result.stdout
     listing = run(tmp_path, "list")
     assert "CQC-2026-000101" in listing.stdout and "checked" in listing.stdout  # and checked
     shown = run(tmp_path, "show", "CQC-2026-000101")
-    assert "2 p." in shown.stdout and "application.received" in shown.stdout
+    assert "2 p." in shown.stdout and "Received" in shown.stdout
     # times as a person here reads them: Beijing time, the offset said (they are kept in UTC)
     taken = next(line for line in shown.stdout.splitlines() if line.startswith("taken in by"))
     at = datetime.strptime(taken.split(" at ", 1)[1], "%Y-%m-%d %H:%M %z")
@@ -193,13 +194,13 @@ def test_demo_runs_the_main_path(tmp_path: Path) -> None:
     result = run(tmp_path, "demo", "--dir", str(tmp_path / "demo"), timeout=600)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "reviewer01: CQC-2026-000101 prereview_failed (核验未通过)" in out
-    assert "reviewer02: CQC-2026-000101 rereview_passed (复核通过)" in out
+    assert "reviewer01: CQC-2026-000101 prereview_failed  remarks: " in out
+    assert "reviewer02: CQC-2026-000101 rereview_passed  remarks: " in out
     assert "0 read, 7 from the cache" in out  # the same scans again: no OCR
     assert "pages [2, 3, 5] → CQC-2026-606078: clear" in out  # the mailroom's batch
     assert "pages [4, 6, 7] → CQC-2026-606081: flagged" in out
     assert out.count("    queued  p.") == 3
-    assert "reviewer02: CQC-2026-606078 rereview_passed (复核通过)" in out
+    assert "reviewer02: CQC-2026-606078 rereview_passed  remarks: " in out
     assert "issued CQC-2026-000101" in out and "issued CQC-2026-606078" in out
     assert "intact: True" in out
     assert "certificate.pdf: VALID" in out
@@ -316,3 +317,44 @@ def test_page_workers_do_not_import_the_command_line_again(tmp_path: Path) -> No
         assert done.returncode == 0, done.stderr
         assert mark.exists() is imported
         mark.unlink(missing_ok=True)
+
+
+def test_the_command_line_speaks_english_whole_but_the_data(tmp_path: Path) -> None:
+    # seen: "received (已接收)", Chinese finding sentences and action codes among English
+    from tests.test_messages import CJK
+
+    files = samples(*GOOD[:3])
+    report = json.loads(run(tmp_path, "check", str(SAMPLE_RECORD), *files, "--json").stdout)
+    data = {report_value for report_value in _data_of(report)}
+    record = json.loads(SAMPLE_RECORD.read_text(encoding="utf-8"))
+    data |= {record["company"]["name"], record["contact"]["name"]}
+    said = run(tmp_path, "intake", str(SAMPLE_RECORD), *files).stdout
+    said += run(tmp_path, "show", report["application_id"]).stdout
+    assert "Automatic check done" in said  # a history row says what happened, not a code
+    for value in sorted(data, key=len, reverse=True):
+        said = said.replace(value, "")
+    left = [line for line in said.splitlines() if CJK.search(line)]
+    assert not left, left
+
+
+def _data_of(report: dict[str, Any]) -> list[str]:
+    """What a report read and compared (names, reads, fields): the data a sentence carries."""
+    found: list[str] = []
+
+    def leaves(value: Any) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                leaves(v)
+        elif isinstance(value, list):
+            for v in value:
+                leaves(v)
+        elif value not in (None, ""):
+            found.append(str(value))
+
+    for finding in report["findings"]:
+        leaves((finding.get("wording") or {}).get("args") or {})
+        leaves(finding.get("evidence") or {})
+    for document in report["documents"]:
+        leaves(document["fields"])
+        leaves([seal.get("text") for seal in document["seals"]])
+    return found
