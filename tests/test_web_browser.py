@@ -256,14 +256,46 @@ def _serve(settings: Settings, workspace: Workspace) -> tuple[str, Any]:
     return f"http://127.0.0.1:{port}", running
 
 
+WALK_WORDS = {
+    "zh-CN": {
+        "rejected": "已记录：核验退回",
+        "received": "已收到 1 个文件",
+        "round 2": "第 2 轮",
+        "replaced": "已由第 2 轮补交的同类材料替换",
+        "passed": "已记录：核验通过",
+        "re-passed": "已记录：复核通过",
+        "revoked": "证书已吊销",
+        "revoked why": "已吊销（停止使用）",
+        "remarks": "营业执照不是本单位的，请补交加盖公章的本单位营业执照复印件。",
+        "shot": "",
+    },
+    "en-GB": {
+        "rejected": "Recorded: Pre-review sent back",
+        "received": "Files received: 1",
+        "round 2": "round 2",
+        "replaced": "was replaced by the one sent in round 2",
+        "passed": "Recorded: Pre-review passed",
+        "re-passed": "Recorded: Re-review passed",
+        "revoked": "The certificate is revoked",
+        "revoked why": "Revoked (Cessation of operation)",
+        "remarks": "The licence is another company's: send your own, stamped with your seal.",
+        "shot": "-en",
+    },
+}
+"""What the walk reads on the screen in each language, and its screenshots' suffix."""
+
+
 @pytest.mark.usefixtures("softhsm_dir")
+@pytest.mark.parametrize("locale", sorted(WALK_WORDS))
 def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
-    browser: object, tmp_path: Path
+    browser: object, tmp_path: Path, locale: str
 ) -> None:
     """Round 1 brings another company's licence: flagged, rejected in the browser. The
     applicant's own licence, uploaded in the browser, makes round 2 clear (the round rule),
     two people approve it, the nightly batch issues it; then an issuer finds the
-    certificate on the RA screen and revokes it with a reason and remarks."""
+    certificate on the RA screen and revokes it with a reason and remarks. Once in each
+    language, as the browser asks for it."""
+    words = WALK_WORDS[locale]
     import pyotp
 
     from pipeline.config import load_settings
@@ -290,29 +322,29 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
     assert check_and_save(workspace, taken, "ingrid").verdict == "flagged"
     base, running = _serve(settings, workspace)
     try:
-        li = _sign_in(browser, base, "li")
+        li = _sign_in(browser, base, "li", locale)
         li.goto(f"{base}/applications/{app_id}")
         assert "name_mismatch" in li.content()
         pictures = "figure img"
         before = {img.get_attribute("src") for img in li.locator(pictures).all()}
-        li.fill("#remarks", "营业执照不是本单位的，请补交加盖公章的本单位营业执照复印件。")
+        li.fill("#remarks", words["remarks"])
         li.click("#reject")
-        li.wait_for_selector("text=已记录：核验退回")
+        li.wait_for_selector(f"text={words['rejected']}")
 
-        ingrid = _sign_in(browser, base, "ingrid")
+        ingrid = _sign_in(browser, base, "ingrid", locale)
         ingrid.goto(f"{base}/applications/{app_id}")
         ingrid.set_input_files("#resubmit input[type=file]", str(CLEAN / "02-business-licence.jpg"))
         ingrid.click("#resubmit button")
         # checked in the background: the page shows how far it got, then what came of it
         ingrid.wait_for_selector("#checking progress", timeout=10_000)
-        _shot(ingrid, "check-progress.png")
-        ingrid.wait_for_selector("text=已收到 1 个文件", timeout=120_000)
+        _shot(ingrid, f"check-progress{words['shot']}.png")
+        ingrid.wait_for_selector(f"text={words['received']}", timeout=120_000)
         with workspace.session() as session:
             app = session.get_one(Application, app_id)
             assert (app.round, app.status, app.verdict) == (2, Status.CHECKED, "clear")
         li.goto(f"{base}/applications/{app_id}")
         text = li.content()
-        assert "第 2 轮" in text and "已由第 2 轮补交的同类材料替换" in text
+        assert words["round 2"] in text and words["replaced"] in text
         # document 1 was the other company's licence, now it is the ID card: no image of
         # round 1 may come back from the browser's cache under the same address
         after = {img.get_attribute("src") for img in li.locator(pictures).all()}
@@ -322,7 +354,7 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
                 "img => img.complete && img.naturalWidth > 0 ? true : "
                 "new Promise((ok, fail) => { img.onload = () => ok(true); img.onerror = fail; })"
             )
-        _shot(li, "resubmission-clear.png")
+        _shot(li, f"resubmission-clear{words['shot']}.png")
         # a page opens to fill the screen; a click shows it at full size; Esc closes
         li.locator("figure img").first.click()
         viewer = li.locator("#viewer")
@@ -335,18 +367,18 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
         viewer.locator("img").click()
         zoomed = viewer.locator("img").bounding_box()
         assert zoomed is not None and zoomed["width"] > fitted["width"] * 2
-        _shot(li, "viewer-zoomed.png")
+        _shot(li, f"viewer-zoomed{words['shot']}.png")
         li.keyboard.press("Escape")
         assert not viewer.is_visible()
         li.click("#approve")
-        li.wait_for_selector("text=已记录：核验通过")
-        wen = _sign_in(browser, base, "wen")
+        li.wait_for_selector(f"text={words['passed']}")
+        wen = _sign_in(browser, base, "wen", locale)
         wen.goto(f"{base}/applications/{app_id}")
         wen.click("#approve")
-        wen.wait_for_selector("text=已记录：复核通过")
+        wen.wait_for_selector(f"text={words['re-passed']}")
         (issued,) = run_batch(workspace, load_ca(settings)).issued
 
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)  # type: ignore[attr-defined]
         ivy = context.new_page()
         ivy.goto(f"{base}/login")
         ivy.fill("input[name=username]", "ivy")
@@ -361,9 +393,9 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
         ivy.select_option("select[name=reason]", "cessationOfOperation")
         ivy.fill("textarea[name=remarks]", "申请人来函（加盖公章）申请停止使用，已电话核实。")
         ivy.click("#revoke button")
-        ivy.wait_for_selector("text=证书已吊销")
-        assert "已吊销（停止使用）" in ivy.content()
-        _shot(ivy, "ra-revoked.png")
+        ivy.wait_for_selector(f"text={words['revoked']}")
+        assert words["revoked why"] in ivy.content()
+        _shot(ivy, f"ra-revoked{words['shot']}.png")
     finally:
         running.should_exit = True
     with workspace.session() as session:
