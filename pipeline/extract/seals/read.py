@@ -230,10 +230,23 @@ def read_seal(
                 for left, right, step in widenings(text, name, x1 - x0, pitch, turn)
             ]
 
-        checks = tuple((name, _best_fit(rim, [*crops, *widened(name)], name)) for name in expect)
+        # a name the rim was read as, or any name on an authority's seal (never judged
+        # against the company's), is not weighed: no decision asks for that weight
+        unweighed = {plain_form(name) for name in expect} & {plain_form(clean_rim_read(text))}
+        if is_authority(clean_rim_read(text)):
+            unweighed = {plain_form(name) for name in expect}
+        checks = tuple(
+            (
+                name,
+                None
+                if plain_form(name) in unweighed
+                else _best_fit(rim, [*crops, *widened(name)], name),
+            )
+            for name in expect
+        )
         weighed = []
         for name, whole in checks:
-            if whole is not None and whole <= CHARACTER_FIT_FROM:
+            if plain_form(name) in unweighed or (whole is not None and whole <= CHARACTER_FIT_FROM):
                 continue
             fit = _character_fit(rim, lambda a, b: rigid([a, b]), (x0 - start, x1 - start), name)
             if fit is not None:
