@@ -17,6 +17,7 @@ from pipeline.extract.ocr import OcrEngine, TextLine, crop_quad, read_lines, rgb
 from pipeline.extract.seals import Seal, detect_and_read
 from pipeline.extract.seals.grey import page_has_colour, seal_traces
 from pipeline.model.application import APPLICATION_ID
+from pipeline.model.names import same
 
 DETECT_SIDE = 1024
 """Text is found on the page shrunk to this long side, then read at full resolution."""
@@ -270,7 +271,11 @@ def _check_names(
         # expected name is weighed in the name's place, the rest of the line as it was read
         before, after = line.text[:at], line.text[at + len(value) :]
         crop = crop_quad(page, np.asarray(line.quad, dtype=np.float32))
-        fits = {e: engine.disagreement(crop, before + e + after) for e in expect}
+        # a name read as it is expected matches whatever its weight (judge): not weighed
+        fits = {
+            e: None if same(value, e) else engine.disagreement(crop, before + e + after)
+            for e in expect
+        }
         fields.notes.setdefault(name, {})["disagreement"] = {
             e: None if f is None else round(f, 2) for e, f in fits.items()
         }
