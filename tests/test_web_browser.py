@@ -402,13 +402,26 @@ def test_a_corrected_resubmission_comes_out_clear_then_the_ra_revokes(
         assert session.get_one(Application, app_id).status == Status.ISSUED
 
 
+STATUS_WORDS = {
+    "zh-CN": {"received": "已收到 1 个文件", "passed on": "材料已转交审核", "verdict": "核对"},
+    "en-GB": {
+        "received": "Files received: 1",
+        "passed on": "passed on for review",
+        "verdict": "flagged",
+    },
+}
+"""What the applicant reads in each language as the corrected files are taken."""
+
+
+@pytest.mark.parametrize("locale", sorted(STATUS_WORDS))
 def test_the_applicant_status_page_in_a_browser(
-    browser: object, settings: Settings, workspace: Workspace
+    browser: object, settings: Settings, workspace: Workspace, locale: str
 ) -> None:
     """The applicant's view: the link, the credit code, then the state, the due date and
     the remarks of the rejection, with the upload form (screenshot status.png); a corrected
     licence sent, the check running with its progress, then its outcome (status-checking.png,
-    status-checked.png)."""
+    status-checked.png). In each language, as the browser asks."""
+    words, shot = STATUS_WORDS[locale], "" if locale == "zh-CN" else "-en"
     from pipeline.records import lifecycle
     from pipeline.records.applications import new_status_token
 
@@ -423,7 +436,7 @@ def test_the_applicant_status_page_in_a_browser(
         token = new_status_token(session, app, "ingrid")
     base, running = _serve(settings, workspace)
     try:
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")  # type: ignore[attr-defined]
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)  # type: ignore[attr-defined]
         page = context.new_page()
         page.goto(f"{base}/status/{token}")
         page.fill("input[name=uscc]", record.company_uscc)
@@ -431,17 +444,18 @@ def test_the_applicant_status_page_in_a_browser(
         page.wait_for_selector("#remarks")
         assert "营业执照复印件未加盖公章" in page.inner_text("#remarks")
         assert page.locator("#upload input[type=file]").count() == 1
-        _shot(page, "status.png")
+        _shot(page, f"status{shot}.png")
         # the corrected licence sent: the page shows the check running, then what came of it
         page.set_input_files("#upload input[type=file]", str(CLEAN / "02-business-licence.jpg"))
         page.click("#upload button")
         page.wait_for_selector("#checking")
         assert page.locator("#upload").count() == 0  # no second upload meanwhile
-        _shot(page, "status-checking.png")
-        page.wait_for_selector("text=已收到 1 个文件", timeout=240_000)
+        _shot(page, f"status-checking{shot}.png")
+        page.wait_for_selector(f"text={words['received']}", timeout=240_000)
         notice = page.inner_text(".notice")
-        assert "材料已转交审核" in notice and "核对" not in notice  # no back-office verdict
+        # what became of the files, and no back-office verdict
+        assert words["passed on"] in notice and words["verdict"] not in notice
         assert page.locator("#checking").count() == 0
-        _shot(page, "status-checked.png")
+        _shot(page, f"status-checked{shot}.png")
     finally:
         running.should_exit = True
