@@ -30,6 +30,7 @@ from pipeline.records.models import Application, User
 from pipeline.records.users import add_user
 from pipeline.usecases.intake import intake_application
 from pipeline.workspace import Workspace, open_workspace
+from sealdesk.context import SPOKEN
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 RESENT = SAMPLES / "resent"
@@ -177,7 +178,7 @@ def _verify(settings: Settings, outputs: dict[str, str]) -> None:
     )
     result = verify_pdf(tampered, registry)
     failed = [
-        f"{n}: {c.detail.told('en')}"
+        f"{n}: {c.detail.told(SPOKEN)}"
         for s in result.signatures
         for n, c in s.checks.items()
         if not c.ok

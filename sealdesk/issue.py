@@ -18,6 +18,7 @@ from cryptography import x509
 from pipeline.records.issuances import credentials
 from pipeline.records.users import Role
 from pipeline.review.calendar import MINUTE, beijing
+from sealdesk.context import SPOKEN
 from sealdesk.context import acting_as as _as
 from sealdesk.context import current as _ctx
 
@@ -62,7 +63,7 @@ def ca_show() -> None:
     and the newest CRL."""
     from pipeline.issue.ca import load_ca
     from pipeline.issue.certs import SERVICES
-    from pipeline.issue.verify import MACHINE, load_crl
+    from pipeline.issue.verify import load_crl
 
     settings = _ctx().settings
     authority = load_ca(settings)
@@ -79,7 +80,7 @@ def ca_show() -> None:
         )
     crl, problem = load_crl(authority.files.crl, authority.issuing)
     if crl is None:
-        click.echo(f"{'CRL':<16} {problem.told(MACHINE) if problem else ''}")
+        click.echo(f"{'CRL':<16} {problem.told(SPOKEN) if problem else ''}")
     else:
         click.echo(
             f"{'CRL':<16} {len(list(crl))} revoked, "
@@ -339,9 +340,7 @@ def _load_cert(path: Path) -> x509.Certificate:
 
 
 def _print_verification(result: Verification) -> None:
-    from pipeline.issue.verify import MACHINE
-
-    problem = result.problem.told(MACHINE) if result.problem else ""
+    problem = result.problem.told(SPOKEN) if result.problem else ""
     if result.kind in ("no_such_file", "unreadable", "not_pdf"):
         click.secho(f"{result.file}: cannot verify: {problem}", fg="yellow", err=True)
         return
@@ -375,4 +374,4 @@ def _print_verification(result: Verification) -> None:
                 mark = (
                     click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
                 )
-            click.echo(f"    {mark} {name:<15} {check.detail.told(MACHINE)}")
+            click.echo(f"    {mark} {name:<15} {check.detail.told(SPOKEN)}")

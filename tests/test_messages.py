@@ -8,7 +8,6 @@ import ast
 import itertools
 import re
 import string
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -253,7 +252,7 @@ def test_a_finding_kept_before_sentences_were_kept_shows_nothing_mixed() -> None
     assert told(old, "en") == ""  # its title and evidence still show, in English
 
 
-def test_the_catalogue_is_read_from_the_po_file_as_it_stands(tmp_path: Path) -> None:
+def test_the_catalogue_is_read_from_the_po_file_as_it_stands() -> None:
     """No compiled file to go stale: a translation changed in the .po is what is told."""
     with EN_PO.open("rb") as source:
         po = read_po(source)

@@ -61,11 +61,11 @@ def test_a_refused_file_is_explained_in_chinese_alone() -> None:
     """The complaint: 拒收：licence.jpg（the image is only 40 × 56 pixels; …）. Every refusal
     code has its Chinese sentence saying what to ask for; the English one, with its
     numbers, stays in the evidence."""
-    from pipeline.ingest.problems import IN_CHINESE, FileProblem
+    from pipeline.ingest.problems import REFUSALS, FileProblem
     from pipeline.usecases.intake import REJECTED_FILE, FileOutcome
     from pipeline.usecases.report import _file_findings
 
-    assert set(IN_CHINESE) == set(FileProblem)
+    assert set(REFUSALS) == set(FileProblem)
     english = "the image is only 40 × 56 pixels; a readable page needs at least 300"
     small = FileOutcome(
         "licence.jpg", REJECTED_FILE, 900, problem_code="image_too_small", problem=english

@@ -23,7 +23,7 @@ class FileProblem(StrEnum):
     """Opening it overran a limit of the isolated reader (time, memory) or crashed it."""
 
 
-IN_CHINESE = {
+REFUSALS = {
     FileProblem.EMPTY: N_("文件是空的（0 字节）：请申请人重新发送。"),
     FileProblem.TOO_LARGE: N_("文件超过大小上限：请申请人压缩或分成几个文件发送。"),
     FileProblem.UNSUPPORTED_TYPE: (
@@ -45,22 +45,15 @@ IN_CHINESE = {
         N_("打开该文件超出了时间或内存的限制：请申请人重新扫描为普通 PDF 或图像后发送。")
     ),
 }
-"""What a person reading Chinese is told of each refusal (the English sentence, with its
-numbers, stays in the finding's evidence and the command line's output)."""
-
-
-def in_chinese(code: str | None, fallback: str = "") -> str:
-    """The refusal in Chinese for ``code`` (a FileProblem value), else ``fallback``."""
-    try:
-        return IN_CHINESE[FileProblem(code or "")]
-    except ValueError:
-        return fallback or "无法读取该文件：请申请人重新发送。"
+"""What a person is told of each refusal, what to ask the sender for (source strings of the
+catalogue; the English detail, with its numbers, stays in the finding's evidence and the
+command line's output)."""
 
 
 def refusal(code: str | None) -> Say:
     """The refusal for ``code`` (a FileProblem value) as a sentence to be told."""
     try:
-        return say(IN_CHINESE[FileProblem(code or "")])
+        return say(REFUSALS[FileProblem(code or "")])
     except ValueError:
         return say("无法读取该文件：请申请人重新发送。")
 

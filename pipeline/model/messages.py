@@ -106,7 +106,7 @@ def translator(language: str) -> Callable[[str], str]:
 
 
 def language_of(asked: str | None, accepted: str | None = None) -> str:
-    """The language to answer in: one asked for by name (a cookie, ``--lang``) if known,
+    """The language to answer in: one asked for by name (the reader's cookie) if known,
     else the first of an Accept-Language header that we have, else the default."""
     if asked:
         wanted = asked.replace("-", "_")

@@ -43,6 +43,7 @@ REASON_LABELS = {
 
 def _page(request: Request, **ctx: Any) -> Response:
     here = site(request)
+    _ = words(request)
     token = auth.pre_login_token(here.secret)
     response = here.page(
         request,
@@ -51,7 +52,7 @@ def _page(request: Request, **ctx: Any) -> Response:
         None,
         form_token=token,
         max_mb=VERIFY_MAX_BYTES >> 20,
-        CHECK_LABELS={k: words(request)(v) for k, v in CHECK_LABELS.items()},
+        CHECK_LABELS={k: _(v) for k, v in CHECK_LABELS.items()},
         **ctx,
     )
     return here.with_form_cookie(response, token)
